@@ -1,0 +1,679 @@
+"""The contract's abstract syntax tree: frozen attrs nodes, each with its span.
+
+Spans (and the spans of names) take no part in equality, so two contracts
+written with different layout but the same terms compare equal. Amounts are
+`Decimal`: money in pounds, percentages in points (`4%` is `Decimal("4")`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Optional, Union
+
+import attrs
+
+from .source import Span, span_field
+
+frozen = attrs.frozen
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@frozen
+class Literal:
+    """A number in an expression: `95%`, `£20,000`, `1.5`."""
+
+    value: Decimal
+    kind: str  # "percent" | "money" | "number"
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Reference:
+    """The value of an indicator, by name: `crisis_response_4h`."""
+
+    name: str
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Negative:
+    """`- x`."""
+
+    operand: "Expr"
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Arithmetic:
+    """`a + b`, `a - b`, `a * b`, `a / b`."""
+
+    operator: str
+    left: "Expr"
+    right: "Expr"
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Comparison:
+    """`a at least b`, `a >= b` (written forms are normalised to symbols)."""
+
+    operator: str  # ">=" | "<=" | ">" | "<" | "=" | "!="
+    left: "Expr"
+    right: "Expr"
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Logical:
+    """`a and b`, `a or b`."""
+
+    operator: str  # "and" | "or"
+    left: "Expr"
+    right: "Expr"
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Not:
+    """`not a`."""
+
+    operand: "Expr"
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Achieved:
+    """`live_longer is achieved`: the outcome or indicator earned all of its allocation."""
+
+    name: str
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class AllAchieved:
+    """`all outcomes are achieved`."""
+
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Reached:
+    """`crisis_response_4h reached improved`: the indicator reached that band or better."""
+
+    name: str
+    band: str
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Extremum:
+    """`min(a, b, ...)` or `max(a, b, ...)`."""
+
+    function: str  # "min" | "max"
+    arguments: tuple["Expr", ...]
+    span: Optional[Span] = span_field()
+
+
+Expr = Union[
+    Literal, Reference, Negative, Arithmetic, Comparison, Logical, Not,
+    Achieved, AllAchieved, Reached, Extremum,
+]
+
+
+# ---------------------------------------------------------------- header
+
+
+@frozen
+class Subcontractor:
+    """`subcontractor mind "Mind"`."""
+
+    name: str
+    title: str
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    name_span: Optional[Span] = span_field()
+
+
+@frozen
+class Term:
+    """`term 5 years from 2015/16, extendable by up to 2 years`."""
+
+    years: int
+    first_year: str  # "2015/16"
+    extension_years: int = 0
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+    @property
+    def first_calendar_year(self) -> int:
+        return int(self.first_year[:4])
+
+    def financial_year(self, year: int) -> str:
+        """The financial year label of contract year `year` (1-based)."""
+        start = self.first_calendar_year + year - 1
+        return f"{start}/{(start + 1) % 100:02d}"
+
+    @property
+    def last_year(self) -> int:
+        """The last contract year, counting any extension."""
+        return self.years + self.extension_years
+
+
+@frozen
+class Header:
+    """The `contract "..." ... end` section."""
+
+    name: str
+    commissioner: Optional[str] = None
+    lead_provider: Optional[str] = None
+    subcontractors: tuple[Subcontractor, ...] = ()
+    term: Optional[Term] = None
+    currency: Optional[str] = None
+    rounding: Optional[str] = None  # "half up" | "half even" | "half down" | "down" | "up"
+    missing_data: Optional[str] = None  # "error" | "not achieved"
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+# ---------------------------------------------------------------- population
+
+
+@frozen
+class Segment:
+    """`segment psychosis "Psychosis including schizophrenia" ... end`."""
+
+    name: str
+    title: str
+    description: Optional[str] = None
+    clusters: tuple[tuple[int, int], ...] = ()
+    icd10: tuple[str, ...] = ()
+    people: Optional[Decimal] = None
+    weight: Optional[Decimal] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    name_span: Optional[Span] = span_field()
+
+
+@frozen
+class Population:
+    """`population ... end`: segments and projected growth."""
+
+    segments: tuple[Segment, ...] = ()
+    projected_growth: Optional[Decimal] = None  # percent a year
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+# ---------------------------------------------------------------- budget
+
+
+@frozen
+class YearlyRate:
+    """`efficiency 4% each year`, `uplift 2% in year 3`, `... each year from year 2`."""
+
+    rate: Decimal  # percent
+    scope: str  # "each" | "from" | "in"
+    year: Optional[int] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class PopulationAdjustment:
+    """`adjust for population growth beyond 1% tolerance, on the whole difference`."""
+
+    tolerance: Decimal  # percent
+    basis: str  # "whole" | "excess"
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Budget:
+    """`budget ... end`: the capitated budget and its yearly adjustments."""
+
+    baseline: Optional[Decimal] = None
+    capitation: Optional[Decimal] = None  # pounds per head
+    efficiency: tuple[YearlyRate, ...] = ()
+    uplift: tuple[YearlyRate, ...] = ()
+    population_adjustment: Optional[PopulationAdjustment] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    baseline_span: Optional[Span] = span_field()
+    capitation_span: Optional[Span] = span_field()
+
+
+# ---------------------------------------------------------------- payments
+
+
+@frozen
+class BudgetAmount:
+    """`80% of budget` (kind "share", value in percent) or `£1m` (kind "money")."""
+
+    kind: str
+    value: Decimal
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Components:
+    """Core, outcomes pot and risk reserve: the `payments` section or a phase's own."""
+
+    core: Optional[BudgetAmount] = None
+    pot: Optional[BudgetAmount] = None
+    reserve: Optional[BudgetAmount] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+@frozen
+class Weight:
+    """`weight 20 points` or `weight 25%`."""
+
+    value: Decimal
+    unit: str  # "points" | "percent"
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class ThresholdValue:
+    """`85%`, `12`, `5 points above baseline`, `10% below baseline`."""
+
+    kind: str  # "absolute" | "points" | "percent"
+    amount: Decimal
+    relation: Optional[str] = None  # "above" | "below" for relative thresholds
+    literal: str = "number"  # "percent" | "number" | "money"
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Threshold:
+    """`at least 85%`; with no comparator, reaching the value counts."""
+
+    comparator: Optional[str]  # "at least" | "at most" | "above" | "below" | None
+    value: ThresholdValue
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Target:
+    """`target at least 85%`: pays the whole allocation when met."""
+
+    threshold: Threshold
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Band:
+    """`improved at least 80% pays 50%`: one named band."""
+
+    name: str
+    threshold: Threshold
+    upper: Optional[ThresholdValue] = None
+    share: Optional[Decimal] = None  # percent
+    base: Optional[str] = None  # "pot" | "allocation"; None means allocation
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    name_span: Optional[Span] = span_field()
+    share_span: Optional[Span] = span_field()
+
+
+@frozen
+class Bands:
+    """`bands ... end`: the highest band reached pays its share."""
+
+    bands: tuple[Band, ...]
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class SlidingScale:
+    """`sliding scale from 60% paying 0% to 90% paying 100%`: linear, clamped."""
+
+    floor: ThresholdValue
+    floor_pays: Decimal
+    ceiling: ThresholdValue
+    ceiling_pays: Decimal
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+Rule = Union[Target, Bands, SlidingScale]
+
+
+@frozen
+class SegmentRule:
+    """`in segment psychosis: target at least 20%`."""
+
+    segment: str
+    rule: Rule
+    span: Optional[Span] = span_field()
+    segment_span: Optional[Span] = span_field()
+
+
+@frozen
+class Scaling:
+    """`scaled by quality_score / 100 capped at 100%`."""
+
+    factor: Expr
+    cap: Optional[Decimal] = None  # percent
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Gate:
+    """`only if data_completeness at least 95%`."""
+
+    condition: Expr
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Unit:
+    """`unit percent`, `unit rate per 1,000`, `unit count`, `unit score`, `unit money`."""
+
+    kind: str
+    per: Optional[Decimal] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Indicator:
+    """`indicator crisis_response_4h "..." ... end`."""
+
+    name: str
+    title: str
+    weight: Optional[Weight] = None
+    unit: Optional[Unit] = None
+    direction: Optional[str] = None  # "higher" | "lower"
+    definition: Optional[str] = None
+    numerator: Optional[str] = None
+    denominator: Optional[str] = None
+    source: Optional[str] = None
+    description: Optional[str] = None
+    data_from: Optional[int] = None
+    measured_as: Optional[Expr] = None
+    rule: Optional[Rule] = None
+    by_segment: Optional[str] = None  # "equally" | "population"
+    segment_rules: tuple[SegmentRule, ...] = ()
+    scaling: Optional[Scaling] = None
+    gates: tuple[Gate, ...] = ()
+    missing_data: Optional[str] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    name_span: Optional[Span] = span_field()
+    data_from_span: Optional[Span] = span_field()
+
+
+@frozen
+class Outcome:
+    """`outcome live_longer "People will live longer" ... end`."""
+
+    name: str
+    title: str
+    weight: Optional[Weight] = None
+    indicators: tuple[Indicator, ...] = ()
+    description: Optional[str] = None
+    gates: tuple[Gate, ...] = ()
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    name_span: Optional[Span] = span_field()
+
+
+@frozen
+class Bonus:
+    """`bonus all_outcomes "..." weight 10 points pays when all outcomes are achieved end`."""
+
+    name: str
+    title: str
+    weight: Optional[Weight] = None
+    description: Optional[str] = None
+    condition: Optional[Expr] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    name_span: Optional[Span] = span_field()
+
+
+@frozen
+class Unearned:
+    """`unearned pot reinvested in "..."` or `unearned pot retained by the commissioner`."""
+
+    destination: str  # "retained" | "reinvested"
+    services: tuple[str, ...] = ()
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class Outcomes:
+    """`outcomes ... end`: the incentive pot's outcomes, bonuses and unearned rule."""
+
+    total: Optional[Weight] = None
+    outcomes: tuple[Outcome, ...] = ()
+    bonuses: tuple[Bonus, ...] = ()
+    unearned: Optional[Unearned] = None
+    missing_data: Optional[str] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+# ---------------------------------------------------------------- phasing
+
+
+@frozen
+class Link:
+    """`link all indicators` (name None) or `link crisis_response_4h`."""
+
+    name: Optional[str]
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class BandShare:
+    """`good 9%` inside a `shares` line."""
+
+    band: str
+    share: Decimal
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class BandShares:
+    """`shares outcome_1: good 9%, improved 18%, excellent 40% of the pot`."""
+
+    indicator: str
+    shares: tuple[BandShare, ...]
+    base: Optional[str] = None  # "pot" | "allocation"
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    indicator_span: Optional[Span] = span_field()
+
+
+@frozen
+class Phase:
+    """`phase "bedding in" years 2 to 3 ... end`."""
+
+    name: str
+    first_year: int
+    last_year: Optional[int]  # None: to the end of the term
+    components: Components = Components()
+    links: tuple[Link, ...] = ()
+    shares: tuple[BandShares, ...] = ()
+    risk_share: Optional[bool] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    years_span: Optional[Span] = span_field()
+
+    def covers(self, year: int, last_year: int) -> bool:
+        end = self.last_year if self.last_year is not None else last_year
+        return self.first_year <= year <= end
+
+
+@frozen
+class Phasing:
+    """`phasing ... end`."""
+
+    phases: tuple[Phase, ...] = ()
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+# ---------------------------------------------------------------- risk share
+
+
+@frozen
+class Amount:
+    """`£500,000` (kind "money") or `3% of budget` (kind "budget share")."""
+
+    kind: str  # "money" | "budget share"
+    value: Decimal
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class RiskBand:
+    """`from 2% of budget to 10% of budget: provider 50%, commissioner 50%`."""
+
+    lower: Optional[Amount]  # None: from nothing ("up to ...")
+    upper: Optional[Amount]  # None: without limit ("above ...")
+    provider: Decimal  # percent
+    commissioner: Decimal  # percent
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    split_span: Optional[Span] = span_field()
+
+
+@frozen
+class ExposureLimit:
+    """`provider losses at most the lesser of £1m and 3% of budget`."""
+
+    party: str  # "provider" | "commissioner"
+    exposure: str  # "gains" | "losses"
+    kind: str  # "cap" | "floor"
+    combine: str  # "single" | "lesser" | "greater"
+    amounts: tuple[Amount, ...]
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class StopLoss:
+    """`per patient stop-loss above £20,000, provider coinsurance 10%, up to £250,000 per patient`."""
+
+    threshold: Decimal
+    coinsurance: Optional[Decimal] = None  # percent borne by the provider
+    limit: Optional[Decimal] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class MinimumVariance:
+    """`minimum variance 1% of budget, shared from the first pound`."""
+
+    amount: Amount
+    basis: str  # "first pound" | "above minimum"
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class RiskShare:
+    """`risk share ... end`: gain/loss bands, limits and stop-loss."""
+
+    placement: Optional[str] = None  # "outside" | "within"
+    minimum: Optional[MinimumVariance] = None
+    gains: tuple[RiskBand, ...] = ()
+    losses: tuple[RiskBand, ...] = ()
+    limits: tuple[ExposureLimit, ...] = ()
+    stop_loss: Optional[StopLoss] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    gains_span: Optional[Span] = span_field()
+    losses_span: Optional[Span] = span_field()
+
+
+# ---------------------------------------------------------------- distribution
+
+
+@frozen
+class ComponentShare:
+    """`5% of core`, `10% of outcome payments`, `10% of bonus`."""
+
+    component: str  # "core" | "outcomes" | "bonus"
+    share: Decimal
+    span: Optional[Span] = span_field()
+
+
+@frozen
+class SubcontractorShare:
+    """`mind receives 4% of core and 6% of outcome payments`."""
+
+    subcontractor: str
+    parts: tuple[ComponentShare, ...]
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    name_span: Optional[Span] = span_field()
+
+
+@frozen
+class Distribution:
+    """`distribution ... end`."""
+
+    shares: tuple[SubcontractorShare, ...] = ()
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+# ---------------------------------------------------------------- the contract
+
+
+@frozen
+class Contract:
+    """A whole `.obc` file."""
+
+    header: Optional[Header] = None
+    population: Optional[Population] = None
+    budget: Optional[Budget] = None
+    payments: Optional[Components] = None
+    outcomes: Optional[Outcomes] = None
+    phasing: Optional[Phasing] = None
+    risk_share: Optional[RiskShare] = None
+    distribution: Optional[Distribution] = None
+    span: Optional[Span] = span_field()
+
+    # -- lookups used by the checks and the evaluator
+
+    @property
+    def all_outcomes(self) -> tuple[Outcome, ...]:
+        return self.outcomes.outcomes if self.outcomes else ()
+
+    @property
+    def all_indicators(self) -> tuple[Indicator, ...]:
+        return tuple(i for o in self.all_outcomes for i in o.indicators)
+
+    @property
+    def all_bonuses(self) -> tuple[Bonus, ...]:
+        return self.outcomes.bonuses if self.outcomes else ()
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        return self.population.segments if self.population else ()
+
+    @property
+    def term(self) -> Optional[Term]:
+        return self.header.term if self.header else None
+
+    @property
+    def phases(self) -> tuple[Phase, ...]:
+        return self.phasing.phases if self.phasing else ()

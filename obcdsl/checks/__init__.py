@@ -1,0 +1,21 @@
+"""The checks `obcdsl check` runs on a contract's AST, one file per family.
+
+Each family exposes `check(contract) -> list[Diagnostic]`; none raises for a
+problem in the contract. `run_checks` runs them all and sorts the findings.
+"""
+
+from __future__ import annotations
+
+from .. import ast
+from ..diagnostics import Diagnostic, sort_key
+from . import bands, components, distribution, names, percentages, risk_share, weights, years
+
+FAMILIES = (names, weights, percentages, bands, years, components, risk_share, distribution)
+
+
+def run_checks(contract: ast.Contract) -> list[Diagnostic]:
+    """All diagnostics for a contract that parsed, in source order."""
+    found: list[Diagnostic] = []
+    for family in FAMILIES:
+        found.extend(family.check(contract))
+    return sorted(found, key=sort_key)

@@ -1,0 +1,110 @@
+"""Payment components: core, outcomes pot and risk reserve against the budget."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .. import ast
+from .. import diagnostics as d
+from ..diagnostics import Diagnostic, Label
+from ..model import HUNDRED
+
+
+def check(contract: ast.Contract) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    sets: list[tuple[ast.Components, str]] = []
+    if contract.payments is not None:
+        sets.append((contract.payments, "the payments section"))
+    for phase in contract.phases:
+        sets.append((effective(contract.payments, phase.components), f"phase `{phase.name}`"))
+    for components, where in sets:
+        found += shares_add_up(components, where)
+        if contract.budget is None:
+            found += needs_budget(components)
+    found += reserve_needed(contract)
+    found += one_budget(contract)
+    return found
+
+
+def effective(defaults: ast.Components | None, own: ast.Components) -> ast.Components:
+    """A phase's components, falling back to the payments section for what it does not state."""
+    if defaults is None:
+        return own
+    return ast.Components(
+        core=own.core or defaults.core,
+        pot=own.pot or defaults.pot,
+        reserve=own.reserve or defaults.reserve,
+        clause=own.clause or defaults.clause,
+        span=own.span,
+    )
+
+
+def shares_add_up(components: ast.Components, where: str) -> list[Diagnostic]:
+    stated = [(name, a) for name, a in (("core", components.core), ("outcomes pot", components.pot), ("risk reserve", components.reserve)) if a is not None]
+    if not stated or components.core is None or any(a.kind != "share" for _, a in stated):
+        return []
+    total = sum((a.value for _, a in stated), Decimal(0))
+    if total == HUNDRED:
+        return []
+    return [
+        d.error(
+            "OBC601",
+            f"in {where} the components add up to {total.normalize():f}% of the budget, expected 100%",
+            components.core.span,
+            label=f"core {components.core.value.normalize():f}%",
+            related=tuple(Label(a.span, f"{name} {a.value.normalize():f}%") for name, a in stated[1:]),
+            help="core, outcomes pot and any risk reserve together make the whole budget",
+            clause=components.core.clause or components.clause,
+        )
+    ]
+
+
+def needs_budget(components: ast.Components) -> list[Diagnostic]:
+    found = []
+    for amount in (components.core, components.pot, components.reserve):
+        if amount is not None and amount.kind == "share":
+            found.append(
+                d.error(
+                    "OBC602",
+                    "a share of the budget is stated, but the contract has no budget section",
+                    amount.span,
+                    help="add a `budget ... end` section with a baseline, or state the amount in pounds",
+                    clause=amount.clause,
+                )
+            )
+    return found
+
+
+def reserve_needed(contract: ast.Contract) -> list[Diagnostic]:
+    risk = contract.risk_share
+    if risk is None or risk.placement != "within":
+        return []
+    reserves = [contract.payments.reserve] if contract.payments else []
+    reserves += [p.components.reserve for p in contract.phases]
+    if any(r is not None for r in reserves):
+        return []
+    return [
+        d.error(
+            "OBC603",
+            "the risk share sits within the budget, but no risk reserve is set aside",
+            risk.span,
+            help="add `risk reserve 5% of budget` to the payments section, or say `outside the budget`",
+            clause=risk.clause,
+        )
+    ]
+
+
+def one_budget(contract: ast.Contract) -> list[Diagnostic]:
+    budget = contract.budget
+    if budget is None or budget.baseline is None or budget.capitation is None:
+        return []
+    return [
+        d.error(
+            "OBC604",
+            "the budget is stated both as a baseline and as a capitation rate",
+            budget.capitation_span,
+            related=(Label(budget.baseline_span, "baseline stated here"),),
+            help="keep one: `baseline £...` for a total, or `capitation £... per head` to build it from the population",
+            clause=budget.clause,
+        )
+    ]

@@ -1,0 +1,129 @@
+"""Percentages: every share, rate and percentage threshold lies within 0% to 100%."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterator, Optional
+
+from .. import ast, model
+from .. import diagnostics as d
+from ..diagnostics import Diagnostic
+from ..model import HUNDRED
+from ..source import Span
+
+ZERO = Decimal(0)
+
+
+def check(contract: ast.Contract) -> list[Diagnostic]:
+    found = []
+    for value, span, what, clause in percentages(contract):
+        if value < ZERO or value > HUNDRED:
+            found.append(
+                d.error(
+                    "OBC303",
+                    f"{what} is {value.normalize():f}%, outside 0% to 100%",
+                    span,
+                    label="not between 0% and 100%",
+                    help="a share or rate is at least 0% and at most 100%",
+                    clause=clause,
+                )
+            )
+    return found
+
+
+Item = tuple[Decimal, Optional[Span], str, Optional[str]]
+
+
+def percentages(contract: ast.Contract) -> Iterator[Item]:
+    """Every percentage in the contract that must lie within 0% to 100%, and what it is."""
+    budget = contract.budget
+    if budget is not None:
+        for rate in budget.efficiency:
+            yield rate.rate, rate.span, "an efficiency rate", rate.clause or budget.clause
+        for rate in budget.uplift:
+            yield rate.rate, rate.span, "a cost uplift", rate.clause or budget.clause
+        if budget.population_adjustment is not None:
+            adjustment = budget.population_adjustment
+            yield adjustment.tolerance, adjustment.span, "a population tolerance", adjustment.clause
+    component_sets = [contract.payments] if contract.payments else []
+    component_sets += [p.components for p in contract.phases]
+    for components in component_sets:
+        for amount, what in ((components.core, "the core share"), (components.pot, "the outcomes pot"), (components.reserve, "the risk reserve")):
+            if amount is not None and amount.kind == "share":
+                yield amount.value, amount.span, what, amount.clause
+    outcomes = contract.outcomes
+    if outcomes is not None:
+        for weight, what, clause in weights(contract):
+            if weight is not None and weight.unit == "percent":
+                yield weight.value, weight.span, what, clause
+    for indicator in contract.all_indicators:
+        yield from indicator_percentages(indicator)
+    for phase in contract.phases:
+        for shares in phase.shares:
+            for share in shares.shares:
+                yield share.share, share.span, f"the share of band `{share.band}`", shares.clause
+    risk = contract.risk_share
+    if risk is not None:
+        for band in risk.gains + risk.losses:
+            yield band.provider, band.split_span, "the provider's share", band.clause
+            yield band.commissioner, band.split_span, "the commissioner's share", band.clause
+        if risk.stop_loss is not None and risk.stop_loss.coinsurance is not None:
+            yield risk.stop_loss.coinsurance, risk.stop_loss.span, "the provider's coinsurance", risk.stop_loss.clause
+        for amount, clause in risk_amounts(risk):
+            if amount.kind == "budget share":
+                yield amount.value, amount.span, "a share of budget", clause
+    if contract.distribution is not None:
+        for share in contract.distribution.shares:
+            for part in share.parts:
+                yield part.share, part.span, f"`{share.subcontractor}`'s share of {part.component}", share.clause
+
+
+def weights(contract: ast.Contract):
+    outcomes = contract.outcomes
+    yield outcomes.total, "the total weight", outcomes.clause
+    for outcome in outcomes.outcomes:
+        yield outcome.weight, f"the weight of `{outcome.name}`", outcome.clause
+        for indicator in outcome.indicators:
+            yield indicator.weight, f"the weight of `{indicator.name}`", indicator.clause
+    for bonus in outcomes.bonuses:
+        yield bonus.weight, f"the weight of `{bonus.name}`", bonus.clause
+
+
+def indicator_percentages(indicator: ast.Indicator) -> Iterator[Item]:
+    percent_unit = indicator.unit is not None and indicator.unit.kind == "percent"
+    for _, rule in model.indicator_rules(indicator):
+        if isinstance(rule, ast.Bands):
+            for band in rule.bands:
+                if band.share is not None:
+                    yield band.share, band.share_span, f"the share paid by band `{band.name}`", band.clause or rule.clause
+                if percent_unit:
+                    yield from threshold_percent(band.threshold.value, f"the threshold of band `{band.name}`", rule.clause)
+                    if band.upper is not None:
+                        yield from threshold_percent(band.upper, f"the upper end of band `{band.name}`", rule.clause)
+        elif isinstance(rule, ast.SlidingScale):
+            yield rule.floor_pays, rule.span, "the share paid at the floor", rule.clause
+            yield rule.ceiling_pays, rule.span, "the share paid at the ceiling", rule.clause
+            if percent_unit:
+                yield from threshold_percent(rule.floor, "the floor", rule.clause)
+                yield from threshold_percent(rule.ceiling, "the ceiling", rule.clause)
+        elif isinstance(rule, ast.Target) and percent_unit:
+            yield from threshold_percent(rule.threshold.value, "the target", rule.clause)
+    if indicator.scaling is not None and indicator.scaling.cap is not None:
+        yield indicator.scaling.cap, indicator.scaling.span, "the scaling cap", indicator.scaling.clause
+
+
+def threshold_percent(value: ast.ThresholdValue, what: str, clause) -> Iterator[Item]:
+    if value.kind == "absolute" and value.literal == "percent":
+        yield value.amount, value.span, what, clause
+
+
+def risk_amounts(risk: ast.RiskShare):
+    if risk.minimum is not None:
+        yield risk.minimum.amount, risk.minimum.clause
+    for band in risk.gains + risk.losses:
+        for amount in (band.lower, band.upper):
+            if amount is not None:
+                yield amount, band.clause
+    for limit in risk.limits:
+        for amount in limit.amounts:
+            yield amount, limit.clause

@@ -1,0 +1,213 @@
+"""Risk share: contiguous gain and loss bands, splits of 100%, caps, floors, stop-loss."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .. import ast
+from .. import diagnostics as d
+from ..diagnostics import Diagnostic, Label
+from ..model import HUNDRED
+
+ZERO = Decimal(0)
+
+
+def check(contract: ast.Contract) -> list[Diagnostic]:
+    risk = contract.risk_share
+    if risk is None:
+        return []
+    found: list[Diagnostic] = []
+    for word, bands in (("gains", risk.gains), ("losses", risk.losses)):
+        found += splits(bands)
+        found += contiguity(word, bands)
+    found += negatives(risk)
+    found += floors_and_caps(risk)
+    found += stop_loss(risk.stop_loss)
+    return found
+
+
+def money(amount: ast.Amount) -> str:
+    if amount.kind == "money":
+        return f"£{amount.value:,.2f}".replace(".00", "")
+    return f"{amount.value.normalize():f}% of budget"
+
+
+def splits(bands) -> list[Diagnostic]:
+    found = []
+    for band in bands:
+        total = band.provider + band.commissioner
+        if total != HUNDRED:
+            found.append(
+                d.error(
+                    "OBC703",
+                    f"the provider's and commissioner's shares add up to {total.normalize():f}%, expected 100%",
+                    band.split_span,
+                    label="every pound of variance in the band is shared out",
+                    help="make the two shares total 100%",
+                    clause=band.clause,
+                )
+            )
+    return found
+
+
+def contiguity(word: str, bands) -> list[Diagnostic]:
+    found = []
+    if not bands:
+        return found
+    first = bands[0]
+    if first.lower is not None and first.lower.value != ZERO:
+        found.append(
+            d.error(
+                "OBC701",
+                f"the {word} bands start at {money(first.lower)}, leaving the variance below it unshared",
+                first.lower.span,
+                help="start the first band with `up to ...` or `from 0% of budget to ...`; use `minimum variance` for a threshold below which nothing is shared",
+                clause=first.clause,
+            )
+        )
+    for earlier, later in zip(bands, bands[1:]):
+        if earlier.upper is None:
+            found.append(
+                d.error(
+                    "OBC702",
+                    f"a {word} band follows one that has no upper end",
+                    later.span,
+                    related=(Label(earlier.span, "this band already runs without limit"),),
+                    help="an `above ...` band comes last",
+                    clause=later.clause,
+                )
+            )
+            break
+        start = later.lower
+        if start is None:
+            found.append(
+                d.error(
+                    "OBC702",
+                    f"a {word} band starting from nothing follows another band",
+                    later.span,
+                    related=(Label(earlier.span, "the earlier band"),),
+                    help="only the first band is written `up to ...`; the next is `from ... to ...` or `above ...`",
+                    clause=later.clause,
+                )
+            )
+            continue
+        if start.kind != earlier.upper.kind:
+            continue
+        if start.value < earlier.upper.value:
+            found.append(
+                d.error(
+                    "OBC702",
+                    f"{word} bands overlap between {money(start)} and {money(earlier.upper)}",
+                    start.span,
+                    label="this band starts here",
+                    related=(Label(earlier.upper.span, "the band before ends here"),),
+                    help="start each band where the one before it ends",
+                    clause=later.clause,
+                )
+            )
+        elif start.value > earlier.upper.value:
+            found.append(
+                d.error(
+                    "OBC701",
+                    f"{word} bands leave a gap between {money(earlier.upper)} and {money(start)}",
+                    start.span,
+                    label="this band starts here",
+                    related=(Label(earlier.upper.span, "the band before ends here"),),
+                    help="start each band where the one before it ends",
+                    clause=later.clause,
+                )
+            )
+    if bands[-1].upper is not None:
+        last = bands[-1]
+        found.append(
+            d.warning(
+                "OBC701",
+                f"the {word} bands end at {money(last.upper)}; variance beyond it stays with the provider",
+                last.upper.span,
+                help=f"add an `above {money(last.upper)}: ...` band to say who bears the rest",
+                clause=last.clause,
+            )
+        )
+    return found
+
+
+def negatives(risk: ast.RiskShare) -> list[Diagnostic]:
+    found = []
+    items = []
+    if risk.minimum is not None:
+        items.append((risk.minimum.amount, "the minimum variance", risk.minimum.clause))
+    for limit in risk.limits:
+        what = f"the {limit.party}'s {limit.exposure} {'cap' if limit.kind == 'cap' else 'floor'}"
+        items += [(a, what, limit.clause) for a in limit.amounts]
+    for band in risk.gains + risk.losses:
+        items += [(a, "a band limit", band.clause) for a in (band.lower, band.upper) if a is not None]
+    for amount, what, clause in items:
+        if amount.value < ZERO:
+            found.append(
+                d.error(
+                    "OBC704",
+                    f"{what} is negative",
+                    amount.span,
+                    label=money(amount),
+                    help="caps, floors and limits are amounts a party may bear; write them as positive amounts",
+                    clause=clause,
+                )
+            )
+    stop = risk.stop_loss
+    if stop is not None:
+        for value, what in ((stop.threshold, "the stop-loss threshold"), (stop.limit, "the stop-loss limit")):
+            if value is not None and value < ZERO:
+                found.append(
+                    d.error("OBC704", f"{what} is negative", stop.span, help="write it as a positive amount", clause=stop.clause)
+                )
+    return found
+
+
+def floors_and_caps(risk: ast.RiskShare) -> list[Diagnostic]:
+    found = []
+    for party in ("provider", "commissioner"):
+        for exposure in ("gains", "losses"):
+            caps = [l for l in risk.limits if (l.party, l.exposure, l.kind) == (party, exposure, "cap")]
+            floors = [l for l in risk.limits if (l.party, l.exposure, l.kind) == (party, exposure, "floor")]
+            for cap in caps:
+                for floor in floors:
+                    if cap.combine == floor.combine == "single":
+                        a, b = cap.amounts[0], floor.amounts[0]
+                        if a.kind == b.kind and b.value > a.value:
+                            found.append(
+                                d.error(
+                                    "OBC706",
+                                    f"the {party}'s {exposure} floor is above its cap",
+                                    floor.span,
+                                    related=(Label(cap.span, "the cap"),),
+                                    help="a floor is at most the cap",
+                                    clause=floor.clause,
+                                )
+                            )
+            if len(caps) > 1:
+                found.append(
+                    d.error(
+                        "OBC204",
+                        f"the {party}'s {exposure} are capped twice",
+                        caps[1].span,
+                        related=(Label(caps[0].span, "first cap"),),
+                        help="combine them: `at most the lesser of ... and ...`",
+                        clause=caps[1].clause,
+                    )
+                )
+    return found
+
+
+def stop_loss(stop: ast.StopLoss | None) -> list[Diagnostic]:
+    if stop is None or stop.limit is None or stop.limit > stop.threshold:
+        return []
+    return [
+        d.error(
+            "OBC705",
+            "the stop-loss limit is not above its threshold",
+            stop.span,
+            label=f"threshold £{stop.threshold:,.0f}, limit £{stop.limit:,.0f}",
+            help="the commissioner bears costs between the threshold and the limit, so the limit must be higher",
+            clause=stop.clause,
+        )
+    ]

@@ -1,0 +1,219 @@
+"""Weights and shares: outcome weights, indicator weights, and what a year's pot can pay."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .. import ast, model
+from .. import diagnostics as d
+from ..diagnostics import Diagnostic, Label
+from ..model import HUNDRED
+
+
+def check(contract: ast.Contract) -> list[Diagnostic]:
+    if contract.outcomes is None:
+        return []
+    found: list[Diagnostic] = []
+    found += outcome_weights(contract)
+    for outcome in contract.all_outcomes:
+        found += indicator_weights(outcome)
+    found += pot_commitments(contract)
+    return found
+
+
+def describe(value: Decimal, unit: str) -> str:
+    text = f"{value.normalize():f}"
+    return f"{text}%" if unit == "percent" else f"{text} points"
+
+
+def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
+    outcomes = contract.outcomes
+    items = [(o.weight, o) for o in outcomes.outcomes] + [(b.weight, b) for b in outcomes.bonuses]
+    stated = [(w, node) for w, node in items if w is not None]
+    found = []
+    if not stated:
+        return found
+    units = {w.unit for w, _ in stated}
+    if outcomes.total is not None:
+        units.add(outcomes.total.unit)
+    if len(units) > 1:
+        first_points = next(w for w, _ in stated if w.unit == "points") if any(w.unit == "points" for w, _ in stated) else outcomes.total
+        first_percent = next((w for w, _ in stated if w.unit == "percent"), outcomes.total)
+        return [
+            d.error(
+                "OBC305",
+                "outcome weights mix points and percentages",
+                first_percent.span,
+                label="a percentage",
+                related=(Label(first_points.span, "points"),),
+                help="write every outcome weight, and the total, in the same unit",
+                clause=outcomes.clause,
+            )
+        ]
+    unit = units.pop()
+    missing = [node for w, node in items if w is None]
+    for node in missing:
+        if isinstance(node, ast.Outcome) and pays_from_pot_directly(node):
+            continue
+        found.append(
+            d.error(
+                "OBC203",
+                f"`{node.name}` has no weight",
+                node.name_span,
+                help="add a line such as `weight 10 points`",
+                clause=node.clause,
+            )
+        )
+    total_stated = outcomes.total.value if outcomes.total is not None else (HUNDRED if unit == "percent" else None)
+    if total_stated is None:
+        return found
+    total = sum((w.value for w, _ in stated), Decimal(0))
+    if total != total_stated:
+        gap = total_stated - total
+        largest = max(stated, key=lambda pair: pair[0].value)
+        where = outcomes.total.span if outcomes.total is not None else largest[0].span
+        found.append(
+            d.error(
+                "OBC301",
+                f"outcome weights add up to {describe(total, unit)}, expected {describe(total_stated, unit)}",
+                where,
+                label=f"the total is {describe(total_stated, unit)}",
+                notes=tuple(f"`{node.name}` weighs {describe(w.value, unit)}" for w, node in stated),
+                help=(f"raise the weights by {describe(gap, unit)} in all" if gap > 0 else f"lower the weights by {describe(-gap, unit)} in all"),
+                clause=outcomes.clause,
+            )
+        )
+    return found
+
+
+def pays_from_pot_directly(outcome: ast.Outcome) -> bool:
+    """An outcome needs no weight when its bands pay shares of the pot itself (Monitor's Table 2)."""
+    if not outcome.indicators:
+        return False
+    for indicator in outcome.indicators:
+        for _, rule in model.indicator_rules(indicator):
+            if not isinstance(rule, ast.Bands) or any(b.base == "allocation" for b in rule.bands):
+                return False
+            if any(b.share is not None and b.base is None for b in rule.bands):
+                return False
+    return True
+
+
+def indicator_weights(outcome: ast.Outcome) -> list[Diagnostic]:
+    indicators = outcome.indicators
+    if len(indicators) < 2:
+        return []
+    stated = [i for i in indicators if i.weight is not None]
+    paying = [i for i in indicators if model.has_rule(i)]
+    found = []
+    if not stated and not pays_from_pot_directly(outcome) and len(paying) > 1:
+        return [
+            d.error(
+                "OBC203",
+                f"the indicators of `{outcome.name}` have no weights",
+                outcome.name_span,
+                help="give each paying indicator a line such as `weight 50%`; together they make 100% of the outcome",
+                clause=outcome.clause,
+            )
+        ]
+    for indicator in paying:
+        if indicator.weight is None and stated:
+            found.append(
+                d.error(
+                    "OBC203",
+                    f"indicator `{indicator.name}` has no weight",
+                    indicator.name_span,
+                    help="add a line such as `weight 25%`",
+                    clause=indicator.clause,
+                )
+            )
+    if stated and all(i.weight.unit == "percent" for i in stated):
+        total = sum((i.weight.value for i in stated), Decimal(0))
+        if total != HUNDRED:
+            found.append(
+                d.error(
+                    "OBC302",
+                    f"the indicator weights of `{outcome.name}` add up to {describe(total, 'percent')}, expected 100%",
+                    outcome.name_span,
+                    label="in this outcome",
+                    notes=tuple(f"`{i.name}` weighs {describe(i.weight.value, 'percent')}" for i in stated),
+                    related=tuple(Label(i.weight.span, f"{describe(i.weight.value, 'percent')}") for i in stated),
+                    help="make the weights of an outcome's indicators total 100%",
+                    clause=outcome.clause,
+                )
+            )
+    return found
+
+
+def pot_commitments(contract: ast.Contract) -> list[Diagnostic]:
+    """In each year, the most the linked indicators and bonuses can pay must fit in the pot."""
+    found = []
+    owners = model.outcome_of(contract)
+    reported_years = set()
+    for year in model.contract_years(contract):
+        total = Decimal(0)
+        parts = []
+        for indicator in model.linked_indicators(contract, year):
+            outcome = owners.get(indicator.name)
+            if outcome is None:
+                continue
+            share = most_share_of_pot(contract, outcome, indicator, year)
+            if share is None:
+                continue
+            total += share
+            parts.append(f"`{indicator.name}` can pay {describe(share * HUNDRED, 'percent')} of the pot")
+        for bonus in contract.all_bonuses:
+            fraction = model.bonus_fraction(contract, bonus)
+            if fraction is not None:
+                total += fraction
+                parts.append(f"bonus `{bonus.name}` can pay {describe(fraction * HUNDRED, 'percent')} of the pot")
+        if total > 1 and year not in reported_years:
+            reported_years.add(year)
+            phase = model.phase_for(contract, year)
+            span = phase.years_span if phase is not None else contract.outcomes.span
+            found.append(
+                d.error(
+                    "OBC304",
+                    f"in year {year} the outcome payments can reach {describe(total * HUNDRED, 'percent')} of the pot",
+                    span,
+                    label=f"year {year}",
+                    notes=tuple(parts),
+                    help="lower the band shares or weights so that the most that can be paid is 100% of the pot",
+                    clause=phase.clause if phase is not None else None,
+                )
+            )
+    return found
+
+
+def most_share_of_pot(contract, outcome, indicator, year) -> Decimal | None:
+    """The largest share of the pot the indicator can pay in a year, as a fraction."""
+    allocation = model.allocation_fraction(contract, outcome, indicator)
+    override = model.band_shares_for_year(contract, indicator, year)
+    best = Decimal(0)
+    for _, rule in model.indicator_rules(indicator):
+        if isinstance(rule, ast.Bands):
+            for band in rule.bands:
+                share, base = band.share, band.base
+                if override is not None:
+                    match = [s for s in override.shares if s.band == band.name]
+                    if match:
+                        share, base = match[0].share, override.base
+                if share is None:
+                    continue
+                fraction = share / HUNDRED
+                if base != "pot":
+                    if allocation is None:
+                        return None
+                    fraction *= allocation
+                best = max(best, fraction)
+        elif isinstance(rule, ast.SlidingScale):
+            if allocation is None:
+                return None
+            best = max(best, max(rule.floor_pays, rule.ceiling_pays) / HUNDRED * allocation)
+        else:
+            if allocation is None:
+                return None
+            best = max(best, allocation)
+    if indicator.scaling is not None and indicator.scaling.cap is not None:
+        best *= indicator.scaling.cap / HUNDRED
+    return best

@@ -1,0 +1,154 @@
+"""Diagnostics: what the checker says about a contract, and the stable codes.
+
+Every stage (reading, parsing, building the AST, each check family) returns
+a list of `Diagnostic` values; nothing raises for a problem in the contract.
+`obcdsl.render` turns them into text for people or JSON for tools.
+"""
+
+from __future__ import annotations
+
+import enum
+import difflib
+from typing import Iterable
+
+import attrs
+
+from .source import Span
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+# Every code the checker can emit, with a one-line title. docs/diagnostics.md
+# has a page section for each; a test keeps the two in step.
+CODES: dict[str, str] = {
+    # reading and syntax
+    "OBC001": "file cannot be read",
+    "OBC002": "file is not UTF-8 text",
+    "OBC003": "file is too large",
+    "OBC101": "unexpected character",
+    "OBC102": "unexpected word or symbol",
+    "OBC103": "contract ends too early",
+    "OBC104": "expression nested too deeply",
+    "OBC105": "number written in a form that cannot be read",
+    # names
+    "OBC201": "unknown name",
+    "OBC202": "name declared twice",
+    "OBC203": "required item missing",
+    "OBC204": "item stated twice",
+    "OBC205": "name used in the wrong place",
+    # weights, shares and percentages
+    "OBC301": "outcome weights do not add up to their total",
+    "OBC302": "indicator weights do not add up to 100% of their outcome",
+    "OBC303": "percentage outside 0% to 100%",
+    "OBC304": "payment shares in a year add up to more than the pot",
+    "OBC305": "weights mix points and percentages",
+    # thresholds and bands
+    "OBC401": "bands overlap",
+    "OBC402": "bands leave a gap",
+    "OBC403": "bands are not in order of performance",
+    "OBC404": "a better band pays less",
+    "OBC405": "band has no payment share",
+    "OBC406": "sliding scale runs the wrong way",
+    "OBC407": "indicator has no payment rule",
+    "OBC408": "comparison word runs against the indicator's direction",
+    "OBC409": "band share given for an unknown band",
+    # years, term and phasing
+    "OBC501": "year outside the contract term",
+    "OBC502": "indicator linked to payment before its data is available",
+    "OBC503": "phases overlap",
+    "OBC504": "year not covered by any phase",
+    "OBC505": "year range runs backwards",
+    # payment components
+    "OBC601": "component shares do not add up to 100%",
+    "OBC602": "share of budget stated but the contract has no budget",
+    "OBC603": "risk share within the budget but no reserve",
+    "OBC604": "budget stated twice",
+    # risk share
+    "OBC701": "risk-share bands leave a gap",
+    "OBC702": "risk-share bands overlap",
+    "OBC703": "provider and commissioner split does not add up to 100%",
+    "OBC704": "negative cap or limit",
+    "OBC705": "stop-loss limit below its threshold",
+    "OBC706": "floor above cap",
+    # distribution
+    "OBC801": "subcontractor shares add up to more than 100%",
+}
+
+
+@attrs.frozen
+class Label:
+    """A secondary span with a short remark, shown under the source line."""
+
+    span: Span
+    message: str
+
+
+@attrs.frozen
+class Diagnostic:
+    """One finding: a stable code, a severity, a message and where."""
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span | None
+    label: str = ""
+    notes: tuple[str, ...] = ()
+    help: str = ""
+    related: tuple[Label, ...] = ()
+    clause: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def to_dict(self) -> dict:
+        out = {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "span": self.span.to_dict() if self.span else None,
+        }
+        if self.label:
+            out["label"] = self.label
+        if self.notes:
+            out["notes"] = list(self.notes)
+        if self.help:
+            out["help"] = self.help
+        if self.clause:
+            out["clause"] = self.clause
+        if self.related:
+            out["related"] = [
+                {"span": r.span.to_dict(), "message": r.message} for r in self.related
+            ]
+        return out
+
+
+def error(code: str, message: str, span: Span | None, **kw) -> Diagnostic:
+    assert code in CODES, code
+    return Diagnostic(code, Severity.ERROR, message, span, **kw)
+
+
+def warning(code: str, message: str, span: Span | None, **kw) -> Diagnostic:
+    assert code in CODES, code
+    return Diagnostic(code, Severity.WARNING, message, span, **kw)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """A `help` text suggesting the nearest known name, or nothing."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else ""
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.is_error for d in diagnostics)
+
+
+def sort_key(diagnostic: Diagnostic):
+    span = diagnostic.span
+    if span is None:
+        return ("", 0, 0, diagnostic.code)
+    return (span.file, span.start, span.end, diagnostic.code)

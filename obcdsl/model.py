@@ -1,0 +1,178 @@
+"""Facts derived from a contract's AST that checks and evaluation both need.
+
+What an indicator's allocation is, which indicators a year links to payment,
+which phase covers a year, which rule applies in a segment: one place says
+each, so that `check` and `evaluate` cannot disagree.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterator, Optional
+
+from . import ast
+
+HUNDRED = Decimal(100)
+ONE = Decimal(1)
+
+
+def iter_subexpressions(expr: ast.Expr) -> Iterator[ast.Expr]:
+    """The expression and every expression inside it."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.Arithmetic, ast.Comparison, ast.Logical)):
+            stack.extend((node.right, node.left))
+        elif isinstance(node, (ast.Negative, ast.Not)):
+            stack.append(node.operand)
+        elif isinstance(node, ast.Extremum):
+            stack.extend(reversed(node.arguments))
+
+
+def contract_expressions(contract: ast.Contract) -> Iterator[tuple[ast.Expr, str]]:
+    """Every expression written in the contract, with what it is for."""
+    for outcome in contract.all_outcomes:
+        for gate in outcome.gates:
+            yield gate.condition, "condition"
+        for indicator in outcome.indicators:
+            if indicator.measured_as is not None:
+                yield indicator.measured_as, "value"
+            if indicator.scaling is not None:
+                yield indicator.scaling.factor, "value"
+            for gate in indicator.gates:
+                yield gate.condition, "condition"
+    for bonus in contract.all_bonuses:
+        if bonus.condition is not None:
+            yield bonus.condition, "condition"
+
+
+def indicator_rules(indicator: ast.Indicator) -> Iterator[tuple[Optional[str], ast.Rule]]:
+    """The indicator's payment rules: (None, rule) for the general one, then per segment."""
+    if indicator.rule is not None:
+        yield None, indicator.rule
+    for segment_rule in indicator.segment_rules:
+        yield segment_rule.segment, segment_rule.rule
+
+
+def weight_fraction(weight: Optional[ast.Weight], total: Decimal) -> Optional[Decimal]:
+    if weight is None or total == 0:
+        return None
+    return weight.value / total
+
+
+def outcome_weight_total(contract: ast.Contract) -> Decimal:
+    """What outcome and bonus weights are shares of: the stated total, else their sum (points) or 100%."""
+    outcomes = contract.outcomes
+    if outcomes is not None and outcomes.total is not None:
+        return outcomes.total.value
+    weights = [o.weight for o in contract.all_outcomes] + [b.weight for b in contract.all_bonuses]
+    stated = [w for w in weights if w is not None]
+    if stated and all(w.unit == "percent" for w in stated):
+        return HUNDRED
+    return sum((w.value for w in stated), Decimal(0))
+
+
+def indicator_weight_total(outcome: ast.Outcome) -> Decimal:
+    stated = [i.weight for i in outcome.indicators if i.weight is not None]
+    if stated and all(w.unit == "percent" for w in stated):
+        return HUNDRED
+    return sum((w.value for w in stated), Decimal(0))
+
+
+def allocation_fraction(contract: ast.Contract, outcome: ast.Outcome, indicator: ast.Indicator) -> Optional[Decimal]:
+    """The indicator's share of the pot: outcome weight × weight within the outcome.
+
+    None when the outcome has no weight (its bands then pay shares of the pot).
+    """
+    outcome_share = weight_fraction(outcome.weight, outcome_weight_total(contract))
+    if outcome_share is None:
+        return None
+    if len(outcome.indicators) == 1:
+        return outcome_share
+    within = weight_fraction(indicator.weight, indicator_weight_total(outcome))
+    if within is None:
+        return None
+    return outcome_share * within
+
+
+def bonus_fraction(contract: ast.Contract, bonus: ast.Bonus) -> Optional[Decimal]:
+    return weight_fraction(bonus.weight, outcome_weight_total(contract))
+
+
+def outcome_of(contract: ast.Contract) -> dict[str, ast.Outcome]:
+    """Each indicator's name mapped to its outcome."""
+    return {i.name: o for o in contract.all_outcomes for i in o.indicators}
+
+
+def last_year(contract: ast.Contract) -> int:
+    term = contract.term
+    return term.last_year if term is not None else max(
+        [p.last_year or p.first_year for p in contract.phases] + [1]
+    )
+
+
+def phase_for(contract: ast.Contract, year: int) -> Optional[ast.Phase]:
+    for phase in contract.phases:
+        if phase.covers(year, last_year(contract)):
+            return phase
+    return None
+
+
+def linked_indicators(contract: ast.Contract, year: int) -> tuple[ast.Indicator, ...]:
+    """Indicators linked to payment in a year.
+
+    With a phasing section, those its phase for the year links (an outcome's
+    name links all of its indicators); without one, every indicator with a
+    payment rule from the year its data is available.
+    """
+    indicators = contract.all_indicators
+    if contract.phasing is None:
+        return tuple(i for i in indicators if has_rule(i) and (i.data_from or 1) <= year)
+    phase = phase_for(contract, year)
+    if phase is None:
+        return ()
+    wanted: set[str] = set()
+    outcomes = {o.name: o for o in contract.all_outcomes}
+    for link in phase.links:
+        if link.name is None:
+            wanted.update(i.name for i in indicators if has_rule(i))
+        elif link.name in outcomes:
+            wanted.update(i.name for i in outcomes[link.name].indicators)
+        else:
+            wanted.add(link.name)
+    return tuple(i for i in indicators if i.name in wanted)
+
+
+def has_rule(indicator: ast.Indicator) -> bool:
+    return indicator.rule is not None or bool(indicator.segment_rules)
+
+
+def band_shares_for_year(contract: ast.Contract, indicator: ast.Indicator, year: int) -> Optional[ast.BandShares]:
+    """The phase's `shares` line for the indicator in a year, if any."""
+    phase = phase_for(contract, year)
+    if phase is None:
+        return None
+    for shares in phase.shares:
+        if shares.indicator == indicator.name:
+            return shares
+    return None
+
+
+def contract_years(contract: ast.Contract) -> range:
+    return range(1, last_year(contract) + 1)
+
+
+def comparator_direction(comparator: Optional[str]) -> Optional[str]:
+    """`at least`/`above` imply higher is better; `at most`/`below` lower."""
+    if comparator in ("at least", "above"):
+        return "higher"
+    if comparator in ("at most", "below"):
+        return "lower"
+    return None
+
+
+def performance_key(value: ast.ThresholdValue, direction: str) -> tuple[str, Decimal]:
+    """A sort key that grows as performance improves, within one kind of threshold."""
+    signed = -value.amount if value.relation == "below" else value.amount
+    return value.kind, (-signed if direction == "lower" else signed)
