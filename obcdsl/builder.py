@@ -649,7 +649,7 @@ class Builder:
             {"linked": linked, "band_shares": band_shares, "risk_share_on": switch(True), "risk_share_off": switch(False)}
         )
         self.build_items(tree, handlers, fields, "phase")
-        components = self.components(fields, None, self.span(tree))
+        components = self.components(fields, self.clause(tree), self.span(tree))
         return ast.Phase(
             name=name, first_year=first, last_year=last, components=components,
             links=tuple(fields["links"]), shares=tuple(fields["shares"]),

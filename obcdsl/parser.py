@@ -192,8 +192,6 @@ def token_hint(token: Token, expected: set[str], previous: Token | None) -> str:
         return f"a percentage is written with `%`, as in `{text}%`"
     if token.type == "NUMBER" and "MONEY" in expected:
         return f"money is written with `£`, as in `£{text}`"
-    if "END" in expected and previous is not None:
-        return "a block may be missing its closing `end`"
     return ""
 
 
