@@ -765,12 +765,13 @@ class Builder:
 
     # ------------------------------------------------------------ expressions
 
-    def expression(self, node: Tree | Token, depth: int = 0) -> ast.Expr:
+    def expression(self, node: Tree | Token, depth: int = 0, root: Tree | Token | None = None) -> ast.Expr:
+        root = node if root is None else root
         if depth > MAX_EXPRESSION_DEPTH:
             self.report(
                 "OBC104",
                 f"expression nested more than {MAX_EXPRESSION_DEPTH} levels deep",
-                node,
+                root,
                 help="split the expression into derived indicators with `measured as`",
             )
             raise BuildError
@@ -782,7 +783,7 @@ class Builder:
             return ast.Literal(self.number(node), literal, span)
         kind = node.data
         children = node.children
-        sub = lambda child: self.expression(child, depth + 1)  # noqa: E731
+        sub = lambda child: self.expression(child, depth + 1, root)  # noqa: E731
         if kind == "literal":
             return sub(children[0])
         if kind == "reference":

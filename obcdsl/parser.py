@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -45,11 +46,27 @@ def grammar_path() -> Path:
     return Path(__file__).resolve().parent.parent / "grammar" / GRAMMAR_NAME
 
 
+class WholeWords:
+    """Lets the lexer read a whole word as a name in every state.
+
+    Without it the contextual lexer reads `weighting` as the keyword `weight`
+    followed by `ing` where no name may stand; with it the whole word is read,
+    and the error names the word the person wrote.
+    """
+
+    always_accept = ("NAME",)
+
+    def process(self, stream):
+        return stream
+
+
 @functools.lru_cache(maxsize=1)
 def lark_parser() -> Lark:
     return Lark.open(
         str(grammar_path()),
         parser="lalr",
+        lexer="contextual",
+        postlex=WholeWords(),
         propagate_positions=True,
         maybe_placeholders=False,
         cache=True,
@@ -144,16 +161,32 @@ def character_hint(source: SourceFile, pos: int, char: str) -> str:
     return ""
 
 
+def acceptable(exc: UnexpectedInput) -> set[str]:
+    """The terminals the parser could take where it stopped.
+
+    Asked of the parser rather than the lexer, which also offers `NAME` everywhere.
+    """
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is not None:
+        try:
+            return {name for name in interactive.choices() if name.isupper() or name == "$END"}
+        except Exception:  # the parser state of a failed parse; fall back to lark's own list
+            pass
+    return set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
+
+
 def unexpected_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
     token = exc.token
     span = token_span(source, token)
-    expected = expected_words(exc.expected or exc.accepts or ())
+    exc.expected = acceptable(exc)
+    expected = expected_words(exc.expected)
     previous = None
     if exc.token_history:
         previous = exc.token_history[-1]
     after = f" after `{previous}`" if previous is not None else ""
     message = f"unexpected `{token}`{after}"
-    help_text = token_hint(token, exc.expected or set(), previous)
+    end = token.end_pos if token.end_pos is not None else 0
+    help_text = token_hint(token, exc.expected, previous, source.text[end: end + 8])
     related: tuple[Label, ...] = ()
     opener = unclosed_block(exc) if "END" in (exc.expected or ()) else None
     if opener is not None and str(token).lower() in BLOCK_WORDS:
@@ -171,7 +204,7 @@ def unexpected_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
     )
 
 
-def token_hint(token: Token, expected: set[str], previous: Token | None) -> str:
+def token_hint(token: Token, expected: set[str], previous: Token | None, following: str = "") -> str:
     text = str(token)
     lowered = text.lower()
     if "NAME" in expected and token.type != "NAME" and lowered.isidentifier():
@@ -188,9 +221,12 @@ def token_hint(token: Token, expected: set[str], previous: Token | None) -> str:
         hint = d.did_you_mean(lowered, keywords)
         if hint:
             return hint
-    if token.type == "NUMBER" and "PERCENT" in expected:
+    is_number = re.fullmatch(r"[0-9][0-9,]*(\.[0-9]+)?", text) is not None
+    if is_number and "PERCENT" in expected and following.lstrip(" \t").startswith("%"):
+        return f"write percentages with no space before `%`, as in `{text}%`"
+    if is_number and "PERCENT" in expected:
         return f"a percentage is written with `%`, as in `{text}%`"
-    if token.type == "NUMBER" and "MONEY" in expected:
+    if is_number and "MONEY" in expected:
         return f"money is written with `£`, as in `£{text}`"
     return ""
 
@@ -225,7 +261,15 @@ def unclosed_block(exc: UnexpectedInput) -> Token | None:
     stack = getattr(state, "value_stack", None)
     if not stack:
         return None
+    closed = 0
     for item in reversed(stack):
-        if isinstance(item, Token) and str(item).lower() in BLOCK_WORDS:
-            return item
+        if not isinstance(item, Token):
+            continue
+        word = str(item).lower()
+        if word == "end":
+            closed += 1
+        elif word in BLOCK_WORDS:
+            if closed == 0:
+                return item
+            closed -= 1
     return None
