@@ -112,13 +112,14 @@ def dumps(document) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False)
 
 
-def make_console(stream=None, force_plain: bool = False) -> Console:
+def make_console(stream=None, force_terminal: Optional[bool] = None) -> Console:
     """A console that colours only a terminal, and never under NO_COLOR."""
     import os
 
-    no_colour = force_plain or "NO_COLOR" in os.environ
+    no_colour = "NO_COLOR" in os.environ or force_terminal is False
     return Console(
         file=stream,
+        force_terminal=force_terminal,
         no_color=no_colour,
         highlight=False,
         soft_wrap=True,

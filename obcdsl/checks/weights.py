@@ -17,7 +17,8 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
     found += outcome_weights(contract)
     for outcome in contract.all_outcomes:
         found += indicator_weights(outcome)
-    found += pot_commitments(contract)
+    if not found:  # weights that do not add up already explain any overcommitted pot
+        found += pot_commitments(contract)
     return found
 
 

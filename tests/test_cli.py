@@ -1,0 +1,118 @@
+"""The `obcdsl check` command: exit codes, text and JSON output, colour."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from obcdsl.cli import main
+
+from conftest import BROKEN, CONTRACTS
+
+
+def run(*args, env=None):
+    full_env = dict(os.environ)
+    full_env.pop("NO_COLOR", None)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, "-m", "obcdsl", *args], capture_output=True, text=True, env=full_env)
+
+
+def test_clean_contracts_exit_0():
+    proc = run("check", str(CONTRACTS))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "4 contracts checked: no problems found" in proc.stdout
+
+
+def test_errors_exit_1():
+    assert main(["check", str(BROKEN / "OBC301_outcome_weights.obc")]) == 1
+
+
+def test_missing_file_exits_2(capsys):
+    assert main(["check", "no/such/file.obc"]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_usage_error_exits_2():
+    proc = run("check")
+    assert proc.returncode == 2
+    assert "usage" in proc.stderr
+
+
+def test_unknown_command_exits_2():
+    assert run("frobnicate").returncode == 2
+
+
+def test_version():
+    proc = run("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("obcdsl ")
+
+
+def test_no_colour_when_piped():
+    proc = run("check", str(BROKEN / "OBC301_outcome_weights.obc"))
+    assert "\x1b[" not in proc.stdout
+    assert "error[OBC301]" in proc.stdout
+
+
+def test_colour_on_a_terminal_but_not_under_no_color(monkeypatch, capsys):
+    from obcdsl.render import make_console, render_text
+    from obcdsl.checker import check_path
+
+    result = check_path(BROKEN / "OBC301_outcome_weights.obc")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    import io
+
+    stream = io.StringIO()
+    console = make_console(stream, force_terminal=True)
+    console.print(render_text(result.diagnostics[0], result.source))
+    assert "\x1b[" in stream.getvalue()
+    monkeypatch.setenv("NO_COLOR", "1")
+    stream = io.StringIO()
+    console = make_console(stream, force_terminal=True)
+    console.print(render_text(result.diagnostics[0], result.source))
+    assert "\x1b[" not in stream.getvalue()
+
+
+def test_text_rendering_snapshot(capsys, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    path = BROKEN / "OBC301_outcome_weights.obc"
+    main(["check", str(path)])
+    out = capsys.readouterr().out
+    expected = f"""error[OBC301]: outcome weights add up to 95%, expected 100%
+  --> {path}:20:12
+   |
+20 |     weight 95%
+   |            ^^^ the total is 100%
+   |
+   = note: `access` weighs 95%
+   = help: raise the weights by 5% in all
+"""
+    assert out.startswith(expected), out
+
+
+def test_json_document_shape(capsys):
+    assert main(["check", "--format", "json", str(CONTRACTS), str(BROKEN / "OBC404_better_pays_less.obc")]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["version"] == 1
+    assert document["summary"] == {"files": 5, "errors": 1, "warnings": 0}
+    broken = [f for f in document["files"] if not f["ok"]]
+    assert len(broken) == 1
+    (item,) = broken[0]["diagnostics"]
+    assert set(item) >= {"code", "severity", "message", "span", "help"}
+    assert set(item["span"]) == {"file", "line", "column", "end_line", "end_column", "start", "end"}
+    assert item["severity"] == "error"
+
+
+def test_clause_is_carried_into_diagnostics(capsys, tmp_path):
+    text = (CONTRACTS / "oxfordshire_mental_health.obc").read_text().replace("weight 20 points", "weight 25 points", 1)
+    path = tmp_path / "ox.obc"
+    path.write_text(text)
+    assert main(["check", "--format", "json", str(path)]) == 1
+    (item,) = json.loads(capsys.readouterr().out)["files"][0]["diagnostics"]
+    assert item["code"] == "OBC301" and item["clause"] == "5"
+
+
+def test_directory_without_contracts_warns(tmp_path, capsys):
+    assert main(["check", str(tmp_path)]) == 0
+    assert "no `.obc` files" in capsys.readouterr().err
