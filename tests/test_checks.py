@@ -1,0 +1,163 @@
+"""Check families: findings on purpose-built contracts, and no false alarms."""
+
+from decimal import Decimal
+
+from obcdsl import model
+from obcdsl.checker import check_text
+from obcdsl.diagnostics import Severity
+
+from conftest import CONTRACTS
+
+HEADER = 'contract "x"\n commissioner "c"\n lead provider "p"\n term 3 years from 2020/21\nend\n'
+
+
+def outcomes(body, extra=""):
+    return HEADER + "outcomes\n" + body + "\n unearned pot retained by the commissioner\nend\n" + extra
+
+
+def indicator(rule, direction="higher", unit="percent", more=""):
+    return outcomes(
+        f' outcome o "O"\n  weight 100%\n  indicator i "I"\n   unit {unit}\n   {direction} is better\n{more}   {rule}\n  end\n end'
+    )
+
+
+def codes(text):
+    return [d.code for d in check_text(text).diagnostics]
+
+
+def test_lower_is_better_bands_in_order_are_clean():
+    rule = "bands\n good at most 20 pays 50%\n improved at most 15 pays 75%\n excellent at most 10 pays 100%\n end"
+    assert codes(indicator(rule, "lower", "count")) == []
+
+
+def test_lower_is_better_bands_out_of_order():
+    rule = "bands\n good at most 10 pays 50%\n excellent at most 20 pays 100%\n end"
+    assert codes(indicator(rule, "lower", "count")) == ["OBC403"]
+
+
+def test_relative_bands_order():
+    clean = "bands\n good at least 2 points above baseline pays 50%\n excellent at least 4 points above baseline pays 100%\n end"
+    assert codes(indicator(clean, unit="score")) == []
+    wrong = "bands\n good at least 4 points above baseline pays 50%\n excellent at least 2 points above baseline pays 100%\n end"
+    assert codes(indicator(wrong, unit="score")) == ["OBC403"]
+    lower = "bands\n good at most 5% below baseline pays 50%\n excellent at most 15% below baseline pays 100%\n end"
+    assert codes(indicator(lower, "lower", "rate")) == []
+
+
+def test_mixed_threshold_kinds_are_not_compared():
+    rule = "bands\n good at least 60% pays 50%\n excellent at least 5 points above baseline pays 100%\n end"
+    assert codes(indicator(rule)) == []
+
+
+def test_boundary_word_against_direction():
+    assert codes(indicator("target below 10%")) == ["OBC408"]
+    assert codes(indicator("target above 10%")) == []
+
+
+def test_sliding_scale_lower_is_better():
+    assert codes(indicator("sliding scale from 12 paying 0% to 4 paying 100%", "lower", "count")) == []
+    assert codes(indicator("sliding scale from 4 paying 0% to 12 paying 100%", "lower", "count")) == ["OBC406"]
+    assert codes(indicator("sliding scale from 60% paying 80% to 80% paying 20%")) == ["OBC404"]
+
+
+def test_percentage_threshold_outside_range():
+    assert codes(indicator("target at least 105%")) == ["OBC303"]
+    # a count may exceed 100
+    assert codes(indicator("target at least 105", unit="count")) == []
+
+
+def test_missing_direction():
+    text = outcomes(' outcome o "O"\n  weight 100%\n  indicator i "I"\n   target at least 5%\n  end\n end')
+    assert codes(text) == ["OBC203"]
+
+
+def test_year_without_phase_is_a_warning():
+    text = outcomes(
+        ' outcome o "O"\n  weight 100%\n  indicator i "I"\n   unit percent\n   higher is better\n   target at least 5%\n  end\n end',
+        "phasing\n phase one year 1\n  link all indicators\n end\n phase three year 3\n  link all indicators\n end\nend\n",
+    )
+    result = check_text(text)
+    assert [(d.code, d.severity) for d in result.diagnostics] == [("OBC504", Severity.WARNING)]
+    assert result.ok
+    assert "year 2" in result.diagnostics[0].message
+
+
+def test_unknown_name_suggests_the_nearest():
+    text = indicator("target at least 5%", more="   only if ii at least 3%\n")
+    (diagnostic,) = check_text(text).diagnostics
+    assert diagnostic.code == "OBC201" and diagnostic.help == "did you mean `i`?"
+    text = indicator("target at least 5%", more="   only if unrelated at least 3%\n")
+    (diagnostic,) = check_text(text).diagnostics
+    assert diagnostic.code == "OBC201" and diagnostic.help == ""
+
+
+def test_did_you_mean_on_a_link():
+    text = outcomes(
+        ' outcome o "O"\n  weight 100%\n  indicator crisis_4h "I"\n   unit percent\n   higher is better\n   target at least 5%\n  end\n end',
+        "phasing\n phase all from year 1\n  link crisis_4hr\n end\nend\n",
+    )
+    (diagnostic,) = check_text(text).diagnostics
+    assert diagnostic.code == "OBC201"
+    assert diagnostic.help == "did you mean `crisis_4h`?"
+
+
+def test_segment_rules_must_cover_every_segment():
+    population = 'population\n segment a "A"\n end\n segment b "B"\n end\nend\n'
+    text = population + indicator("in segment a: target at least 5%", more="   by segment, shared equally\n")
+    assert codes(text) == ["OBC407"]
+    text = population + indicator("in segment c: target at least 5%", more="   by segment, shared equally\n   in segment a: target at least 5%\n   in segment b: target at least 5%\n")
+    assert codes(text) == ["OBC201"]
+
+
+def test_bonus_on_top_of_a_full_pot_overpays():
+    text = outcomes(
+        ' outcome o "O"\n  weight 100 points\n  indicator i "I"\n   unit percent\n   higher is better\n   target at least 5%\n  end\n end\n'
+        ' bonus b "B"\n  weight 10 points\n  pays when o is achieved\n end\n total 100 points'
+    )
+    assert "OBC301" in codes(text)
+    # without a stated total the points are shares of their sum, so the pot is not overpaid
+    assert codes(text.replace(" total 100 points", "")) == []
+
+
+def test_oxfordshire_pot_is_exactly_committed():
+    contract = check_text((CONTRACTS / "oxfordshire_mental_health.obc").read_text()).contract
+    owners = model.outcome_of(contract)
+    total = sum(model.allocation_fraction(contract, owners[i.name], i) for i in contract.all_indicators if i.weight is not None or len(owners[i.name].indicators) == 1 and model.has_rule(i))
+    total += sum(model.bonus_fraction(contract, b) for b in contract.all_bonuses)
+    assert total == Decimal(1)
+
+
+def test_phase_components_fall_back_to_payments():
+    text = (CONTRACTS / "oxfordshire_mental_health.obc").read_text().replace("    outcomes pot 0% of budget\n", "")
+    assert "OBC601" in codes(text)
+
+
+def test_risk_share_band_after_an_open_band():
+    text = HEADER + "risk share\n outside the budget\n losses\n  above 5% of budget: provider 50%, commissioner 50%\n  above 10% of budget: provider 0%, commissioner 100%\n end\nend\n"
+    assert "OBC702" in codes(text)
+
+
+def test_risk_share_last_band_with_an_end_is_a_warning():
+    text = HEADER + "risk share\n outside the budget\n losses\n  up to 5% of budget: provider 50%, commissioner 50%\n end\nend\n"
+    result = check_text(text)
+    assert [(d.code, d.severity) for d in result.diagnostics] == [("OBC701", Severity.WARNING)]
+
+
+def test_two_caps_on_one_exposure():
+    text = HEADER + "risk share\n outside the budget\n provider losses at most £1m\n provider losses at most £2m\nend\n"
+    assert codes(text) == ["OBC204"]
+
+
+def test_distribution_to_unknown_subcontractor():
+    text = HEADER + "distribution\n mind receives 5% of core\nend\n"
+    assert codes(text) == ["OBC201"]
+
+
+def test_section_stated_twice():
+    text = HEADER + "budget\n baseline £1m\nend\nbudget\n baseline £2m\nend\n"
+    assert codes(text) == ["OBC204"]
+
+
+def test_capitation_needs_people():
+    text = HEADER + 'population\n segment a "A"\n end\nend\nbudget\n capitation £100 per head\nend\n'
+    assert codes(text) == ["OBC203"]
