@@ -76,6 +76,22 @@ CODES: dict[str, str] = {
     "OBC706": "floor above cap",
     # distribution
     "OBC801": "subcontractor shares add up to more than 100%",
+    # data
+    "OBC901": "data file cannot be read",
+    "OBC902": "data file lacks a column",
+    "OBC903": "value is not a number",
+    "OBC904": "denominator is zero",
+    "OBC905": "row given twice",
+    "OBC906": "unknown indicator or measure",
+    "OBC907": "percentage outside 0% to 100%",
+    "OBC908": "negative value where none can be",
+    "OBC909": "year outside the contract term",
+    "OBC910": "no data for an indicator linked to payment",
+    "OBC911": "segment does not fit the indicator",
+    "OBC912": "row gives no value, or two",
+    "OBC913": "no baseline for a relative threshold",
+    "OBC914": "no actual cost for the risk share",
+    "OBC915": "a value cannot be computed",
 }
 
 

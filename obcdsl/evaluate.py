@@ -1,0 +1,936 @@
+"""Evaluation: a checked contract and a year's data → the year's payment statement.
+
+Every amount is exact (`Decimal`); see `obcdsl.money` for rounding. The data
+is first validated against the contract as a whole; any problem stops the
+evaluation with a `DataError`, so nothing is ever paid from partial data.
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+from typing import Optional
+
+import attrs
+
+from . import ast, model
+from . import diagnostics as d
+from .checks.components import effective
+from .data import ACTUAL_COST, ACTUAL_POPULATION, RESERVED, Data, DataError, DataPoint, data_error
+from .diagnostics import Diagnostic
+from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split, to_penny
+from .statement import BudgetStep, Line, PartyShare, RiskSettlement, Statement
+
+ONE = Decimal(1)
+
+
+class Missing(Exception):
+    """A value needed for the year is not in the data."""
+
+    def __init__(self, diagnostic: Diagnostic):
+        self.diagnostic = diagnostic
+
+
+# ---------------------------------------------------------------- validating data against the contract
+
+
+def validate(contract: ast.Contract, data: Data) -> list[Diagnostic]:
+    """Problems with the data as a whole, given the contract: names, years, segments, ranges."""
+    found = []
+    indicators = {i.name.lower(): i for i in contract.all_indicators}
+    segments = {s.name.lower() for s in contract.segments}
+    last = model.last_year(contract)
+    for point in data.points:
+        cell = point.cell("measure")
+        measure = point.measure.lower()
+        if measure not in indicators and measure not in RESERVED:
+            found.append(data_error("OBC906", f"the contract has no indicator `{point.measure}`", cell, cell.file,
+                                    help=d.did_you_mean(point.measure, list(indicators) + list(RESERVED))
+                                    or "name an indicator of the contract, `actual cost` or `actual population`"))
+            continue
+        if point.year is not None and point.year > last:
+            year_cell = point.cell("year")
+            found.append(data_error("OBC909", f"year {point.year} is outside the contract term (years 1 to {last})", year_cell, year_cell.file))
+            continue
+        indicator = indicators.get(measure)
+        if point.segment is not None:
+            if point.segment.lower() not in segments:
+                seg_cell = point.cells.get("segment", cell)
+                found.append(data_error("OBC911", f"the contract has no segment `{point.segment}`", seg_cell, seg_cell.file,
+                                        help=d.did_you_mean(point.segment, segments)))
+                continue
+            if indicator is not None and indicator.by_segment is None and not indicator.segment_rules:
+                seg_cell = point.cells.get("segment", cell)
+                found.append(data_error("OBC911", f"`{indicator.name}` is not measured by segment", seg_cell, seg_cell.file,
+                                        help="leave the segment empty for this indicator"))
+                continue
+        elif indicator is not None and indicator.by_segment is not None and point.year is not None:
+            found.append(data_error("OBC911", f"`{indicator.name}` is measured by segment, but the row names none", cell, cell.file,
+                                    help="give one row for each segment"))
+            continue
+        if indicator is not None and indicator.measured_as is not None:
+            found.append(data_error("OBC906", f"`{indicator.name}` is computed from other indicators, not given as data", cell, cell.file,
+                                    help="give the data for the indicators it is measured as"))
+            continue
+        value_cell = point.cell("value")
+        unit = indicator.unit.kind if indicator is not None and indicator.unit is not None else None
+        value = point.value * HUNDRED if unit == "percent" and point.denominator is not None else point.value
+        if unit == "percent" and not (ZERO <= value <= HUNDRED):
+            found.append(data_error("OBC907", f"{percent_text(value)} is not a percentage between 0% and 100%", value_cell, value_cell.file,
+                                    help=f"`{indicator.name}` is a percentage; write 87.2 or 87.2% for 87.2%"))
+        elif value < 0 and (unit in ("count", "rate", "percent", "money") or measure in RESERVED):
+            what = {"count": "a count", "rate": "a rate", "money": "an amount"}.get(unit or "", "this measure")
+            found.append(data_error("OBC908", f"`{point.measure}` is {what} and cannot be negative", value_cell, value_cell.file))
+    for patient in data.patients:
+        if patient.year > last:
+            found.append(d.error("OBC909", f"patient `{patient.patient}`: year {patient.year} is outside the contract term", None))
+    return found
+
+
+# ---------------------------------------------------------------- the evaluation of one year
+
+
+class Evaluation:
+    def __init__(self, contract: ast.Contract, data: Data, year: int):
+        self.contract = contract
+        self.data = data
+        self.year = year
+        header = contract.header
+        self.rounding = (header.rounding if header and header.rounding else "half up")
+        self.problems: list[Diagnostic] = []
+        self.owners = model.outcome_of(contract)
+        self.indicators = {i.name: i for i in contract.all_indicators}
+        self.outcomes = {o.name: o for o in contract.all_outcomes}
+        self.phase = model.phase_for(contract, year)
+        self.linked = {i.name for i in model.linked_indicators(contract, year)}
+        self.achieved: dict[str, bool] = {}
+        self.results: dict[str, "IndicatorResult"] = {}
+        self.computing: set[str] = set()
+        self.pot = ZERO
+        self.allocations: dict[str, Decimal] = {}
+
+    # -- values
+
+    def missing_policy(self, indicator: ast.Indicator) -> str:
+        for policy in (
+            indicator.missing_data,
+            self.contract.outcomes.missing_data if self.contract.outcomes else None,
+            self.contract.header.missing_data if self.contract.header else None,
+        ):
+            if policy is not None:
+                return policy
+        return "error"
+
+    def value(self, name: str, segment: Optional[str] = None, baseline: bool = False) -> Decimal:
+        """An indicator's value in the year (or its baseline), in its own unit (percentages in points)."""
+        indicator = self.indicators.get(name)
+        if indicator is not None and indicator.measured_as is not None and not baseline:
+            if name in self.computing:
+                raise Missing(d.error("OBC915", f"`{name}` is measured in terms of itself", indicator.name_span))
+            self.computing.add(name)
+            try:
+                result = self.expression(indicator.measured_as, segment)
+            finally:
+                self.computing.discard(name)
+            if not isinstance(result, Decimal):
+                raise Missing(d.error("OBC915", f"`{name}` is measured as a condition, not a number", indicator.name_span))
+            return result
+        year = None if baseline else self.year
+        point = self.data.lookup(name, year, segment)
+        if point is None:
+            where = f" in segment `{segment}`" if segment else ""
+            when = "a baseline" if baseline else f"data for year {self.year}"
+            code = "OBC913" if baseline else "OBC910"
+            span = indicator.name_span if indicator is not None else None
+            raise Missing(d.error(code, f"`{name}` has no {when}{where}", span,
+                                  help=(f"add a row `{name}, baseline, {segment or ''}, ...` to the data" if baseline
+                                        else f"add a row `{name}, {self.year}, {segment or ''}, ...` to the data, or state `missing data counts as not achieved` in the contract"),
+                                  clause=indicator.clause if indicator is not None else None))
+        return self.scaled_value(indicator, point)
+
+    @staticmethod
+    def scaled_value(indicator: Optional[ast.Indicator], point: DataPoint) -> Decimal:
+        if indicator is not None and indicator.unit is not None and indicator.unit.kind == "percent" and point.denominator is not None:
+            return point.value * HUNDRED
+        return point.value
+
+    def expression(self, expr: ast.Expr, segment: Optional[str] = None):
+        if isinstance(expr, ast.Literal):
+            return expr.value
+        if isinstance(expr, ast.Reference):
+            return self.value(expr.name, segment if self.is_by_segment(expr.name) else None)
+        if isinstance(expr, ast.Negative):
+            return -self.number(expr.operand, segment)
+        if isinstance(expr, ast.Arithmetic):
+            left, right = self.number(expr.left, segment), self.number(expr.right, segment)
+            if expr.operator == "+":
+                return left + right
+            if expr.operator == "-":
+                return left - right
+            if expr.operator == "*":
+                return left * right
+            if right == 0:
+                raise Missing(d.error("OBC915", "a division by zero", expr.span, help="check the data of the indicators divided by"))
+            return left / right
+        if isinstance(expr, ast.Extremum):
+            values = [self.number(a, segment) for a in expr.arguments]
+            return min(values) if expr.function == "min" else max(values)
+        if isinstance(expr, ast.Comparison):
+            left, right = self.number(expr.left, segment), self.number(expr.right, segment)
+            return {
+                ">=": left >= right, "<=": left <= right, ">": left > right,
+                "<": left < right, "=": left == right, "!=": left != right,
+            }[expr.operator]
+        if isinstance(expr, ast.Logical):
+            left = self.condition(expr.left, segment)
+            if expr.operator == "and":
+                return left and self.condition(expr.right, segment)
+            return left or self.condition(expr.right, segment)
+        if isinstance(expr, ast.Not):
+            return not self.condition(expr.operand, segment)
+        if isinstance(expr, ast.Achieved):
+            return self.is_achieved(expr.name)
+        if isinstance(expr, ast.AllAchieved):
+            return all(self.is_achieved(o.name) for o in self.contract.all_outcomes)
+        if isinstance(expr, ast.Reached):
+            result = self.indicator_result(self.indicators[expr.name])
+            return expr.band in result.bands_reached
+        raise AssertionError(f"unknown expression {expr!r}")
+
+    def number(self, expr: ast.Expr, segment: Optional[str]) -> Decimal:
+        value = self.expression(expr, segment)
+        if not isinstance(value, Decimal):
+            raise Missing(d.error("OBC915", "a condition is used where a number is needed", expr.span))
+        return value
+
+    def condition(self, expr: ast.Expr, segment: Optional[str] = None) -> bool:
+        value = self.expression(expr, segment)
+        if isinstance(value, Decimal):
+            raise Missing(d.error("OBC915", "a number is used where a condition is needed", expr.span))
+        return value
+
+    def is_by_segment(self, name: str) -> bool:
+        indicator = self.indicators.get(name)
+        return indicator is not None and indicator.by_segment is not None
+
+    # -- achievement
+
+    def is_achieved(self, name: str) -> bool:
+        if name in self.indicators:
+            return self.indicator_result(self.indicators[name]).achieved
+        outcome = self.outcomes[name]
+        linked = [i for i in outcome.indicators if i.name in self.linked]
+        return bool(linked) and all(self.indicator_result(i).achieved for i in linked)
+
+    def indicator_result(self, indicator: ast.Indicator) -> "IndicatorResult":
+        if indicator.name not in self.results:
+            self.results[indicator.name] = IndicatorResult.compute(self, indicator)
+        return self.results[indicator.name]
+
+
+# ---------------------------------------------------------------- payment rules
+
+
+def resolve_threshold(value: ast.ThresholdValue, baseline: Optional[Decimal]) -> Decimal:
+    if value.kind == "absolute":
+        return value.amount
+    assert baseline is not None
+    sign = ONE if value.relation == "above" else -ONE
+    if value.kind == "points":
+        return baseline + sign * value.amount
+    return baseline * (ONE + sign * value.amount / HUNDRED)
+
+
+def reaches(value: Decimal, comparator: Optional[str], threshold: Decimal, direction: str) -> bool:
+    if comparator == "above":
+        return value > threshold
+    if comparator == "below":
+        return value < threshold
+    if comparator == "at least":
+        return value >= threshold
+    if comparator == "at most":
+        return value <= threshold
+    return value >= threshold if direction == "higher" else value <= threshold
+
+
+def symbol(comparator: Optional[str], direction: str, reached: bool) -> str:
+    base = {"above": ">", "below": "<", "at least": "≥", "at most": "≤"}.get(
+        comparator or "", "≥" if direction == "higher" else "≤"
+    )
+    if reached:
+        return base
+    return {"≥": "<", ">": "≤", "≤": ">", "<": "≥"}[base]
+
+
+def needs_baseline(rule: ast.Rule) -> bool:
+    if isinstance(rule, ast.Target):
+        return rule.threshold.value.kind != "absolute"
+    if isinstance(rule, ast.Bands):
+        return any(b.threshold.value.kind != "absolute" for b in rule.bands)
+    return rule.floor.kind != "absolute" or rule.ceiling.kind != "absolute"
+
+
+class IndicatorResult:
+    """What an indicator earns in the year: exact amount, whether achieved, and the lines explaining it."""
+
+    def __init__(self):
+        self.exact = ZERO
+        self.maximum = ZERO
+        self.achieved = False
+        self.bands_reached: set[str] = set()
+        self.parts: list[dict] = []  # one per segment (or one)
+
+    @classmethod
+    def compute(cls, ev: Evaluation, indicator: ast.Indicator) -> "IndicatorResult":
+        result = cls()
+        if indicator.name not in ev.linked:
+            return result
+        outcome = ev.owners[indicator.name]
+        allocation = ev.allocations.get(indicator.name)
+        gate_text = ev_gates(ev, outcome, indicator)
+        segments: list[tuple[Optional[str], ast.Rule, Decimal]] = []
+        if indicator.by_segment is not None:
+            weights = segment_weights(ev.contract, indicator)
+            for segment, weight in weights:
+                rule = next((r.rule for r in indicator.segment_rules if r.segment == segment), indicator.rule)
+                segments.append((segment, rule, weight))
+        else:
+            segments.append((None, indicator.rule, ONE))
+        scale, scale_text = ev_scale(ev, indicator)
+        part_allocations = (
+            split(allocation, [allocation * w for _, _, w in segments]) if allocation is not None else [None] * len(segments)
+        )
+        for (segment, rule, weight), part_allocation in zip(segments, part_allocations):
+            part = evaluate_rule(ev, indicator, rule, segment, part_allocation)
+            part["weight"] = weight
+            if gate_text is not None:
+                part["exact"] = ZERO
+                part["gate"] = gate_text
+            part["exact"] = to_penny(part["exact"] * scale, ev.rounding)
+            part["scale"] = scale_text
+            result.parts.append(part)
+            result.exact += part["exact"]
+            result.maximum += part["maximum"]
+            result.bands_reached |= part.get("reached", set())
+        result.achieved = result.exact == result.maximum and result.maximum > 0
+        return result
+
+
+def segment_weights(contract: ast.Contract, indicator: ast.Indicator) -> list[tuple[str, Decimal]]:
+    segments = contract.segments
+    if indicator.by_segment == "population":
+        total = sum((s.people or ZERO for s in segments), ZERO)
+        if total > 0:
+            return [(s.name, (s.people or ZERO) / total) for s in segments]
+    count = Decimal(len(segments)) if segments else ONE
+    return [(s.name, ONE / count) for s in segments]
+
+
+def ev_gates(ev: Evaluation, outcome: ast.Outcome, indicator: ast.Indicator) -> Optional[str]:
+    """None when every gateway on the outcome and indicator holds, else a sentence saying which failed."""
+    for gate in outcome.gates + indicator.gates:
+        try:
+            held = ev.condition(gate.condition)
+        except Missing as exc:
+            owner = ev.indicators.get(first_reference(gate.condition) or "")
+            if owner is not None and ev.missing_policy(owner) == "not achieved":
+                held = False
+            else:
+                raise
+        if not held:
+            return f"gateway not met: {describe_condition(ev, gate.condition)}" + (f" (clause {gate.clause})" if gate.clause else "")
+    return None
+
+
+def first_reference(expr: ast.Expr) -> Optional[str]:
+    for node in model.iter_subexpressions(expr):
+        if isinstance(node, (ast.Reference, ast.Achieved, ast.Reached)):
+            return node.name
+    return None
+
+
+def describe_condition(ev: Evaluation, expr: ast.Expr) -> str:
+    if isinstance(expr, ast.Comparison):
+        left = describe_value(ev, expr.left)
+        right = describe_value(ev, expr.right)
+        return f"{left} {expr.operator} {right}"
+    if isinstance(expr, ast.AllAchieved):
+        missed = [o.name for o in ev.contract.all_outcomes if not ev.is_achieved(o.name)]
+        return "not every outcome was achieved (" + ", ".join(f"`{m}`" for m in missed) + " missed)"
+    if isinstance(expr, ast.Achieved):
+        return f"`{expr.name}` was not achieved"
+    if isinstance(expr, ast.Reached):
+        return f"`{expr.name}` did not reach `{expr.band}`"
+    return "the condition does not hold"
+
+
+def describe_value(ev: Evaluation, expr: ast.Expr) -> str:
+    try:
+        value = ev.number(expr, None)
+    except Missing:
+        return "?"
+    if isinstance(expr, ast.Reference):
+        return f"`{expr.name}` {show_value(ev.indicators.get(expr.name), value)}"
+    if isinstance(expr, ast.Literal):
+        return show_literal(expr)
+    return f"{value.normalize():f}"
+
+
+def show_literal(literal: ast.Literal) -> str:
+    if literal.kind == "percent":
+        return percent_text(literal.value)
+    if literal.kind == "money":
+        return short_pounds(literal.value)
+    return f"{literal.value.normalize():f}"
+
+
+def show_value(indicator: Optional[ast.Indicator], value: Decimal) -> str:
+    unit = indicator.unit.kind if indicator is not None and indicator.unit is not None else None
+    rounded = value.quantize(Decimal("0.01")) if value != value.quantize(Decimal("0.01")) else value
+    if unit == "percent":
+        return percent_text(rounded)
+    if unit == "money":
+        return pounds(value)
+    return f"{rounded.normalize():f}" if rounded != rounded.to_integral_value() else f"{rounded.to_integral_value():f}"
+
+
+def ev_scale(ev: Evaluation, indicator: ast.Indicator) -> tuple[Decimal, Optional[str]]:
+    scaling = indicator.scaling
+    if scaling is None:
+        return ONE, None
+    try:
+        points = ev.number(scaling.factor, None)
+    except Missing as exc:
+        owner = ev.indicators.get(first_reference(scaling.factor) or "")
+        if owner is not None and ev.missing_policy(owner) == "not achieved":
+            return ZERO, "scaled by 0%: no data for the scaling factor"
+        raise
+    capped = points
+    if scaling.cap is not None:
+        capped = min(points, scaling.cap)
+    capped = max(capped, ZERO)
+    text = f"scaled by {percent_text(capped.quantize(Decimal('0.01')).normalize())}"
+    if capped != points:
+        text += f" (factor {percent_text(points.quantize(Decimal('0.01')).normalize())}, capped)"
+    return capped / HUNDRED, text
+
+
+def band_shares(ev: Evaluation, indicator: ast.Indicator, rule: ast.Bands) -> list[tuple[ast.Band, Decimal, Optional[str]]]:
+    override = model.band_shares_for_year(ev.contract, indicator, ev.year)
+    result = []
+    for band in rule.bands:
+        share, base = band.share, band.base
+        if override is not None:
+            match = [s for s in override.shares if s.band == band.name]
+            if match:
+                share, base = match[0].share, override.base
+        result.append((band, share if share is not None else ZERO, base))
+    return result
+
+
+def evaluate_rule(ev: Evaluation, indicator: ast.Indicator, rule: ast.Rule, segment: Optional[str], allocation: Optional[Decimal]) -> dict:
+    """One payment rule applied to one value: the exact amount, the most it could pay, and the words."""
+    direction = indicator.direction or "higher"
+    part: dict = {"segment": segment, "allocation": allocation, "reached": set()}
+    try:
+        value = ev.value(indicator.name, segment)
+        baseline = ev.value(indicator.name, segment, baseline=True) if needs_baseline(rule) else None
+    except Missing:
+        if ev.missing_policy(indicator) == "not achieved":
+            part.update(exact=ZERO, maximum=rule_maximum(ev, indicator, rule, allocation), value=None,
+                        words=f"no data for year {ev.year}, counted as not achieved")
+            return part
+        raise
+    part["value"] = value
+    part["baseline"] = baseline
+    shown = show_value(indicator, value)
+    if isinstance(rule, ast.Target):
+        threshold = resolve_threshold(rule.threshold.value, baseline)
+        met = reaches(value, rule.threshold.comparator, threshold, direction)
+        base = allocation if allocation is not None else ZERO
+        part["exact"] = base if met else ZERO
+        part["maximum"] = base
+        part["threshold"] = threshold
+        target_words = f"target {show_value(indicator, threshold)}" + baseline_words(indicator, rule.threshold.value, baseline)
+        part["words"] = f"{shown} {symbol(rule.threshold.comparator, direction, met)} {target_words} → " + (
+            f"100% of {pounds(base)}" if met else f"0% of {pounds(base)}"
+        )
+        part["rule"] = "target"
+        return part
+    if isinstance(rule, ast.Bands):
+        shares = band_shares(ev, indicator, rule)
+        best = None
+        for band, share, base in shares:
+            threshold = resolve_threshold(band.threshold.value, baseline)
+            if reaches(value, band.threshold.comparator, threshold, direction):
+                best = (band, share, base, threshold)
+                part["reached"].add(band.name)
+        money_base = lambda base: ev.pot if base == "pot" else (allocation if allocation is not None else ZERO)  # noqa: E731
+        part["maximum"] = max((money_base(base) * share / HUNDRED for _, share, base in shares), default=ZERO)
+        part["rule"] = "bands"
+        if best is None:
+            first_band = shares[0][0]
+            threshold = resolve_threshold(first_band.threshold.value, baseline)
+            part["exact"] = ZERO
+            part["words"] = (f"{shown} {symbol(first_band.threshold.comparator, direction, False)} {first_band.name} "
+                             f"{show_value(indicator, threshold)}{baseline_words(indicator, first_band.threshold.value, baseline)} → no band reached")
+            return part
+        band, share, base, threshold = best
+        amount_base = money_base(base)
+        part["exact"] = amount_base * share / HUNDRED
+        part["band"] = band.name
+        part["threshold"] = threshold
+        of = "of the pot " + pounds(amount_base) if base == "pot" else f"of {pounds(amount_base)}"
+        part["words"] = (f"{shown} {symbol(band.threshold.comparator, direction, True)} {band.name} "
+                         f"{show_value(indicator, threshold)}{baseline_words(indicator, band.threshold.value, baseline)} → "
+                         f"{percent_text(share)} {of}")
+        return part
+    floor = resolve_threshold(rule.floor, baseline)
+    ceiling = resolve_threshold(rule.ceiling, baseline)
+    span = ceiling - floor
+    position = (value - floor) / span if span != 0 else (ONE if reaches(value, None, ceiling, direction) else ZERO)
+    position = min(max(position, ZERO), ONE)
+    share = rule.floor_pays + (rule.ceiling_pays - rule.floor_pays) * position
+    base = allocation if allocation is not None else ZERO
+    part["exact"] = base * share / HUNDRED
+    part["maximum"] = base * max(rule.floor_pays, rule.ceiling_pays) / HUNDRED
+    part["rule"] = "sliding scale"
+    part["share"] = share
+    part["words"] = (f"{shown} on the scale from {show_value(indicator, floor)} ({percent_text(rule.floor_pays)}) "
+                     f"to {show_value(indicator, ceiling)} ({percent_text(rule.ceiling_pays)}) → "
+                     f"{percent_text(share.quantize(Decimal('0.0001')).normalize())} of {pounds(base)}")
+    return part
+
+
+def baseline_words(indicator, value: ast.ThresholdValue, baseline: Optional[Decimal]) -> str:
+    if value.kind == "absolute" or baseline is None:
+        return ""
+    amount = f"{value.amount.normalize():f} points" if value.kind == "points" else percent_text(value.amount)
+    return f" ({amount} {value.relation} baseline {show_value(indicator, baseline)})"
+
+
+def rule_maximum(ev: Evaluation, indicator: ast.Indicator, rule: ast.Rule, allocation: Optional[Decimal]) -> Decimal:
+    base = allocation if allocation is not None else ZERO
+    if isinstance(rule, ast.Target):
+        return base
+    if isinstance(rule, ast.SlidingScale):
+        return base * max(rule.floor_pays, rule.ceiling_pays) / HUNDRED
+    return max(((ev.pot if b == "pot" else base) * s / HUNDRED for _, s, b in band_shares(ev, indicator, rule)), default=ZERO)
+
+
+# ---------------------------------------------------------------- budget
+
+
+def budget_for_year(contract: ast.Contract, data: Data, year: int, rounding: str) -> tuple[Optional[Decimal], list[BudgetStep]]:
+    budget = contract.budget
+    if budget is None:
+        return None, []
+    steps: list[BudgetStep] = []
+    if budget.baseline is not None:
+        amount = budget.baseline
+        steps.append(BudgetStep(f"baseline {pounds(amount)}", amount, budget.clause))
+    else:
+        heads = sum(((s.people or ZERO) * (s.weight if s.weight is not None else ONE) for s in contract.segments), ZERO)
+        amount = budget.capitation * heads
+        steps.append(BudgetStep(f"capitation {pounds(budget.capitation)} × {heads.normalize():f} weighted people", amount, budget.clause))
+    for step_year in range(2, year + 1):
+        for rate in budget.efficiency:
+            if applies(rate, step_year):
+                amount = amount * (ONE - rate.rate / HUNDRED)
+                steps.append(BudgetStep(f"year {step_year}: efficiency −{percent_text(rate.rate)}", amount, rate.clause))
+        for rate in budget.uplift:
+            if applies(rate, step_year):
+                amount = amount * (ONE + rate.rate / HUNDRED)
+                steps.append(BudgetStep(f"year {step_year}: uplift +{percent_text(rate.rate)}", amount, rate.clause))
+    adjustment = budget.population_adjustment
+    if adjustment is not None:
+        amount = adjust_for_population(contract, data, year, amount, adjustment, steps)
+    rounded = to_penny(amount, rounding)
+    steps.append(BudgetStep(f"budget for year {year}, to the penny", rounded, budget.clause))
+    return rounded, steps
+
+
+def applies(rate: ast.YearlyRate, year: int) -> bool:
+    if rate.scope == "in":
+        return rate.year == year
+    if rate.scope == "from":
+        return year >= (rate.year or 2)
+    return year >= 2
+
+
+def adjust_for_population(contract, data: Data, year: int, amount: Decimal, adjustment: ast.PopulationAdjustment, steps) -> Decimal:
+    segments = contract.segments
+    growth = (contract.population.projected_growth if contract.population else None) or ZERO
+    rows = [(s, data.lookup(ACTUAL_POPULATION, year, s.name)) for s in segments]
+    total_row = data.lookup(ACTUAL_POPULATION, year, None)
+    people = [s for s in segments if s.people is not None]
+    if not people or (total_row is None and not any(p for _, p in rows)):
+        steps.append(BudgetStep(f"year {year}: no actual population supplied, so no population adjustment", amount, adjustment.clause))
+        return amount
+    factor = (ONE + growth / HUNDRED) ** (year - 1)
+    if total_row is not None:
+        projected = sum((s.people for s in people), ZERO) * factor
+        actual = total_row.value
+    else:
+        projected = sum((s.people * factor for s, p in rows if p is not None and s.people is not None), ZERO)
+        actual = sum((p.value for s, p in rows if p is not None and s.people is not None), ZERO)
+    if projected == 0:
+        return amount
+    difference = actual / projected - ONE
+    tolerance = adjustment.tolerance / HUNDRED
+    words = f"actual population {actual.normalize():f} against projected {projected.quantize(Decimal('1')):f} ({percent_text((difference * HUNDRED).quantize(Decimal('0.01')))})"
+    if abs(difference) <= tolerance:
+        steps.append(BudgetStep(f"year {year}: {words}, within the {percent_text(adjustment.tolerance)} tolerance", amount, adjustment.clause))
+        return amount
+    if adjustment.basis == "whole":
+        scale = ONE + difference
+    else:
+        scale = ONE + (difference - tolerance if difference > 0 else difference + tolerance)
+    amount = amount * scale
+    steps.append(BudgetStep(f"year {year}: {words}, beyond the {percent_text(adjustment.tolerance)} tolerance: × {scale.quantize(Decimal('0.000001')).normalize():f}", amount, adjustment.clause))
+    return amount
+
+
+# ---------------------------------------------------------------- risk share
+
+
+def resolve_amount(amount: ast.Amount, budget: Optional[Decimal]) -> Decimal:
+    if amount.kind == "money":
+        return amount.value
+    return (budget or ZERO) * amount.value / HUNDRED
+
+
+def limit_value(limit: ast.ExposureLimit, budget: Optional[Decimal]) -> Decimal:
+    values = [resolve_amount(a, budget) for a in limit.amounts]
+    if limit.combine == "greater":
+        return max(values)
+    return min(values)
+
+
+def settle_risk(ev: Evaluation, budget: Decimal, lines: list[Line]) -> Optional[RiskSettlement]:
+    """Share the year's variance between the parties, band by band, then apply caps and floors.
+
+    Every step is a line with each party's part; the parts are rounded
+    together by largest remainder so that they add up to the variance.
+    """
+    risk = ev.contract.risk_share
+    if risk is None or (ev.phase is not None and ev.phase.risk_share is False):
+        return None
+    point = ev.data.lookup(ACTUAL_COST, ev.year)
+    if point is None:
+        raise Missing(d.error("OBC914", f"the data has no actual cost for year {ev.year}, which the risk share needs", risk.span,
+                              help=f"add a row `actual cost, {ev.year}, , £...`", clause=risk.clause))
+    actual = to_penny(point.value, ev.rounding)
+    stop_total = stop_loss(ev, risk.stop_loss, lines) if risk.stop_loss is not None else ZERO
+    variance = actual - stop_total - budget
+    magnitude = abs(variance)
+    kind = "losses" if variance > 0 else "gains"
+    noun = "loss" if variance > 0 else "gain"
+    steps: list[dict] = []  # each: name, title, words, clause, inputs, provider, commissioner
+
+    def step(name, title, words, clause, provider, commissioner, **inputs):
+        steps.append(dict(name=name, title=title, words=words, clause=clause, inputs=inputs,
+                          provider=provider, commissioner=commissioner))
+
+    start = ZERO
+    if risk.minimum is not None:
+        minimum = resolve_amount(risk.minimum.amount, budget)
+        if magnitude < minimum:
+            start = magnitude
+            step("minimum variance", "Minimum variance",
+                 f"the {noun} of {pounds(magnitude)} is below the minimum variance of {pounds(minimum)}: not shared",
+                 risk.minimum.clause, magnitude, ZERO)
+        elif risk.minimum.basis == "above minimum":
+            start = minimum
+            step("minimum variance", "Minimum variance",
+                 f"the first {pounds(minimum)} of the {noun} (the minimum variance) is not shared",
+                 risk.minimum.clause, minimum, ZERO)
+    shared = start
+    for index, band in enumerate(risk.losses if variance > 0 else risk.gains, start=1):
+        low = resolve_amount(band.lower, budget) if band.lower is not None else ZERO
+        high = resolve_amount(band.upper, budget) if band.upper is not None else None
+        top = magnitude if high is None else min(magnitude, high)
+        portion = max(ZERO, top - max(low, start))
+        if portion == 0:
+            continue
+        shared += portion
+        provider = portion * band.provider / HUNDRED
+        range_words = f"{short_pounds(low)} to {short_pounds(high)}" if high is not None else f"above {short_pounds(low)}"
+        step(f"{kind} band {index}", f"{noun.capitalize()} {range_words}",
+             f"{noun} of {pounds(portion)} in the band {range_words}: provider {percent_text(band.provider)}, "
+             f"commissioner {percent_text(band.commissioner)}",
+             band.clause, provider, portion - provider, portion=portion)
+    if magnitude > shared:
+        beyond = magnitude - shared
+        step(f"{kind} beyond the bands", f"{noun.capitalize()} beyond the bands",
+             f"{pounds(beyond)} lies beyond the last band and stays with the provider", risk.clause, beyond, ZERO)
+    provider = sum((x["provider"] for x in steps), ZERO)
+    commissioner = sum((x["commissioner"] for x in steps), ZERO)
+    binding = []
+    for limit in risk.limits:
+        if limit.exposure != kind:
+            continue
+        value = limit_value(limit, budget)
+        mine = provider if limit.party == "provider" else commissioner
+        theirs = commissioner if limit.party == "provider" else provider
+        other = "commissioner" if limit.party == "provider" else "provider"
+        if limit.kind == "cap" and mine > value:
+            moved = mine - value
+            words = f"the {limit.party}'s share is capped at {pounds(value)}; {pounds(moved)} passes to the {other}"
+            title = f"Cap on the {limit.party}'s {kind}"
+        elif limit.kind == "floor" and mine < value and theirs > 0:
+            moved = -min(value - mine, theirs)
+            words = f"the {limit.party}'s share is at least {pounds(value)}; {pounds(-moved)} moves from the {other}"
+            title = f"Floor on the {limit.party}'s {kind}"
+        else:
+            continue
+        binding.append(f"{limit.party} {kind} {limit.kind}")
+        if limit.party == "provider":
+            provider, commissioner = provider - moved, commissioner + moved
+            step(f"provider {kind} {limit.kind}", title, words, limit.clause, -moved, moved)
+        else:
+            commissioner, provider = commissioner - moved, provider + moved
+            step(f"commissioner {kind} {limit.kind}", title, words, limit.clause, moved, -moved)
+    exact = [part for x in steps for part in (x["provider"], x["commissioner"])]
+    pennies = split(magnitude, exact) if steps else []
+    sign = ONE if variance > 0 else -ONE
+    for number, x in enumerate(steps):
+        provider_part, commissioner_part = pennies[2 * number], pennies[2 * number + 1]
+        effect = sign * commissioner_part
+        lines.append(Line("risk share", x["name"], x["title"], abs(effect) if effect == 0 else effect, x["words"], x["clause"],
+                          inputs=x["inputs"], party_amounts={"provider": provider_part, "commissioner": commissioner_part}))
+    provider_share = sum(pennies[0::2], ZERO)
+    commissioner_share = sum(pennies[1::2], ZERO)
+    transfer = sign * commissioner_share
+    return RiskSettlement(actual, stop_total, variance, provider_share, commissioner_share, transfer, tuple(binding))
+
+
+def stop_loss(ev: Evaluation, stop: ast.StopLoss, lines: list[Line]) -> Decimal:
+    patients = ev.data.patient_costs(ev.year)
+    if not ev.data.patients:
+        raise Missing(d.error("OBC914", "the per-patient stop-loss needs patient-level costs, and none were supplied", stop.span,
+                              help="give a patient cost file (columns `patient, year, cost`) with `--patients`", clause=stop.clause))
+    coinsurance = (stop.coinsurance or ZERO) / HUNDRED
+    excess_total = ZERO
+    count = 0
+    for patient in patients:
+        top = patient.cost if stop.limit is None else min(patient.cost, stop.limit)
+        excess = top - stop.threshold
+        if excess > 0:
+            excess_total += excess
+            count += 1
+    reimbursed = to_penny(excess_total * (ONE - coinsurance), ev.rounding)
+    words = (f"{count} patient{'s' if count != 1 else ''} cost more than {pounds(stop.threshold)}; "
+             f"excess {pounds(excess_total)}")
+    if stop.limit is not None:
+        words += f" (counted up to {pounds(stop.limit)} a patient)"
+    if coinsurance:
+        words += f", less the provider's {percent_text(stop.coinsurance)} coinsurance"
+    words += f" → {pounds(reimbursed)} borne by the commissioner"
+    lines.append(Line("stop-loss", "per patient stop-loss", "Per-patient stop-loss", reimbursed, words, stop.clause,
+                      inputs={"patients_over_threshold": count, "excess": excess_total, "threshold": stop.threshold}))
+    return reimbursed
+
+
+# ---------------------------------------------------------------- putting the statement together
+
+
+def evaluate(contract: ast.Contract, data: Data, year: int) -> Statement:
+    """The payment statement for a contract year. Raises `DataError` for any data problem."""
+    last = model.last_year(contract)
+    if year < 1 or year > last:
+        raise ValueError(f"year {year} is outside the contract term (years 1 to {last})")
+    problems = validate(contract, data)
+    if problems:
+        raise DataError(problems)
+    with decimal.localcontext(exact_context()):
+        try:
+            return build_statement(contract, data, year)
+        except Missing as exc:
+            raise DataError([exc.diagnostic]) from None
+
+
+def build_statement(contract: ast.Contract, data: Data, year: int) -> Statement:
+    ev = Evaluation(contract, data, year)
+    budget, steps = budget_for_year(contract, data, year, ev.rounding)
+    core, pot, reserve = components(contract, ev, budget)
+    ev.pot = pot
+    ev.allocations = allocations(contract, pot)
+    problems: list[Diagnostic] = []
+    paid_lines: list[Line] = []
+    paying = [i for i in contract.all_indicators if model.has_rule(i)]
+    for indicator in paying:
+        try:
+            result = ev.indicator_result(indicator)
+        except Missing as exc:
+            problems.append(exc.diagnostic)
+            continue
+        paid_lines.append(indicator_line(ev, indicator, result))
+    for bonus in contract.all_bonuses:
+        allocation = ev.allocations.get(bonus.name, ZERO)
+        try:
+            held = ev.condition(bonus.condition) if bonus.condition is not None else True
+        except Missing as exc:
+            problems.append(exc.diagnostic)
+            continue
+        amount = allocation if held else ZERO
+        if held:
+            words = f"{bonus.title}: the condition holds → {pounds(allocation)}"
+        else:
+            words = f"{bonus.title}: {describe_condition(ev, bonus.condition)} → not paid"
+        paid_lines.append(Line("bonus", bonus.name, bonus.title, amount, words + clause_words(bonus.clause), bonus.clause,
+                               rule="bonus", linked=pot > 0, achieved=bool(held and allocation > 0), allocation=allocation))
+    if problems:
+        raise DataError(problems)
+    unearned = pot - sum((line.amount for line in paid_lines), ZERO)
+    outcomes_paid = sum((l.amount for l in paid_lines if l.kind == "indicator"), ZERO)
+    bonus_paid = sum((l.amount for l in paid_lines if l.kind == "bonus"), ZERO)
+    risk_lines: list[Line] = []
+    try:
+        settlement = settle_risk(ev, budget, risk_lines) if budget is not None else None
+    except Missing as exc:
+        raise DataError([exc.diagnostic]) from None
+    risk_share = ZERO
+    if settlement is not None:
+        risk_share = settlement.transfer + settlement.stop_loss
+    unearned_rule = contract.outcomes.unearned if contract.outcomes else None
+    destination = unearned_rule.destination if unearned_rule else "retained"
+    services = unearned_rule.services if unearned_rule else ()
+    header = contract.header
+    reserve_paid = reserve if contract.risk_share is not None and contract.risk_share.placement == "within" else ZERO
+    statement_parts = dict(
+        contract=header.name if header else "",
+        commissioner=header.commissioner if header else None,
+        lead_provider=header.lead_provider if header else None,
+        year=year,
+        financial_year=contract.term.financial_year(year) if contract.term else None,
+        phase=ev.phase.name if ev.phase else None,
+        rounding=ev.rounding,
+        budget=budget,
+        budget_steps=tuple(steps),
+        core=core,
+        pot=pot,
+        reserve=reserve_paid,
+        outcomes_paid=outcomes_paid,
+        bonus_paid=bonus_paid,
+        risk_share=risk_share,
+        lines=tuple(paid_lines + risk_lines),
+        unearned=unearned,
+        unearned_destination=destination,
+        unearned_services=services,
+        risk=settlement,
+    )
+    distribution = distribute(contract, core, outcomes_paid, bonus_paid, reserve_paid + risk_share)
+    return Statement(distribution=distribution, **statement_parts)
+
+
+def allocations(contract: ast.Contract, pot: Decimal) -> dict[str, Decimal]:
+    """The pot divided among indicators and bonuses by their weights, in pennies.
+
+    Split by largest remainder, with anything the weights leave unallocated
+    as a last part, so the allocations and the rest add up to the pot.
+    """
+    owners = model.outcome_of(contract)
+    names, exact = [], []
+    for indicator in contract.all_indicators:
+        if not model.has_rule(indicator):
+            continue
+        fraction = model.allocation_fraction(contract, owners[indicator.name], indicator)
+        if fraction is not None:
+            names.append(indicator.name)
+            exact.append(pot * fraction)
+    for bonus in contract.all_bonuses:
+        fraction = model.bonus_fraction(contract, bonus)
+        if fraction is not None:
+            names.append(bonus.name)
+            exact.append(pot * fraction)
+    rest = pot - sum(exact, ZERO)
+    pennies = split(pot, exact + [rest])
+    return dict(zip(names, pennies))
+
+
+def clause_words(clause: Optional[str]) -> str:
+    return f" (clause {clause})" if clause else ""
+
+
+def components(contract: ast.Contract, ev: Evaluation, budget: Optional[Decimal]) -> tuple[Decimal, Decimal, Decimal]:
+    """Core, pot and reserve for the year, in pennies; parts of the budget add up to it exactly."""
+    own = ev.phase.components if ev.phase is not None else ast.Components()
+    stated = effective(contract.payments, own) if contract.payments is not None else own
+    amounts = {}
+    shares = {}
+    for key in ("core", "pot", "reserve"):
+        amount = getattr(stated, key)
+        if amount is None:
+            continue
+        if amount.kind == "money":
+            amounts[key] = to_penny(amount.value, ev.rounding)
+        else:
+            shares[key] = amount.value
+    if budget is not None and shares:
+        exact = {k: budget * v / HUNDRED for k, v in shares.items()}
+        if "core" not in shares and "core" not in amounts:
+            exact["core"] = budget - sum(exact.values(), ZERO) - sum(amounts.values(), ZERO)
+        keys = list(exact)
+        total = sum(exact.values(), ZERO)
+        if total == budget - sum(amounts.values(), ZERO) and total == to_penny(total, ev.rounding):
+            amounts.update(zip(keys, split(total, [exact[k] for k in keys])))
+        else:
+            amounts.update({k: to_penny(v, ev.rounding) for k, v in exact.items()})
+    elif budget is not None and "core" not in amounts:
+        amounts["core"] = budget - amounts.get("pot", ZERO) - amounts.get("reserve", ZERO)
+    return amounts.get("core", ZERO), amounts.get("pot", ZERO), amounts.get("reserve", ZERO)
+
+
+def indicator_line(ev: Evaluation, indicator: ast.Indicator, result: IndicatorResult) -> Line:
+    outcome = ev.owners[indicator.name]
+    heading = f"{outcome.title} / {indicator.title}"
+    allocation = ev.allocations.get(indicator.name)
+    if indicator.name not in ev.linked:
+        return Line("indicator", indicator.name, indicator.title, ZERO,
+                    f"{heading}: not linked to payment in year {ev.year} → nothing earned, whatever the data says{clause_words(indicator.clause)}",
+                    indicator.clause, outcome.name, rule=rule_name(indicator), linked=False, achieved=False, allocation=allocation)
+    pieces = []
+    inputs: dict = {}
+    for part in result.parts:
+        words = part["words"]
+        if part.get("segment"):
+            words = f"segment `{part['segment']}` ({percent_text((part['weight'] * HUNDRED).quantize(Decimal('0.01')).normalize())} of the allocation): {words}"
+        if part.get("gate"):
+            words += f"; {part['gate']} → nothing paid"
+        if part.get("scale"):
+            words += f"; {part['scale']}"
+        pieces.append(words)
+        key = part.get("segment") or "value"
+        inputs[key] = {k: v for k, v in (("value", part.get("value")), ("baseline", part.get("baseline")),
+                                         ("threshold", part.get("threshold")), ("band", part.get("band"))) if v is not None}
+    explanation = f"{heading}: " + "; ".join(pieces) + f" = {pounds(result.exact)}" + clause_words(indicator.clause)
+    return Line("indicator", indicator.name, indicator.title, result.exact, explanation, indicator.clause, outcome.name,
+                rule=rule_name(indicator), linked=True, achieved=result.achieved, allocation=allocation, inputs=inputs)
+
+
+def rule_name(indicator: ast.Indicator) -> str:
+    rule = indicator.rule or (indicator.segment_rules[0].rule if indicator.segment_rules else None)
+    return {ast.Target: "target", ast.Bands: "bands", ast.SlidingScale: "sliding scale"}.get(type(rule), "none")
+
+
+def distribute(contract: ast.Contract, core: Decimal, outcomes: Decimal, bonus: Decimal, other: Decimal) -> tuple[PartyShare, ...]:
+    header = contract.header
+    subcontractors = {s.name: s for s in (header.subcontractors if header else ())}
+    shares = contract.distribution.shares if contract.distribution else ()
+    parties = [s.subcontractor for s in shares]
+    amounts = {}
+    for component, total in (("core", core), ("outcomes", outcomes), ("bonus", bonus)):
+        exact = []
+        for share in shares:
+            percent = sum((p.share for p in share.parts if p.component == component), ZERO)
+            exact.append(total * percent / HUNDRED)
+        exact.append(total - sum(exact, ZERO))
+        amounts[component] = split(total, exact)
+    result = []
+    for index, name in enumerate(parties):
+        title = subcontractors[name].title if name in subcontractors else name
+        result.append(PartyShare(name, title, amounts["core"][index], amounts["outcomes"][index], amounts["bonus"][index], ZERO, "subcontractor"))
+    lead = header.lead_provider if header and header.lead_provider else "lead provider"
+    result.insert(0, PartyShare("lead provider", lead, amounts["core"][-1], amounts["outcomes"][-1], amounts["bonus"][-1], other, "lead provider"))
+    return tuple(result)

@@ -1,0 +1,196 @@
+"""The payment statement for a contract year: what is paid to whom, and why.
+
+A `Statement` is immutable; `to_dict()` gives the JSON document described in
+`docs/statement.md`. Money is `Decimal` pounds, each amount in whole pennies.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Optional
+
+import attrs
+
+from .money import json_money
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready form of an input value: Decimals as strings, exactly."""
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}" if value == value else str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+@attrs.frozen
+class Line:
+    """One computed line: an indicator, a bonus, a risk-share band, a stop-loss, a cap."""
+
+    kind: str  # "indicator" | "bonus" | "risk share band" | "risk share" | "stop-loss"
+    name: str
+    title: str
+    amount: Decimal
+    explanation: str
+    clause: Optional[str] = None
+    outcome: Optional[str] = None
+    segment: Optional[str] = None
+    rule: Optional[str] = None
+    linked: bool = True
+    achieved: Optional[bool] = None
+    allocation: Optional[Decimal] = None
+    inputs: dict = attrs.field(factory=dict)
+    party_amounts: dict = attrs.field(factory=dict)  # for risk-share lines: provider / commissioner
+
+    def to_dict(self) -> dict:
+        out = {
+            "kind": self.kind,
+            "name": self.name,
+            "title": self.title,
+            "clause": self.clause,
+            "amount": json_money(self.amount),
+            "explanation": self.explanation,
+        }
+        if self.outcome is not None:
+            out["outcome"] = self.outcome
+        if self.segment is not None:
+            out["segment"] = self.segment
+        if self.rule is not None:
+            out["rule"] = self.rule
+        if self.kind in ("indicator", "bonus"):
+            out["linked"] = self.linked
+            out["achieved"] = self.achieved
+            out["allocation"] = json_money(self.allocation) if self.allocation is not None else None
+        if self.inputs:
+            out["inputs"] = plain(self.inputs)
+        if self.party_amounts:
+            out["parties"] = {k: json_money(v) for k, v in self.party_amounts.items()}
+        return out
+
+
+@attrs.frozen
+class BudgetStep:
+    """One step from the baseline to the year's budget."""
+
+    description: str
+    amount: Decimal
+    clause: Optional[str] = None
+
+
+@attrs.frozen
+class RiskSettlement:
+    """The risk-share settlement: variance, each party's share, and the transfer to the provider."""
+
+    actual_cost: Decimal
+    stop_loss: Decimal  # reimbursed to the provider by the commissioner
+    variance: Decimal  # actual cost less stop-loss less budget; positive is an over-spend
+    provider_share: Decimal  # of the variance, borne (loss) or kept (gain) by the provider
+    commissioner_share: Decimal
+    transfer: Decimal  # paid to the provider (negative: returned by the provider)
+    caps_binding: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "actual_cost": json_money(self.actual_cost),
+            "stop_loss": json_money(self.stop_loss),
+            "variance": json_money(self.variance),
+            "kind": "loss" if self.variance > 0 else ("gain" if self.variance < 0 else "none"),
+            "provider_share": json_money(self.provider_share),
+            "commissioner_share": json_money(self.commissioner_share),
+            "transfer_to_provider": json_money(self.transfer),
+            "caps_binding": list(self.caps_binding),
+        }
+
+
+@attrs.frozen
+class PartyShare:
+    """What one party receives of each component."""
+
+    party: str
+    title: str
+    core: Decimal
+    outcomes: Decimal
+    bonus: Decimal
+    other: Decimal
+    role: str  # "lead provider" | "subcontractor"
+
+    @property
+    def total(self) -> Decimal:
+        return self.core + self.outcomes + self.bonus + self.other
+
+    def to_dict(self) -> dict:
+        return {
+            "party": self.party,
+            "title": self.title,
+            "role": self.role,
+            "core": json_money(self.core),
+            "outcomes": json_money(self.outcomes),
+            "bonus": json_money(self.bonus),
+            "other": json_money(self.other),
+            "total": json_money(self.total),
+        }
+
+
+@attrs.frozen
+class Statement:
+    """The payment statement for one contract year."""
+
+    contract: str
+    commissioner: Optional[str]
+    lead_provider: Optional[str]
+    year: int
+    financial_year: Optional[str]
+    phase: Optional[str]
+    rounding: str
+    budget: Optional[Decimal]
+    budget_steps: tuple[BudgetStep, ...]
+    core: Decimal
+    pot: Decimal
+    reserve: Decimal
+    outcomes_paid: Decimal
+    bonus_paid: Decimal
+    risk_share: Decimal  # settlement transfer plus stop-loss, to the provider
+    lines: tuple[Line, ...]
+    unearned: Decimal
+    unearned_destination: str
+    unearned_services: tuple[str, ...]
+    risk: Optional[RiskSettlement]
+    distribution: tuple[PartyShare, ...]
+
+    @property
+    def total_to_provider(self) -> Decimal:
+        return self.core + self.outcomes_paid + self.bonus_paid + self.reserve + self.risk_share
+
+    def to_dict(self) -> dict:
+        return {
+            "contract": self.contract,
+            "commissioner": self.commissioner,
+            "lead_provider": self.lead_provider,
+            "year": self.year,
+            "financial_year": self.financial_year,
+            "phase": self.phase,
+            "rounding": self.rounding,
+            "budget": json_money(self.budget) if self.budget is not None else None,
+            "budget_steps": [
+                {"description": s.description, "amount": json_money(s.amount), "clause": s.clause} for s in self.budget_steps
+            ],
+            "pot": json_money(self.pot),
+            "components": {
+                "core": json_money(self.core),
+                "outcomes": json_money(self.outcomes_paid),
+                "bonus": json_money(self.bonus_paid),
+                "risk_share": json_money(self.risk_share),
+                "risk_reserve": json_money(self.reserve),
+            },
+            "lines": [line.to_dict() for line in self.lines],
+            "unearned": {
+                "amount": json_money(self.unearned),
+                "destination": self.unearned_destination,
+                "services": list(self.unearned_services),
+            },
+            "risk_share": self.risk.to_dict() if self.risk is not None else None,
+            "total_to_provider": json_money(self.total_to_provider),
+            "distribution": [share.to_dict() for share in self.distribution],
+        }
