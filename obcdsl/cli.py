@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 from . import __version__
@@ -33,6 +34,18 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="parse and validate contracts", description="Parse and validate .obc contracts.")
     check.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="contract files, or folders to search for .obc files")
     check.add_argument("--format", choices=("text", "json"), default="text", help="text for people (default), json for tools")
+
+    evaluate = commands.add_parser(
+        "evaluate", help="compute a year's payment statement",
+        description="Compute what is paid to whom, and why, from a contract and a year's data.",
+    )
+    evaluate.add_argument("contract", metavar="CONTRACT", help="the .obc contract")
+    evaluate.add_argument("--data", required=True, metavar="DATA", help="indicator and cost data: .csv, .json or .xlsx")
+    evaluate.add_argument("--patients", metavar="FILE", help="patient-level costs for the stop-loss: .csv or .parquet")
+    years = evaluate.add_mutually_exclusive_group()
+    years.add_argument("--year", type=int, metavar="N", help="the contract year (1 is the first); default: the latest year in the data")
+    years.add_argument("--all-years", action="store_true", help="every year of the term for which the data has rows")
+    evaluate.add_argument("--format", choices=("table", "json", "markdown", "csv"), default="table")
     return parser
 
 
@@ -61,6 +74,89 @@ def run_check(args) -> int:
     return EXIT_ERRORS if errors else EXIT_OK
 
 
+def print_data_problems(problems) -> None:
+    """Data diagnostics on stderr, with the data file's line shown where the file is text."""
+    from .source import SourceFile
+
+    err = make_console(sys.stderr)
+    sources: dict[str, Optional[SourceFile]] = {}
+    for problem in problems:
+        name = problem.span.file if problem.span else None
+        if name is not None and name not in sources:
+            sources[name] = None
+            if name.lower().endswith((".csv", ".json", ".txt", ".obc")):
+                try:
+                    text = Path(name).read_text(encoding="utf-8-sig").replace("\r\n", "\n")
+                    sources[name] = SourceFile(name, text)
+                except (OSError, UnicodeDecodeError):
+                    pass
+        print_diagnostics(err, [problem], sources.get(name) if name else None)
+    errors = sum(1 for p in problems if p.is_error)
+    err.print(f"{errors} data problem{'s' if errors != 1 else ''}: nothing was computed")
+
+
+def data_years(contract, data) -> list[int]:
+    years = sorted({p.year for p in data.points if p.year is not None} | {p.year for p in data.patients})
+    return [y for y in years if y in contract.years]
+
+
+def run_evaluate(args) -> int:
+    from . import api
+    from .data import DataError, read_data
+    from .statement_render import print_table, to_csv, to_json, to_markdown
+
+    if not Path(args.contract).is_file():
+        sys.stderr.write(f"obcdsl: no such contract file: {args.contract}\n")
+        return EXIT_USAGE
+    for path in (args.data, args.patients):
+        if path is not None and not Path(path).is_file():
+            sys.stderr.write(f"obcdsl: no such data file: {path}\n")
+            return EXIT_USAGE
+    try:
+        contract = api.load(args.contract)
+    except api.ContractError as exc:
+        from .checker import check_path
+
+        result = check_path(args.contract)
+        print_diagnostics(make_console(sys.stderr), exc.diagnostics, result.source)
+        make_console(sys.stderr).print("the contract has errors: nothing was computed")
+        return EXIT_ERRORS
+    try:
+        data = read_data(args.data, patients=args.patients)
+        if args.all_years:
+            years = data_years(contract, data)
+        elif args.year is not None:
+            years = [args.year]
+        else:
+            years = data_years(contract, data)[-1:]
+        if not years:
+            sys.stderr.write("obcdsl: the data has no rows for any year of the contract; give --year\n")
+            return EXIT_ERRORS
+        for year in years:
+            if year not in contract.years:
+                sys.stderr.write(f"obcdsl: year {year} is outside the contract term (years 1 to {contract.years[-1]})\n")
+                return EXIT_USAGE
+        statements = [contract.evaluate(data, year=year) for year in years]
+    except DataError as exc:
+        problems = list(exc.diagnostics)
+        if exc.partial is not None:
+            from .evaluate import validate
+
+            problems += validate(contract.ast, exc.partial)
+        print_data_problems(sorted(problems, key=lambda p: (p.span.file, p.span.line, p.span.column) if p.span else ("", 0, 0)))
+        return EXIT_ERRORS
+    if args.format == "json":
+        sys.stdout.write(to_json(statements, args.all_years) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(to_markdown(statements) + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(to_csv(statements))
+    else:
+        console = make_console(sys.stdout)
+        print_table(console, statements)
+    return EXIT_OK
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     try:
@@ -70,6 +166,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "evaluate":
+            return run_evaluate(args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -47,8 +47,9 @@ PATIENT_COLUMNS = ("patient", "year", "cost")
 class DataError(Exception):
     """Data that could not be read or does not fit the contract; carries the diagnostics."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]):
+    def __init__(self, diagnostics: Iterable[Diagnostic], partial: Optional["Data"] = None):
         self.diagnostics = tuple(diagnostics)
+        self.partial = partial  # the rows that did read, so that a caller can report every problem at once
         first = self.diagnostics[0].message if self.diagnostics else "bad data"
         super().__init__(f"{len(self.diagnostics)} data problem(s); first: {first}")
 
@@ -62,9 +63,10 @@ class Cell:
     column: str
     line: int
     char_column: int
+    width: int = 1
 
     def span(self) -> Span:
-        return Span(self.file, 0, 0, self.line, self.char_column, self.line, self.char_column + 1)
+        return Span(self.file, 0, 0, self.line, self.char_column, self.line, self.char_column + max(1, self.width))
 
     def where(self) -> str:
         return f"row {self.row}, column `{self.column}`"
@@ -182,7 +184,7 @@ def csv_rows(text: str, name: str) -> Iterator[RawRow]:
         for index, column in enumerate(header):
             value = record[index] if index < len(record) else ""
             column_at = starts[index] if index < len(starts) else 1
-            fields[column] = (value, Cell(name, line, column, line, column_at))
+            fields[column] = (value, Cell(name, line, column, line, column_at, len(value)))
         yield RawRow(line, fields)
     if header is None:
         raise DataError([data_error("OBC902", "the file has no header row naming its columns", None, name,
@@ -338,7 +340,7 @@ def read_data(path: str | Path, patients: str | Path | None = None) -> Data:
         except DataError as exc:
             problems.extend(exc.diagnostics)
     if problems:
-        raise DataError(problems)
+        raise DataError(problems, Data(tuple(points), patient_rows, tuple(files)))
     return Data(tuple(points), patient_rows, tuple(files))
 
 

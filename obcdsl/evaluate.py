@@ -659,7 +659,7 @@ def settle_risk(ev: Evaluation, budget: Decimal, lines: list[Line]) -> Optional[
         step(f"{kind} band {index}", f"{noun.capitalize()} {range_words}",
              f"{noun} of {pounds(portion)} in the band {range_words}: provider {percent_text(band.provider)}, "
              f"commissioner {percent_text(band.commissioner)}",
-             band.clause, provider, portion - provider, portion=portion)
+             band.clause or risk.clause, provider, portion - provider, portion=portion)
     if magnitude > shared:
         beyond = magnitude - shared
         step(f"{kind} beyond the bands", f"{noun.capitalize()} beyond the bands",

@@ -59,5 +59,7 @@ def test_every_contract_code_has_a_broken_example():
     # reading problems (unreadable, binary, huge files) are exercised in test_robustness
     reading = {"OBC001", "OBC002", "OBC003"}
     # OBC504 is a warning and does not make a contract fail; tested in test_checks
-    missing = set(CODES) - covered - reading - {"OBC504"}
+    # OBC9xx are problems in data files, exercised in test_data
+    contract_codes = {c for c in CODES if not c.startswith("OBC9")}
+    missing = contract_codes - covered - reading - {"OBC504"}
     assert not missing, sorted(missing)
