@@ -74,6 +74,7 @@ CODES: dict[str, str] = {
     "OBC704": "negative cap or limit",
     "OBC705": "stop-loss limit below its threshold",
     "OBC706": "floor above cap",
+    "OBC707": "both parties capped on the same side",
     # distribution
     "OBC801": "subcontractor shares add up to more than 100%",
     # data

@@ -80,8 +80,7 @@ def test_risk_share_contract_uses_every_feature():
     assert risk.stop_loss.threshold == 20000 and risk.stop_loss.coinsurance == 10 and risk.stop_loss.limit == 250000
     assert {(l.party, l.exposure, l.kind, l.combine) for l in risk.limits} == {
         ("provider", "losses", "cap", "lesser"),
-        ("provider", "gains", "cap", "greater"),
-        ("commissioner", "losses", "cap", "single"),
+        ("commissioner", "gains", "cap", "greater"),
         ("provider", "gains", "floor", "single"),
     }
     assert [(b.provider, b.commissioner) for b in risk.losses] == [(50, 50), (0, 100)]

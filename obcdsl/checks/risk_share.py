@@ -184,6 +184,20 @@ def floors_and_caps(risk: ast.RiskShare) -> list[Diagnostic]:
                                     clause=floor.clause,
                                 )
                             )
+            if party == "provider":
+                other_caps = [l for l in risk.limits if (l.party, l.exposure, l.kind) == ("commissioner", exposure, "cap")]
+                if caps and other_caps:
+                    found.append(
+                        d.error(
+                            "OBC707",
+                            f"both the provider's and the commissioner's {exposure} are capped",
+                            other_caps[0].span,
+                            related=(Label(caps[0].span, "the provider's cap"),),
+                            notes=(f"a cap passes what a party does not bear to the other party; {exposure} larger than both caps together would belong to nobody",),
+                            help="cap one party's share; the other bears the rest",
+                            clause=other_caps[0].clause,
+                        )
+                    )
             if len(caps) > 1:
                 found.append(
                     d.error(
