@@ -69,7 +69,7 @@ class Cell:
         return Span(self.file, 0, 0, self.line, self.char_column, self.line, self.char_column + max(1, self.width))
 
     def where(self) -> str:
-        return f"row {self.row}, column `{self.column}`"
+        return f"row {self.row}, column `{self.column}`" if self.row else f"column `{self.column}`"
 
 
 @attrs.frozen
@@ -85,7 +85,9 @@ class DataPoint:
     cells: dict = attrs.field(factory=dict, eq=False, repr=False)
 
     def cell(self, column: str = "value") -> Cell:
-        return self.cells.get(column) or self.cells.get("value") or next(iter(self.cells.values()))
+        """Where the column's value was read; data built in Python has no file, so a placeholder."""
+        found = self.cells.get(column) or self.cells.get("value") or next(iter(self.cells.values()), None)
+        return found or Cell("<data>", 0, column, 1, 1)
 
 
 @attrs.frozen
@@ -166,7 +168,7 @@ def field_starts(line: str) -> list[int]:
     return starts
 
 
-def csv_rows(text: str, name: str) -> Iterator[RawRow]:
+def csv_rows(text: str, name: str, header_out: Optional[list] = None) -> Iterator[RawRow]:
     lines = text.split("\n")
     reader = csv.reader(io.StringIO(text))
     header: Optional[list[str]] = None
@@ -178,6 +180,8 @@ def csv_rows(text: str, name: str) -> Iterator[RawRow]:
             continue
         if header is None:
             header = [h.strip().lower() for h in record]
+            if header_out is not None:
+                header_out.extend(header)
             continue
         starts = field_starts(lines[line - 1]) if line - 1 < len(lines) else []
         fields = {}
@@ -229,7 +233,7 @@ def json_rows(text: str, name: str) -> Iterator[RawRow]:
         yield RawRow(index, fields)
 
 
-def xlsx_rows(path: Path, name: str) -> Iterator[RawRow]:
+def xlsx_rows(path: Path, name: str, header_out: Optional[list] = None) -> Iterator[RawRow]:
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - openpyxl is a dependency
@@ -246,6 +250,8 @@ def xlsx_rows(path: Path, name: str) -> Iterator[RawRow]:
             continue
         if header is None:
             header = [str(v or "").strip().lower() for v in values]
+            if header_out is not None:
+                header_out.extend(header)
             continue
         fields = {}
         for index, column in enumerate(header):
@@ -267,11 +273,12 @@ def spreadsheet_value(cell):
     return f"{number:f}"
 
 
-def raw_rows(path: Path) -> Iterator[RawRow]:
+def raw_rows(path: Path, header_out: Optional[list] = None) -> Iterator[RawRow]:
+    """Rows of a CSV, JSON or XLSX file; `header_out`, if given, receives the column names."""
     name = str(path)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        yield from xlsx_rows(path, name)
+        yield from xlsx_rows(path, name, header_out)
         return
     try:
         data = path.read_bytes()
@@ -286,7 +293,7 @@ def raw_rows(path: Path) -> Iterator[RawRow]:
     if suffix == ".json":
         yield from json_rows(text, name)
     elif suffix in (".csv", ".txt"):
-        yield from csv_rows(text, name)
+        yield from csv_rows(text, name, header_out)
     else:
         raise DataError([data_error("OBC901", f"`{suffix or name}` files are not data files obcdsl reads", None, name,
                                     help="use a .csv, .json or .xlsx file")])
@@ -304,13 +311,15 @@ def read_data(path: str | Path, patients: str | Path | None = None) -> Data:
     problems: list[Diagnostic] = []
     points: list[DataPoint] = []
     seen: dict[tuple, DataPoint] = {}
+    header: list[str] = []
     try:
-        rows = list(raw_rows(path))
+        rows = list(raw_rows(path, header))
     except DataError as exc:
         raise DataError(exc.diagnostics) from None
-    if rows:
-        missing = [c for c in ("year", "value") if c not in rows[0].fields]
-        if "measure" not in rows[0].fields and "indicator" not in rows[0].fields:
+    columns = set(header) | (set(rows[0].fields) if rows else set())
+    if columns or rows:
+        missing = [c for c in ("year", "value") if c not in columns]
+        if "measure" not in columns and "indicator" not in columns:
             missing.insert(0, "measure")
         if missing:
             raise DataError([data_error("OBC902", f"the file has no `{missing[0]}` column", None, str(path),
