@@ -12,7 +12,12 @@ from obcdsl.diagnostics import Diagnostic
 
 from conftest import BROKEN, CONTRACTS
 
-SAMPLES = sorted(CONTRACTS.glob("*.obc")) + sorted(BROKEN.glob("*.obc"))
+TESTS = BROKEN.parent
+# every file under contracts/ and tests/ (data and Python files too: to the checker they are just bytes)
+SAMPLES = sorted(
+    p for root in (CONTRACTS, TESTS) for p in root.rglob("*")
+    if p.is_file() and "__pycache__" not in p.parts and ".hypothesis" not in p.parts
+)
 
 
 def assert_only_diagnostics(result):
