@@ -265,6 +265,7 @@ class Components:
     core: Optional[BudgetAmount] = None
     pot: Optional[BudgetAmount] = None
     reserve: Optional[BudgetAmount] = None
+    ceiling: Optional[BudgetAmount] = None  # `total payment at most 110% of budget`
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
 

@@ -353,13 +353,17 @@ class Builder:
         def risk_reserve(node, f, block):
             self.once(f, "risk_reserve", self.budget_amount(node), node, block)
 
-        return {"core_share": core_share, "pot_size": pot_size, "risk_reserve": risk_reserve}
+        def payment_ceiling(node, f, block):
+            self.once(f, "total_payment_ceiling", self.budget_amount(node), node, block)
+
+        return {"core_share": core_share, "pot_size": pot_size, "risk_reserve": risk_reserve, "payment_ceiling": payment_ceiling}
 
     def components(self, fields: dict, clause: str | None, span: Span | None) -> ast.Components:
         return ast.Components(
             core=fields.pop("core", None),
             pot=fields.pop("outcomes_pot", None),
             reserve=fields.pop("risk_reserve", None),
+            ceiling=fields.pop("total_payment_ceiling", None),
             clause=clause,
             span=span,
         )

@@ -46,6 +46,10 @@ CODES: dict[str, str] = {
     "OBC303": "percentage outside 0% to 100%",
     "OBC304": "payment shares in a year add up to more than the pot",
     "OBC305": "weights mix points and percentages",
+    "OBC381": "a scaling factor can raise a payment above its allocation",
+    "OBC382": "total payment can exceed the contract's ceiling",
+    "OBC383": "a party's share of a loss can exceed its cap",
+    "OBC384": "a payment can fall when an indicator improves",
     # thresholds and bands
     "OBC401": "bands overlap",
     "OBC402": "bands leave a gap",
@@ -117,6 +121,7 @@ class Diagnostic:
     help: str = ""
     related: tuple[Label, ...] = ()
     clause: str | None = None
+    counterexample: dict | None = attrs.field(default=None, eq=False)  # {"year": N, "csv": "...", "shows": "..."}
 
     @property
     def is_error(self) -> bool:
@@ -137,6 +142,8 @@ class Diagnostic:
             out["help"] = self.help
         if self.clause:
             out["clause"] = self.clause
+        if self.counterexample:
+            out["counterexample"] = dict(self.counterexample)
         if self.related:
             out["related"] = [
                 {"span": r.span.to_dict(), "message": r.message} for r in self.related

@@ -670,7 +670,7 @@ def settle_risk(ev: Evaluation, budget: Decimal, lines: list[Line]) -> Optional[
     for limit in risk.limits:
         if limit.exposure != kind:
             continue
-        value = limit_value(limit, budget)
+        value = to_penny(limit_value(limit, budget), ev.rounding)
         mine = provider if limit.party == "provider" else commissioner
         theirs = commissioner if limit.party == "provider" else provider
         other = "commissioner" if limit.party == "provider" else "provider"
@@ -691,16 +691,15 @@ def settle_risk(ev: Evaluation, budget: Decimal, lines: list[Line]) -> Optional[
         else:
             commissioner, provider = commissioner - moved, provider + moved
             step(f"commissioner {kind} {limit.kind}", title, words, limit.clause, moved, -moved)
-    exact = [part for x in steps for part in (x["provider"], x["commissioner"])]
-    pennies = split(magnitude, exact) if steps else []
+    # the parties' totals first, so that a cap in pennies holds exactly; then each party's lines
+    provider_share, commissioner_share = split(magnitude, [provider, commissioner]) if steps else (ZERO, ZERO)
+    provider_parts = split(provider_share, [x["provider"] for x in steps])
+    commissioner_parts = split(commissioner_share, [x["commissioner"] for x in steps])
     sign = ONE if variance > 0 else -ONE
-    for number, x in enumerate(steps):
-        provider_part, commissioner_part = pennies[2 * number], pennies[2 * number + 1]
+    for x, provider_part, commissioner_part in zip(steps, provider_parts, commissioner_parts):
         effect = sign * commissioner_part
         lines.append(Line("risk share", x["name"], x["title"], abs(effect) if effect == 0 else effect, x["words"], x["clause"],
                           inputs=x["inputs"], party_amounts={"provider": provider_part, "commissioner": commissioner_part}))
-    provider_share = sum(pennies[0::2], ZERO)
-    commissioner_share = sum(pennies[1::2], ZERO)
     transfer = sign * commissioner_share
     return RiskSettlement(actual, stop_total, variance, provider_share, commissioner_share, transfer, tuple(binding))
 

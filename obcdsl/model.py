@@ -88,7 +88,7 @@ def allocation_fraction(contract: ast.Contract, outcome: ast.Outcome, indicator:
     outcome_share = weight_fraction(outcome.weight, outcome_weight_total(contract))
     if outcome_share is None:
         return None
-    if len(outcome.indicators) == 1:
+    if sum(1 for i in outcome.indicators if has_rule(i)) == 1 and has_rule(indicator):
         return outcome_share
     within = weight_fraction(indicator.weight, indicator_weight_total(outcome))
     if within is None:

@@ -34,6 +34,7 @@ def effective(defaults: ast.Components | None, own: ast.Components) -> ast.Compo
         core=own.core or defaults.core,
         pot=own.pot or defaults.pot,
         reserve=own.reserve or defaults.reserve,
+        ceiling=own.ceiling or defaults.ceiling,
         clause=own.clause or defaults.clause,
         span=own.span,
     )

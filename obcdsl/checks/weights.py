@@ -17,8 +17,6 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
     found += outcome_weights(contract)
     for outcome in contract.all_outcomes:
         found += indicator_weights(outcome)
-    if not found:  # weights that do not add up already explain any overcommitted pot
-        found += pot_commitments(contract)
     return found
 
 
@@ -144,77 +142,3 @@ def indicator_weights(outcome: ast.Outcome) -> list[Diagnostic]:
                 )
             )
     return found
-
-
-def pot_commitments(contract: ast.Contract) -> list[Diagnostic]:
-    """In each year, the most the linked indicators and bonuses can pay must fit in the pot."""
-    found = []
-    owners = model.outcome_of(contract)
-    reported_years = set()
-    for year in model.contract_years(contract):
-        total = Decimal(0)
-        parts = []
-        for indicator in model.linked_indicators(contract, year):
-            outcome = owners.get(indicator.name)
-            if outcome is None:
-                continue
-            share = most_share_of_pot(contract, outcome, indicator, year)
-            if share is None:
-                continue
-            total += share
-            parts.append(f"`{indicator.name}` can pay {describe(share * HUNDRED, 'percent')} of the pot")
-        for bonus in contract.all_bonuses:
-            fraction = model.bonus_fraction(contract, bonus)
-            if fraction is not None:
-                total += fraction
-                parts.append(f"bonus `{bonus.name}` can pay {describe(fraction * HUNDRED, 'percent')} of the pot")
-        if total > 1 and year not in reported_years:
-            reported_years.add(year)
-            phase = model.phase_for(contract, year)
-            span = phase.years_span if phase is not None else contract.outcomes.span
-            found.append(
-                d.error(
-                    "OBC304",
-                    f"in year {year} the outcome payments can reach {describe(total * HUNDRED, 'percent')} of the pot",
-                    span,
-                    label=f"year {year}",
-                    notes=tuple(parts),
-                    help="lower the band shares or weights so that the most that can be paid is 100% of the pot",
-                    clause=phase.clause if phase is not None else None,
-                )
-            )
-    return found
-
-
-def most_share_of_pot(contract, outcome, indicator, year) -> Decimal | None:
-    """The largest share of the pot the indicator can pay in a year, as a fraction."""
-    allocation = model.allocation_fraction(contract, outcome, indicator)
-    override = model.band_shares_for_year(contract, indicator, year)
-    best = Decimal(0)
-    for _, rule in model.indicator_rules(indicator):
-        if isinstance(rule, ast.Bands):
-            for band in rule.bands:
-                share, base = band.share, band.base
-                if override is not None:
-                    match = [s for s in override.shares if s.band == band.name]
-                    if match:
-                        share, base = match[0].share, override.base
-                if share is None:
-                    continue
-                fraction = share / HUNDRED
-                if base != "pot":
-                    if allocation is None:
-                        return None
-                    fraction *= allocation
-                best = max(best, fraction)
-        elif isinstance(rule, ast.SlidingScale):
-            if allocation is None:
-                return None
-            best = max(best, max(rule.floor_pays, rule.ceiling_pays) / HUNDRED * allocation)
-        else:
-            if allocation is None:
-                return None
-            best = max(best, allocation)
-    if indicator.scaling is not None and indicator.scaling.cap is not None:
-        best *= indicator.scaling.cap / HUNDRED
-    return best

@@ -1,0 +1,347 @@
+"""Static payment bounds: the least and most each component can be in each year.
+
+Computed from the contract alone, before any data exists, over every value
+each indicator can take and every cost outcome. Thresholds, bands and
+sliding scales are piecewise linear, so the extremes lie at their
+breakpoints; the risk share is piecewise linear in the variance, so its
+extremes lie at band edges or grow without limit beyond the last one.
+Amounts are those the evaluator would pay, to the penny, with the budget
+as projected (no population adjustment).
+
+`counterexample` builds data that reaches a bound, and checks it with the
+evaluator itself: the proof hands back numbers anyone can re-run.
+"""
+
+from __future__ import annotations
+
+import decimal
+import itertools
+from decimal import Decimal
+from typing import Optional
+
+import attrs
+
+from . import ast, model
+from .data import ACTUAL_COST, Data, DataPoint
+from .evaluate import Evaluation, allocations, budget_for_year, components, evaluate, limit_value, settle_risk
+from .money import HUNDRED, ZERO, exact_context, to_penny
+
+ONE = Decimal(1)
+UNLIMITED = None  # an upper bound that does not exist
+
+
+@attrs.frozen
+class Range:
+    """The least and the most an amount can be; `most` None means without limit."""
+
+    least: Decimal
+    most: Optional[Decimal]
+
+    def __add__(self, other: "Range") -> "Range":
+        most = None if self.most is None or other.most is None else self.most + other.most
+        return Range(self.least + other.least, most)
+
+
+@attrs.frozen
+class YearBounds:
+    year: int
+    budget: Optional[Decimal]
+    pot: Decimal
+    core: Range
+    outcomes: Range
+    bonus: Range
+    reserve: Range
+    risk_share: Optional[Range]
+    provider_exposure: Optional[Range]  # provider's share of a loss
+    commissioner_exposure: Optional[Range]  # commissioner's share of a loss
+    stop_loss: Optional[Range]
+    indicator_most: dict = attrs.field(factory=dict, eq=False)
+
+    @property
+    def total(self) -> Range:
+        total = self.core + self.outcomes + self.bonus + self.reserve
+        if self.risk_share is not None:
+            total = total + self.risk_share
+        if self.stop_loss is not None:
+            total = total + self.stop_loss
+        return total
+
+
+def fixed(amount: Decimal) -> Range:
+    return Range(amount, amount)
+
+
+def bounds(contract: ast.Contract) -> list[YearBounds]:
+    """Bounds for every contract year."""
+    with decimal.localcontext(exact_context()):
+        return [year_bounds(contract, year) for year in model.contract_years(contract)]
+
+
+def year_bounds(contract: ast.Contract, year: int) -> YearBounds:
+    ev = Evaluation(contract, Data(), year)
+    budget, _ = budget_for_year(contract, Data(), year, ev.rounding)
+    core, pot, reserve = components(contract, ev, budget)
+    ev.pot = pot
+    ev.allocations = allocations(contract, pot)
+    outcomes = fixed(ZERO)
+    most_by_indicator = {}
+    for indicator in contract.all_indicators:
+        if not model.has_rule(indicator):
+            continue
+        span = indicator_range(ev, indicator)
+        most_by_indicator[indicator.name] = span.most
+        outcomes = outcomes + span
+    bonus = fixed(ZERO)
+    for item in contract.all_bonuses:
+        allocation = ev.allocations.get(item.name, ZERO)
+        bonus = bonus + (Range(ZERO, allocation) if item.condition is not None else fixed(allocation))
+    within = contract.risk_share is not None and contract.risk_share.placement == "within"
+    risk, provider, commissioner, stop = risk_ranges(contract, ev, budget)
+    return YearBounds(
+        year, budget, pot, fixed(core), outcomes, bonus, fixed(reserve if within else ZERO),
+        risk, provider, commissioner, stop, most_by_indicator,
+    )
+
+
+def indicator_range(ev: Evaluation, indicator: ast.Indicator) -> Range:
+    """What one indicator can pay in the year."""
+    if indicator.name not in ev.linked:
+        return fixed(ZERO)
+    allocation = ev.allocations.get(indicator.name)
+    outcome = ev.owners[indicator.name]
+    if indicator.by_segment is not None:
+        from .evaluate import segment_weights
+
+        weights = segment_weights(ev.contract, indicator)
+        rules = [(next((r.rule for r in indicator.segment_rules if r.segment == s), indicator.rule), w) for s, w in weights]
+        from .money import split
+
+        parts = split(allocation, [allocation * w for _, w in rules]) if allocation is not None else [None] * len(rules)
+        rules = [(rule, part) for (rule, _), part in zip(rules, parts)]
+    else:
+        rules = [(indicator.rule, allocation)]
+    least, most = ZERO, ZERO
+    for rule, part in rules:
+        low, high = rule_range(ev, indicator, rule, part)
+        least += low
+        most += high
+    scaling = indicator.scaling
+    if scaling is not None:
+        cap = scaling.cap / HUNDRED if scaling.cap is not None else None
+        least = ZERO
+        most = None if cap is None else to_penny(most * cap, ev.rounding)
+    if outcome.gates or indicator.gates or ev.missing_policy(indicator) == "not achieved":
+        least = ZERO
+    return Range(least, most)
+
+
+def rule_range(ev: Evaluation, indicator: ast.Indicator, rule: ast.Rule, allocation: Optional[Decimal]) -> tuple[Decimal, Decimal]:
+    from .evaluate import band_shares
+
+    base = allocation if allocation is not None else ZERO
+    if isinstance(rule, ast.Target):
+        return ZERO, base
+    if isinstance(rule, ast.SlidingScale):
+        low = min(rule.floor_pays, rule.ceiling_pays)
+        high = max(rule.floor_pays, rule.ceiling_pays)
+        return to_penny(base * low / HUNDRED, ev.rounding), to_penny(base * high / HUNDRED, ev.rounding)
+    amounts = [
+        to_penny((ev.pot if where == "pot" else base) * share / HUNDRED, ev.rounding)
+        for _, share, where in band_shares(ev, indicator, rule)
+    ]
+    return ZERO, max(amounts, default=ZERO)
+
+
+# ---------------------------------------------------------------- risk share
+
+
+def variance_points(risk: ast.RiskShare, budget: Decimal) -> list[Decimal]:
+    """Variances at which the settlement can change slope (signed: + loss, − gain)."""
+    from .evaluate import resolve_amount
+
+    edges = {ZERO}
+    if risk.minimum is not None:
+        edges.add(resolve_amount(risk.minimum.amount, budget))
+    for band in risk.gains + risk.losses:
+        for amount in (band.lower, band.upper):
+            if amount is not None:
+                edges.add(resolve_amount(amount, budget))
+    for limit in risk.limits:
+        value = limit_value(limit, budget)
+        edges.update({value, value * 2, value * 4})
+    points = set()
+    for edge in edges:
+        for sign in (ONE, -ONE):
+            points.add(sign * edge)
+    largest = max(abs(p) for p in points) if points else budget
+    points.update({largest * 2 + budget, largest * 4 + budget * 2})
+    return sorted(p for p in points if p >= -budget)
+
+
+def settlement_at(contract: ast.Contract, year: int, budget: Decimal, variance: Decimal):
+    """The settlement for a given variance, worked out by the evaluator itself (no stop-loss)."""
+    risk = contract.risk_share
+    plain = attrs.evolve(contract, risk_share=attrs.evolve(risk, stop_loss=None))
+    data = Data((DataPoint(ACTUAL_COST, year, None, budget + variance),))
+    ev = Evaluation(plain, data, year)
+    return settle_risk(ev, budget, [])
+
+
+def risk_ranges(contract: ast.Contract, ev: Evaluation, budget: Optional[Decimal]):
+    risk = contract.risk_share
+    if risk is None or budget is None or (ev.phase is not None and ev.phase.risk_share is False):
+        return None, None, None, None
+    points = variance_points(risk, budget)
+    settlements = [(v, settlement_at(contract, ev.year, budget, v)) for v in points]
+    transfers = [s.transfer for _, s in settlements]
+    provider_losses = [s.provider_share if s.variance > 0 else ZERO for _, s in settlements]
+    commissioner_losses = [s.commissioner_share if s.variance > 0 else ZERO for _, s in settlements]
+
+    def grows(values: list[Decimal]) -> bool:
+        return len(values) >= 2 and values[-1] > values[-2]
+
+    transfer = Range(min(transfers), None if grows(transfers) else max(transfers))
+    provider = Range(ZERO, None if grows(provider_losses) else max(provider_losses))
+    commissioner = Range(ZERO, None if grows(commissioner_losses) else max(commissioner_losses))
+    stop = Range(ZERO, None) if risk.stop_loss is not None else None
+    return transfer, provider, commissioner, stop
+
+
+def worst_variance(contract: ast.Contract, year: int, budget: Decimal, party: str) -> Optional[tuple[Decimal, object]]:
+    """The variance at which a party's share of a loss is largest, and the settlement there."""
+    points = [v for v in variance_points(contract.risk_share, budget) if v > 0]
+    best = None
+    for variance in points:
+        settlement = settlement_at(contract, year, budget, variance)
+        share = settlement.provider_share if party == "provider" else settlement.commissioner_share
+        if best is None or share > best[2]:
+            best = (variance, settlement, share)
+    return (best[0], best[1]) if best else None
+
+
+# ---------------------------------------------------------------- counterexamples
+
+
+def best_value(indicator: ast.Indicator, rule: ast.Rule, baseline: Decimal) -> Decimal:
+    """A value at which the rule pays the most."""
+    from .evaluate import resolve_threshold
+
+    direction = indicator.direction or "higher"
+    step = Decimal("0.01") if direction == "higher" else Decimal("-0.01")
+    if isinstance(rule, ast.SlidingScale):
+        end = rule.ceiling if rule.ceiling_pays >= rule.floor_pays else rule.floor
+        return resolve_threshold(end, baseline)
+    if isinstance(rule, ast.Target):
+        threshold = rule.threshold
+    else:
+        best_band = max(rule.bands, key=lambda b: (b.share or ZERO))
+        threshold = best_band.threshold
+    value = resolve_threshold(threshold.value, baseline)
+    return value + step if threshold.comparator in ("above", "below") else value
+
+
+def baseline_for(indicator: ast.Indicator) -> Decimal:
+    return Decimal(50)
+
+
+def counterexample(contract: ast.Contract, year: int, actual_cost: Optional[Decimal] = None) -> Data:
+    """Data that makes every linked indicator pay its most in `year` (and, optionally, a given actual cost).
+
+    Indicators that are only measured (used in gateways, conditions and scaling
+    factors) are searched over the numbers the contract mentions, keeping the
+    values that make the evaluator pay most.
+    """
+    points: list[DataPoint] = []
+    linked = {i.name for i in model.linked_indicators(contract, year)}
+    segments = [s.name for s in contract.segments]
+    for indicator in contract.all_indicators:
+        if indicator.measured_as is not None or indicator.name not in linked or not model.has_rule(indicator):
+            continue
+        baseline = baseline_for(indicator)
+        parts = [(s, next((r.rule for r in indicator.segment_rules if r.segment == s), indicator.rule)) for s in segments] \
+            if indicator.by_segment is not None else [(None, indicator.rule)]
+        for segment, rule in parts:
+            points.append(DataPoint(indicator.name, year, segment, best_value(indicator, rule, baseline)))
+            if _relative(rule):
+                points.append(DataPoint(indicator.name, None, segment, baseline))
+    if actual_cost is not None:
+        points.append(DataPoint(ACTUAL_COST, year, None, actual_cost))
+    given = {p.measure for p in points}
+    auxiliary = sorted(
+        {name for expr, _ in model.contract_expressions(contract) for name in _references(expr)} - given
+    )
+    auxiliary = [n for n in auxiliary if contract_indicator(contract, n) is not None and contract_indicator(contract, n).measured_as is None]
+    candidates = {name: candidate_values(contract, contract_indicator(contract, name)) for name in auxiliary}
+    best_data = Data(tuple(points))
+    best_total = None
+    combos = itertools.product(*(candidates[n] for n in auxiliary)) if auxiliary else [()]
+    for count, combo in enumerate(combos):
+        if count >= 4096:
+            break
+        data = Data(tuple(points) + tuple(DataPoint(n, year, None, v) for n, v in zip(auxiliary, combo)))
+        try:
+            statement = evaluate(contract, data, year)
+        except Exception:  # a combination the data rules refuse; try the next
+            continue
+        total = statement.outcomes_paid + statement.bonus_paid
+        if best_total is None or total > best_total:
+            best_total, best_data = total, data
+    return best_data
+
+
+def contract_indicator(contract: ast.Contract, name: str) -> Optional[ast.Indicator]:
+    return next((i for i in contract.all_indicators if i.name == name), None)
+
+
+def _relative(rule: ast.Rule) -> bool:
+    from .evaluate import needs_baseline
+
+    return needs_baseline(rule)
+
+
+def _references(expr: ast.Expr) -> set[str]:
+    return {n.name for n in model.iter_subexpressions(expr) if isinstance(n, ast.Reference)}
+
+
+def candidate_values(contract: ast.Contract, indicator: ast.Indicator) -> list[Decimal]:
+    """Numbers worth trying for a measured-only indicator: those the contract mentions, nudged, and extremes."""
+    mentioned = {ZERO, ONE, HUNDRED}
+    for expr, _ in model.contract_expressions(contract):
+        for node in model.iter_subexpressions(expr):
+            if isinstance(node, ast.Literal):
+                mentioned.update({node.value, node.value + ONE, max(node.value - ONE, ZERO)})
+    percent = indicator.unit is not None and indicator.unit.kind == "percent"
+    if not percent:
+        mentioned.update({Decimal(1000), Decimal(1000000)})
+    values = sorted(v for v in mentioned if v >= 0 and (not percent or v <= HUNDRED))
+    return values[:12] if len(values) > 12 else values
+
+
+def data_rows(data: Data) -> list[list[str]]:
+    """The rows of a counterexample as a CSV table that `obcdsl evaluate` reads."""
+    rows = [["measure", "year", "segment", "value", "numerator", "denominator"]]
+    for point in sorted(data.points, key=lambda p: (p.year is not None, p.year or 0, p.measure, p.segment or "")):
+        rows.append([point.measure, "baseline" if point.year is None else str(point.year), point.segment or "",
+                     f"{point.value.normalize():f}", "", ""])
+    return rows
+
+
+def csv_text(data: Data) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerows(data_rows(data))
+    return buffer.getvalue()
+
+
+def describe(data: Data) -> str:
+    """`crisis_response_4h = 95, suicide = 4, ...` for a diagnostic note."""
+    parts = []
+    for point in data.points:
+        if point.year is None:
+            continue
+        name = point.measure + (f"[{point.segment}]" if point.segment else "")
+        parts.append(f"{name} = {point.value.normalize():f}")
+    return ", ".join(parts)

@@ -1,0 +1,255 @@
+"""Payment bounds: proofs that the pot never overpays, the total stays under its
+ceiling, caps hold and better outcomes never earn less; each failure with a
+counterexample the evaluator reproduces."""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+from .. import ast, model
+from .. import bounds as analysis
+from .. import diagnostics as d
+from ..diagnostics import Diagnostic, Label
+from ..money import HUNDRED, exact_context, pounds, to_penny
+
+
+def check(contract: ast.Contract) -> list[Diagnostic]:
+    if contract.header is None or contract.term is None:
+        return []
+    found: list[Diagnostic] = []
+    found += rising_conditions(contract)
+    found += uncapped_scaling(contract)
+    try:
+        years = analysis.bounds(contract)
+    except (decimal.DecimalException, ArithmeticError, KeyError, TypeError, AttributeError, AssertionError):
+        # a contract whose other errors leave amounts undefined; those errors are reported already
+        return found
+    found += pot_overpays(contract, years)
+    found += ceiling(contract, years)
+    found += caps_hold(contract, years)
+    return found
+
+
+def counterexample_for(contract: ast.Contract, year: int, actual_cost: Decimal | None = None):
+    """Counterexample data and the statement the evaluator computes from it."""
+    from ..evaluate import evaluate
+
+    with decimal.localcontext(exact_context()):
+        data = analysis.counterexample(contract, year, actual_cost)
+        try:
+            statement = evaluate(contract, data, year)
+        except Exception:  # the data cannot be evaluated; report without a statement
+            statement = None
+    return data, statement
+
+
+def pot_overpays(contract: ast.Contract, years) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    failing = []
+    for bounds in years:
+        most = (bounds.outcomes + bounds.bonus).most
+        if bounds.pot <= 0 and most == 0:
+            continue
+        if most is not None and most <= bounds.pot:
+            continue
+        if any(ind is None for ind in bounds.indicator_most.values()):
+            continue  # an uncapped scaling factor: OBC381 says so
+        failing.append(bounds.year)
+        if found:
+            continue  # one error for the root cause; the other years are named in its notes
+        data, statement = counterexample_for(contract, bounds.year)
+        phase = model.phase_for(contract, bounds.year)
+        span = phase.years_span if phase is not None else contract.outcomes.span
+        notes = [f"the pot for year {bounds.year} is {pounds(bounds.pot)}; the outcome payments and bonuses can reach {pounds(most)}"]
+        for name, amount in bounds.indicator_most.items():
+            if amount:
+                notes.append(f"`{name}` can pay {pounds(amount)}")
+        attachment = None
+        if statement is not None:
+            paid = statement.outcomes_paid + statement.bonus_paid
+            shows = f"with {analysis.describe(data)} the year pays {pounds(paid)} from a pot of {pounds(statement.pot)}"
+            notes.append("counterexample: " + shows)
+            attachment = {"year": bounds.year, "csv": analysis.csv_text(data), "shows": shows}
+        found.append(
+            d.error(
+                "OBC304",
+                f"in year {bounds.year} the outcome payments can reach {pounds(most)}, more than the pot of {pounds(bounds.pot)}",
+                span,
+                label=f"year {bounds.year}",
+                notes=tuple(notes),
+                help="lower the band shares or weights so that the most that can be paid is the pot",
+                clause=phase.clause if phase is not None else None,
+                counterexample=attachment,
+            )
+        )
+    if len(failing) > 1:
+        first = found[0]
+        years_text = ", ".join(str(y) for y in failing)
+        found[0] = d.Diagnostic(first.code, first.severity, first.message, first.span, first.label,
+                                first.notes + (f"the pot can overpay in years {years_text}",), first.help,
+                                first.related, first.clause, first.counterexample)
+    return found
+
+
+def uncapped_scaling(contract: ast.Contract) -> list[Diagnostic]:
+    found = []
+    for indicator in contract.all_indicators:
+        scaling = indicator.scaling
+        if scaling is None or scaling.cap is not None:
+            continue
+        year = next((y for y in model.contract_years(contract) if indicator in model.linked_indicators(contract, y)), None)
+        attachment = None
+        notes = ["a factor above 100% pays more than the indicator's allocation, and the pot can overpay"]
+        if year is not None:
+            data, statement = counterexample_for(contract, year)
+            if statement is not None:
+                line = next((l for l in statement.lines if l.name == indicator.name), None)
+                if line is not None and line.allocation is not None and line.amount > line.allocation:
+                    shows = f"with {analysis.describe(data)}, `{indicator.name}` pays {pounds(line.amount)} of an allocation of {pounds(line.allocation)} in year {year}"
+                    notes.append("counterexample: " + shows)
+                    attachment = {"year": year, "csv": analysis.csv_text(data), "shows": shows}
+        found.append(
+            d.error(
+                "OBC381",
+                f"the scaling factor of `{indicator.name}` has no cap",
+                scaling.span,
+                label="no `capped at`",
+                notes=tuple(notes),
+                help="add `capped at 100%`",
+                clause=scaling.clause or indicator.clause,
+                counterexample=attachment,
+            )
+        )
+    return found
+
+
+def ceiling(contract: ast.Contract, years) -> list[Diagnostic]:
+    found = []
+    for bounds in years:
+        phase = model.phase_for(contract, bounds.year)
+        own = phase.components.ceiling if phase is not None else None
+        stated = own or (contract.payments.ceiling if contract.payments else None)
+        if stated is None:
+            continue
+        limit = stated.value if stated.kind == "money" else (bounds.budget or Decimal(0)) * stated.value / HUNDRED
+        most = bounds.total.most
+        if most is not None and most <= limit:
+            continue
+        words = "without limit" if most is None else pounds(most)
+        notes = [f"the total to the provider in year {bounds.year} can reach {words}; the ceiling is {pounds(limit)}"]
+        if bounds.stop_loss is not None:
+            notes.append("the per-patient stop-loss has no aggregate limit")
+        attachment = None
+        if bounds.risk_share is not None and bounds.budget is not None:
+            # push the variance until the ceiling breaks
+            cost = bounds.budget + max(limit, bounds.budget) * 2
+            data, statement = counterexample_for(contract, bounds.year, cost)
+            if statement is not None and statement.total_to_provider > limit:
+                shows = f"with {analysis.describe(data)} the total to the provider is {pounds(statement.total_to_provider)}"
+                notes.append("counterexample: " + shows)
+                attachment = {"year": bounds.year, "csv": analysis.csv_text(data), "shows": shows}
+        found.append(
+            d.error(
+                "OBC382",
+                f"in year {bounds.year} the total payment can exceed the ceiling of {pounds(limit)}",
+                stated.span,
+                label="the ceiling",
+                notes=tuple(notes),
+                help="raise the ceiling, or cap the commissioner's share of losses so that the total stays under it",
+                clause=stated.clause,
+                counterexample=attachment,
+            )
+        )
+        break  # one year shows the problem; the others repeat it
+    return found
+
+
+def caps_hold(contract: ast.Contract, years) -> list[Diagnostic]:
+    risk = contract.risk_share
+    if risk is None:
+        return []
+    found = []
+    for bounds in years:
+        if bounds.budget is None or bounds.provider_exposure is None:
+            continue
+        for limit in risk.limits:
+            if limit.kind != "cap" or limit.exposure != "losses":
+                continue
+            exposure = bounds.provider_exposure if limit.party == "provider" else bounds.commissioner_exposure
+            cap = to_penny(analysis.limit_value(limit, bounds.budget), contract.header.rounding)
+            if exposure.most is not None and exposure.most <= cap:
+                continue
+            worst = analysis.worst_variance(contract, bounds.year, bounds.budget, limit.party)
+            notes = []
+            if worst is not None:
+                variance, settlement = worst
+                share = settlement.provider_share if limit.party == "provider" else settlement.commissioner_share
+                notes.append(f"counterexample: with a loss of {pounds(variance)} the {limit.party} bears {pounds(share)}")
+            found.append(
+                d.error(
+                    "OBC383",
+                    f"the {limit.party}'s share of a loss can exceed its cap of {pounds(cap)} in year {bounds.year}",
+                    limit.span,
+                    notes=tuple(notes),
+                    help="check floors and the other party's caps, which can push amounts back past this cap",
+                    clause=limit.clause,
+                )
+            )
+        if found:
+            break
+    return found
+
+
+RISING = {">": "higher", ">=": "higher", "<": "lower", "<=": "lower"}
+
+
+def rising_conditions(contract: ast.Contract) -> list[Diagnostic]:
+    """A gateway or scaling factor that a paying indicator's own improvement can switch off."""
+    found = []
+    paying = {i.name: i for i in contract.all_indicators if model.has_rule(i) and i.direction is not None}
+    for outcome in contract.all_outcomes:
+        for indicator in outcome.indicators:
+            gates = [(g, "gateway") for g in outcome.gates + indicator.gates]
+            for gate, what in gates:
+                for node in model.iter_subexpressions(gate.condition):
+                    if not isinstance(node, ast.Comparison) or node.operator not in RISING:
+                        continue
+                    if isinstance(node.left, ast.Reference) and isinstance(node.right, ast.Literal):
+                        name, rewards = node.left.name, RISING[node.operator]
+                    elif isinstance(node.right, ast.Reference) and isinstance(node.left, ast.Literal):
+                        name, rewards = node.right.name, {"higher": "lower", "lower": "higher"}[RISING[node.operator]]
+                    else:
+                        continue
+                    target = paying.get(name)
+                    if target is None or target.direction == rewards or name not in {i.name for i in outcome.indicators}:
+                        continue
+                    if _under_not(gate.condition, node):
+                        continue
+                    literal = node.right if isinstance(node.right, ast.Literal) else node.left
+                    found.append(
+                        d.error(
+                            "OBC384",
+                            f"improving `{name}` can switch off the payment its {what} guards",
+                            node.span,
+                            label=f"pays only while `{name}` is {'low' if rewards == 'lower' else 'high'}",
+                            notes=(f"for `{name}` {target.direction} is better, but this {what} needs a {rewards} value "
+                                   f"than {literal.value.normalize():f}",),
+                            help=f"compare `{name}` the other way, or gate on another indicator",
+                            clause=gate.clause or outcome.clause,
+                        )
+                    )
+    return found
+
+
+def _under_not(root: ast.Expr, target: ast.Expr) -> bool:
+    stack = [(root, False)]
+    while stack:
+        node, negated = stack.pop()
+        if node is target:
+            return negated
+        if isinstance(node, ast.Not):
+            stack.append((node.operand, not negated))
+        elif isinstance(node, (ast.Logical, ast.Comparison, ast.Arithmetic)):
+            stack.extend(((node.left, negated), (node.right, negated)))
+    return False
