@@ -94,13 +94,36 @@ def year_bounds(contract: ast.Contract, year: int) -> YearBounds:
     bonus = fixed(ZERO)
     for item in contract.all_bonuses:
         allocation = ev.allocations.get(item.name, ZERO)
-        bonus = bonus + (Range(ZERO, allocation) if item.condition is not None else fixed(allocation))
+        if item.condition is None:
+            bonus = bonus + fixed(allocation)
+        elif can_hold(contract, item.condition, ev.linked):
+            bonus = bonus + Range(ZERO, allocation)
     within = contract.risk_share is not None and contract.risk_share.placement == "within"
     risk, provider, commissioner, stop = risk_ranges(contract, ev, budget)
     return YearBounds(
         year, budget, pot, fixed(core), outcomes, bonus, fixed(reserve if within else ZERO),
         risk, provider, commissioner, stop, most_by_indicator,
     )
+
+
+def can_hold(contract: ast.Contract, condition: ast.Expr, linked: set[str]) -> bool:
+    """Whether a condition can hold in a year at all: an outcome with nothing linked is never achieved."""
+    outcomes = {o.name: o for o in contract.all_outcomes}
+
+    def achievable(name: str) -> bool:
+        if name in outcomes:
+            return any(i.name in linked for i in outcomes[name].indicators)
+        return name in linked
+
+    if isinstance(condition, ast.AllAchieved):
+        return all(achievable(o.name) for o in contract.all_outcomes)
+    if isinstance(condition, (ast.Achieved, ast.Reached)):
+        return achievable(condition.name)
+    if isinstance(condition, ast.Logical):
+        left = can_hold(contract, condition.left, linked)
+        right = can_hold(contract, condition.right, linked)
+        return (left and right) if condition.operator == "and" else (left or right)
+    return True
 
 
 def indicator_range(ev: Evaluation, indicator: ast.Indicator) -> Range:

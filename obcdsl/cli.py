@@ -18,6 +18,9 @@ from .render import diagnostics_json, dumps, make_console, print_diagnostics, su
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
+# Errors that prove a contract can overpay; such a contract is still evaluated, to show how.
+PROOF_CODES = {"OBC301", "OBC304", "OBC381", "OBC382", "OBC383", "OBC384"}
+
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own exits with 2 too; keep its words short
@@ -34,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="parse and validate contracts", description="Parse and validate .obc contracts.")
     check.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="contract files, or folders to search for .obc files")
     check.add_argument("--format", choices=("text", "json"), default="text", help="text for people (default), json for tools")
+    check.add_argument("--bounds", action="store_true", help="print each year's least and most payments, proved from the contract alone")
+    check.add_argument("--emit-test", metavar="DIR", help="write each counterexample as a data file that `obcdsl evaluate` reproduces")
 
     evaluate = commands.add_parser(
         "evaluate", help="compute a year's payment statement",
@@ -59,6 +64,8 @@ def run_check(args) -> int:
     if args.format == "json":
         document = diagnostics_json(results)
         document["problems"] = [p.to_dict() for p in problems]
+        if args.bounds:
+            document["bounds"] = bounds_documents(results)
         sys.stdout.write(dumps(document) + "\n")
     else:
         out = make_console(sys.stdout)
@@ -69,9 +76,83 @@ def run_check(args) -> int:
             print_diagnostics(out, result.diagnostics, result.source)
         warnings = sum(1 for r in results for x in r.diagnostics if x.severity is Severity.WARNING)
         out.print(summary_line(errors, warnings, len(results)))
+    if args.bounds and args.format != "json":
+        print_bounds(results)
+    if args.emit_test:
+        emit_counterexamples(results, Path(args.emit_test))
     if io_failure:
         return EXIT_USAGE
     return EXIT_ERRORS if errors else EXIT_OK
+
+
+def contract_bounds(results):
+    """(path, year bounds) for each contract whose amounts are defined."""
+    from .bounds import bounds as year_bounds
+
+    for result in results:
+        if result.contract is None or result.contract.term is None:
+            continue
+        try:
+            yield result.path, year_bounds(result.contract)
+        except Exception:  # a contract whose errors leave amounts undefined
+            make_console(sys.stderr).print(f"{result.path}: bounds cannot be computed until its errors are fixed")
+
+
+def bounds_documents(results) -> list:
+    from .money import json_money
+
+    def pair(r):
+        return {"least": json_money(r.least), "most": None if r.most is None else json_money(r.most)}
+
+    documents = []
+    for path, years in contract_bounds(results):
+        documents.append({"path": path, "years": [
+            {"year": b.year, "budget": None if b.budget is None else json_money(b.budget), "pot": json_money(b.pot),
+             **{name: pair(r) for name, r in (("core", b.core), ("outcomes", b.outcomes), ("bonus", b.bonus),
+                                                ("risk_reserve", b.reserve), ("risk_share", b.risk_share),
+                                                ("stop_loss", b.stop_loss), ("total", b.total)) if r is not None}}
+            for b in years]})
+    return documents
+
+
+def print_bounds(results) -> None:
+    """`check --bounds`: a table per contract, a row per year ("no limit" where none exists)."""
+    from rich.table import Table
+
+    from .money import pounds
+
+    def span(r):
+        if r is None:
+            return "-"
+        return f"{pounds(r.least)} to {'no limit' if r.most is None else pounds(r.most)}"
+
+    console = make_console(sys.stdout)
+    if not console.is_terminal:
+        console.width = max(console.width, 170)
+    for path, years in contract_bounds(results):
+        table = Table(title=f"Payment bounds: {path}", title_justify="left", header_style="bold")
+        for column in ("Year", "Pot", "Core", "Outcome payments", "Bonus", "Risk share to the provider", "Total to the provider"):
+            table.add_column(column, justify="right")
+        for b in years:
+            risk = b.risk_share
+            if b.stop_loss is not None and risk is not None:
+                risk = risk + b.stop_loss
+            table.add_row(str(b.year), pounds(b.pot), pounds(b.core.most), span(b.outcomes), span(b.bonus), span(risk), span(b.total))
+        console.print(table)
+
+
+def emit_counterexamples(results, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for result in results:
+        for diagnostic in result.diagnostics:
+            example = diagnostic.counterexample
+            if not example:
+                continue
+            name = f"{Path(result.path).stem}.{diagnostic.code}.year{example['year']}.csv"
+            (directory / name).write_text(example["csv"], encoding="utf-8")
+            make_console(sys.stderr).print(
+                f"wrote {directory / name}: obcdsl evaluate {result.path} --data {directory / name} --year {example['year']}"
+            )
 
 
 def print_data_problems(problems) -> None:
@@ -118,9 +199,15 @@ def run_evaluate(args) -> int:
         from .checker import check_path
 
         result = check_path(args.contract)
-        print_diagnostics(make_console(sys.stderr), exc.diagnostics, result.source)
-        make_console(sys.stderr).print("the contract has errors: nothing was computed")
-        return EXIT_ERRORS
+        err = make_console(sys.stderr)
+        print_diagnostics(err, exc.diagnostics, result.source)
+        errors = [x for x in exc.diagnostics if x.is_error]
+        if result.contract is None or not all(x.code in PROOF_CODES for x in errors):
+            err.print("the contract has errors: nothing was computed")
+            return EXIT_ERRORS
+        # a contract that can overpay is still evaluated, so that the overpayment can be seen
+        err.print("the contract can pay more than it should; this statement shows what it would pay")
+        contract = api.Contract(result.contract, result.path, exc.diagnostics)
     try:
         data = read_data(args.data, patients=args.patients)
         if args.all_years:

@@ -160,6 +160,11 @@ class Statement:
     distribution: tuple[PartyShare, ...]
 
     @property
+    def overpayment(self) -> Decimal:
+        """What the outcome payments and bonuses take beyond the pot (zero for a sound contract)."""
+        return max(-self.unearned, Decimal("0.00"))
+
+    @property
     def total_to_provider(self) -> Decimal:
         return self.core + self.outcomes_paid + self.bonus_paid + self.reserve + self.risk_share
 
@@ -191,6 +196,7 @@ class Statement:
                 "services": list(self.unearned_services),
             },
             "risk_share": self.risk.to_dict() if self.risk is not None else None,
+            "overpayment": json_money(self.overpayment),
             "total_to_provider": json_money(self.total_to_provider),
             "distribution": [share.to_dict() for share in self.distribution],
         }

@@ -40,6 +40,8 @@ def summary_rows(statement: Statement) -> list[tuple[str, object]]:
         ("  paid as bonus", statement.bonus_paid),
         (f"  unearned, {destination_words(statement)}", statement.unearned),
     ]
+    if statement.overpayment:
+        rows.append(("  OVERPAID beyond the pot", statement.overpayment))
     if statement.reserve:
         rows.append(("Risk reserve, paid at settlement", statement.reserve))
     if statement.risk is not None:

@@ -44,8 +44,17 @@ def counterexample_for(contract: ast.Contract, year: int, actual_cost: Decimal |
     return data, statement
 
 
+def weights_overcommitted(contract: ast.Contract) -> bool:
+    """Outcome or indicator weights above their total: OBC301/OBC302 report that, with the counterexample."""
+    from . import weights
+
+    return any(x.code in ("OBC301", "OBC302") for x in weights.check(contract))
+
+
 def pot_overpays(contract: ast.Contract, years) -> list[Diagnostic]:
     found: list[Diagnostic] = []
+    if weights_overcommitted(contract):
+        return found
     failing = []
     for bounds in years:
         most = (bounds.outcomes + bounds.bonus).most

@@ -71,18 +71,40 @@ def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
         gap = total_stated - total
         largest = max(stated, key=lambda pair: pair[0].value)
         where = outcomes.total.span if outcomes.total is not None else largest[0].span
+        extra_notes, attachment = overpayment_example(contract) if gap < 0 else ((), None)
         found.append(
             d.error(
                 "OBC301",
                 f"outcome weights add up to {describe(total, unit)}, expected {describe(total_stated, unit)}",
                 where,
                 label=f"the total is {describe(total_stated, unit)}",
-                notes=tuple(f"`{node.name}` weighs {describe(w.value, unit)}" for w, node in stated),
+                notes=tuple(f"`{node.name}` weighs {describe(w.value, unit)}" for w, node in stated) + extra_notes,
                 help=(f"raise the weights by {describe(gap, unit)} in all" if gap > 0 else f"lower the weights by {describe(-gap, unit)} in all"),
                 clause=outcomes.clause,
+                counterexample=attachment,
             )
         )
     return found
+
+
+def overpayment_example(contract: ast.Contract):
+    """Weights above their total overpay the pot: the first year that shows it, with the evaluator's numbers."""
+    from ..bounds import csv_text, describe as describe_data
+    from ..money import pounds
+    from .bounds import counterexample_for
+
+    for year in model.contract_years(contract):
+        try:
+            data, statement = counterexample_for(contract, year)
+        except Exception:  # amounts undefined while other errors stand; the weights error speaks for itself
+            return (), None
+        if statement is None:
+            continue
+        paid = statement.outcomes_paid + statement.bonus_paid
+        if paid > statement.pot:
+            shows = f"with {describe_data(data)} year {year} pays {pounds(paid)} from a pot of {pounds(statement.pot)}"
+            return ("counterexample: " + shows,), {"year": year, "csv": csv_text(data), "shows": shows}
+    return (), None
 
 
 def pays_from_pot_directly(outcome: ast.Outcome) -> bool:
