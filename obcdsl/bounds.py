@@ -197,7 +197,7 @@ def variance_points(risk: ast.RiskShare, budget: Decimal) -> list[Decimal]:
         for sign in (ONE, -ONE):
             points.add(sign * edge)
     largest = max(abs(p) for p in points) if points else budget
-    points.update({largest * 2 + budget, largest * 4 + budget * 2})
+    points.update({largest * 2 + budget, largest * 4 + budget * 2, -budget})  # -budget: no cost at all
     return sorted(p for p in points if p >= -budget)
 
 
