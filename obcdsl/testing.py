@@ -164,7 +164,10 @@ def contracts(draw) -> ast.Contract:
 
 @st.composite
 def indicator_value(draw, indicator: ast.Indicator) -> Decimal:
-    return D(draw(st.integers(0, 10000))) / 100
+    """A percentage from 0% to 100%, or a positive count, rate, score or amount."""
+    if indicator.unit is None or indicator.unit.kind == "percent":
+        return D(draw(st.integers(0, 10000))) / 100
+    return D(draw(st.integers(1, 10000000))) / 100
 
 
 @st.composite

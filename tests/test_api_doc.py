@@ -6,8 +6,8 @@ import re
 from conftest import ROOT
 
 
-def python_blocks():
-    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+def python_blocks(name="api.md"):
+    text = (ROOT / "docs" / name).read_text(encoding="utf-8")
     return re.findall(r"```python\n(.*?)```", text, re.S)
 
 
@@ -24,3 +24,18 @@ def test_api_examples_run(capsys):
     out = capsys.readouterr().out
     assert "OBC103" in out
     assert "750000.00" in out
+
+
+def test_verification_example_runs():
+    (block,) = python_blocks("verification.md")
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        namespace = {}
+        exec(compile(block, "docs/verification.md", "exec"), namespace)
+        tests = [v for k, v in namespace.items() if k.startswith("test_")]
+        assert tests
+        for test in tests:
+            test()
+    finally:
+        os.chdir(here)
