@@ -18,6 +18,7 @@ from . import diagnostics as d
 from .checks.components import effective
 from .data import ACTUAL_COST, ACTUAL_POPULATION, RESERVED, Data, DataError, DataPoint, data_error
 from .diagnostics import Diagnostic
+from .lowering import lower_rule, lower_sharing
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split, to_penny
 from .statement import BudgetStep, Line, PartyShare, RiskSettlement, Statement
 
@@ -444,12 +445,14 @@ def evaluate_rule(ev: Evaluation, indicator: ast.Indicator, rule: ast.Rule, segm
     part["value"] = value
     part["baseline"] = baseline
     shown = show_value(indicator, value)
+    base = allocation if allocation is not None else ZERO
+    shares = [(share, where) for _, share, where in band_shares(ev, indicator, rule)] if isinstance(rule, ast.Bands) else None
+    lowered = lower_rule(rule, direction, base, ev.pot, shares)
+    part["maximum"] = lowered.most
     if isinstance(rule, ast.Target):
-        threshold = resolve_threshold(rule.threshold.value, baseline)
-        met = reaches(value, rule.threshold.comparator, threshold, direction)
-        base = allocation if allocation is not None else ZERO
-        part["exact"] = base if met else ZERO
-        part["maximum"] = base
+        threshold = lowered.cuts[0].at(baseline)
+        met = lowered.reached_index(value, baseline) >= 0
+        part["exact"] = lowered.exact(value, baseline)
         part["threshold"] = threshold
         target_words = f"target {show_value(indicator, threshold)}" + baseline_words(indicator, rule.threshold.value, baseline)
         part["words"] = f"{shown} {symbol(rule.threshold.comparator, direction, met)} {target_words} → " + (
@@ -458,42 +461,31 @@ def evaluate_rule(ev: Evaluation, indicator: ast.Indicator, rule: ast.Rule, segm
         part["rule"] = "target"
         return part
     if isinstance(rule, ast.Bands):
-        shares = band_shares(ev, indicator, rule)
-        best = None
-        for band, share, base in shares:
-            threshold = resolve_threshold(band.threshold.value, baseline)
-            if reaches(value, band.threshold.comparator, threshold, direction):
-                best = (band, share, base, threshold)
-                part["reached"].add(band.name)
-        money_base = lambda base: ev.pot if base == "pot" else (allocation if allocation is not None else ZERO)  # noqa: E731
-        part["maximum"] = max((money_base(base) * share / HUNDRED for _, share, base in shares), default=ZERO)
         part["rule"] = "bands"
-        if best is None:
-            first_band = shares[0][0]
-            threshold = resolve_threshold(first_band.threshold.value, baseline)
+        part["reached"] = {band.name for band, cut in zip(rule.bands, lowered.cuts) if cut.reached(value, baseline)}
+        index = lowered.reached_index(value, baseline)
+        if index < 0:
+            first_band = rule.bands[0]
+            threshold = lowered.cuts[0].at(baseline)
             part["exact"] = ZERO
             part["words"] = (f"{shown} {symbol(first_band.threshold.comparator, direction, False)} {first_band.name} "
                              f"{show_value(indicator, threshold)}{baseline_words(indicator, first_band.threshold.value, baseline)} → no band reached")
             return part
-        band, share, base, threshold = best
-        amount_base = money_base(base)
-        part["exact"] = amount_base * share / HUNDRED
+        band = rule.bands[index]
+        share, where = shares[index]
+        threshold = lowered.cuts[index].at(baseline)
+        amount_base = ev.pot if where == "pot" else base
+        part["exact"] = lowered.exact(value, baseline)
         part["band"] = band.name
         part["threshold"] = threshold
-        of = "of the pot " + pounds(amount_base) if base == "pot" else f"of {pounds(amount_base)}"
+        of = "of the pot " + pounds(amount_base) if where == "pot" else f"of {pounds(amount_base)}"
         part["words"] = (f"{shown} {symbol(band.threshold.comparator, direction, True)} {band.name} "
                          f"{show_value(indicator, threshold)}{baseline_words(indicator, band.threshold.value, baseline)} → "
                          f"{percent_text(share)} {of}")
         return part
-    floor = resolve_threshold(rule.floor, baseline)
-    ceiling = resolve_threshold(rule.ceiling, baseline)
-    span = ceiling - floor
-    position = (value - floor) / span if span != 0 else (ONE if reaches(value, None, ceiling, direction) else ZERO)
-    position = min(max(position, ZERO), ONE)
-    share = rule.floor_pays + (rule.ceiling_pays - rule.floor_pays) * position
-    base = allocation if allocation is not None else ZERO
-    part["exact"] = base * share / HUNDRED
-    part["maximum"] = base * max(rule.floor_pays, rule.ceiling_pays) / HUNDRED
+    floor, ceiling = lowered.floor.at(baseline), lowered.ceiling.at(baseline)
+    share = rule.floor_pays + (rule.ceiling_pays - rule.floor_pays) * lowered.position(value, baseline)
+    part["exact"] = lowered.exact(value, baseline)
     part["rule"] = "sliding scale"
     part["share"] = share
     part["words"] = (f"{shown} on the scale from {show_value(indicator, floor)} ({percent_text(rule.floor_pays)}) "
@@ -510,12 +502,8 @@ def baseline_words(indicator, value: ast.ThresholdValue, baseline: Optional[Deci
 
 
 def rule_maximum(ev: Evaluation, indicator: ast.Indicator, rule: ast.Rule, allocation: Optional[Decimal]) -> Decimal:
-    base = allocation if allocation is not None else ZERO
-    if isinstance(rule, ast.Target):
-        return base
-    if isinstance(rule, ast.SlidingScale):
-        return base * max(rule.floor_pays, rule.ceiling_pays) / HUNDRED
-    return max(((ev.pot if b == "pot" else base) * s / HUNDRED for _, s, b in band_shares(ev, indicator, rule)), default=ZERO)
+    shares = [(share, where) for _, share, where in band_shares(ev, indicator, rule)] if isinstance(rule, ast.Bands) else None
+    return lower_rule(rule, indicator.direction or "higher", allocation if allocation is not None else ZERO, ev.pot, shares).most
 
 
 # ---------------------------------------------------------------- budget
@@ -626,71 +614,45 @@ def settle_risk(ev: Evaluation, budget: Decimal, lines: list[Line]) -> Optional[
     magnitude = abs(variance)
     kind = "losses" if variance > 0 else "gains"
     noun = "loss" if variance > 0 else "gain"
+    sharing = lower_sharing(risk, kind, budget, ev.rounding)
+    bands = risk.losses if variance > 0 else risk.gains
     steps: list[dict] = []  # each: name, title, words, clause, inputs, provider, commissioner
-
-    def step(name, title, words, clause, provider, commissioner, **inputs):
-        steps.append(dict(name=name, title=title, words=words, clause=clause, inputs=inputs,
-                          provider=provider, commissioner=commissioner))
-
-    start = ZERO
-    if risk.minimum is not None:
-        minimum = resolve_amount(risk.minimum.amount, budget)
-        if magnitude < minimum:
-            start = magnitude
-            step("minimum variance", "Minimum variance",
-                 f"the {noun} of {pounds(magnitude)} is below the minimum variance of {pounds(minimum)}: not shared",
-                 risk.minimum.clause, magnitude, ZERO)
-        elif risk.minimum.basis == "above minimum":
-            start = minimum
-            step("minimum variance", "Minimum variance",
-                 f"the first {pounds(minimum)} of the {noun} (the minimum variance) is not shared",
-                 risk.minimum.clause, minimum, ZERO)
-    shared = start
-    for index, band in enumerate(risk.losses if variance > 0 else risk.gains, start=1):
-        low = resolve_amount(band.lower, budget) if band.lower is not None else ZERO
-        high = resolve_amount(band.upper, budget) if band.upper is not None else None
-        top = magnitude if high is None else min(magnitude, high)
-        portion = max(ZERO, top - max(low, start))
-        if portion == 0:
-            continue
-        shared += portion
-        provider = portion * band.provider / HUNDRED
-        range_words = f"{short_pounds(low)} to {short_pounds(high)}" if high is not None else f"above {short_pounds(low)}"
-        step(f"{kind} band {index}", f"{noun.capitalize()} {range_words}",
-             f"{noun} of {pounds(portion)} in the band {range_words}: provider {percent_text(band.provider)}, "
-             f"commissioner {percent_text(band.commissioner)}",
-             band.clause or risk.clause, provider, portion - provider, portion=portion)
-    if magnitude > shared:
-        beyond = magnitude - shared
-        step(f"{kind} beyond the bands", f"{noun.capitalize()} beyond the bands",
-             f"{pounds(beyond)} lies beyond the last band and stays with the provider", risk.clause, beyond, ZERO)
+    binding = []
+    for step in sharing.steps(magnitude):
+        if step.kind == "minimum":
+            if step.amount > magnitude:
+                words = f"the {noun} of {pounds(magnitude)} is below the minimum variance of {pounds(step.amount)}: not shared"
+            else:
+                words = f"the first {pounds(step.amount)} of the {noun} (the minimum variance) is not shared"
+            name, title, clause_ref, inputs = "minimum variance", "Minimum variance", risk.minimum.clause, {}
+        elif step.kind == "band":
+            band = step.band
+            source = bands[band.index - 1]
+            range_words = (f"{short_pounds(band.lower)} to {short_pounds(band.upper)}" if band.upper is not None
+                           else f"above {short_pounds(band.lower)}")
+            words = (f"{noun} of {pounds(step.amount)} in the band {range_words}: provider {percent_text(source.provider)}, "
+                     f"commissioner {percent_text(source.commissioner)}")
+            name, title = f"{kind} band {band.index}", f"{noun.capitalize()} {range_words}"
+            clause_ref, inputs = source.clause or risk.clause, {"portion": step.amount}
+        elif step.kind == "beyond":
+            words = f"{pounds(step.amount)} lies beyond the last band and stays with the provider"
+            name, title, clause_ref, inputs = f"{kind} beyond the bands", f"{noun.capitalize()} beyond the bands", risk.clause, {}
+        else:
+            limit = step.limit
+            other = "commissioner" if limit.party == "provider" else "provider"
+            source = next(l for l in risk.limits if (l.party, l.exposure, l.kind) == (limit.party, kind, limit.kind))
+            if step.kind == "cap":
+                words = f"the {limit.party}'s share is capped at {pounds(limit.value)}; {pounds(step.amount)} passes to the {other}"
+                title = f"Cap on the {limit.party}'s {kind}"
+            else:
+                words = f"the {limit.party}'s share is at least {pounds(limit.value)}; {pounds(-step.amount)} moves from the {other}"
+                title = f"Floor on the {limit.party}'s {kind}"
+            binding.append(f"{limit.party} {kind} {limit.kind}")
+            name, clause_ref, inputs = f"{limit.party} {kind} {limit.kind}", source.clause, {}
+        steps.append(dict(name=name, title=title, words=words, clause=clause_ref, inputs=inputs,
+                          provider=step.provider, commissioner=step.commissioner))
     provider = sum((x["provider"] for x in steps), ZERO)
     commissioner = sum((x["commissioner"] for x in steps), ZERO)
-    binding = []
-    for limit in risk.limits:
-        if limit.exposure != kind:
-            continue
-        value = to_penny(limit_value(limit, budget), ev.rounding)
-        mine = provider if limit.party == "provider" else commissioner
-        theirs = commissioner if limit.party == "provider" else provider
-        other = "commissioner" if limit.party == "provider" else "provider"
-        if limit.kind == "cap" and mine > value:
-            moved = mine - value
-            words = f"the {limit.party}'s share is capped at {pounds(value)}; {pounds(moved)} passes to the {other}"
-            title = f"Cap on the {limit.party}'s {kind}"
-        elif limit.kind == "floor" and mine < value and theirs > 0:
-            moved = -min(value - mine, theirs)
-            words = f"the {limit.party}'s share is at least {pounds(value)}; {pounds(-moved)} moves from the {other}"
-            title = f"Floor on the {limit.party}'s {kind}"
-        else:
-            continue
-        binding.append(f"{limit.party} {kind} {limit.kind}")
-        if limit.party == "provider":
-            provider, commissioner = provider - moved, commissioner + moved
-            step(f"provider {kind} {limit.kind}", title, words, limit.clause, -moved, moved)
-        else:
-            commissioner, provider = commissioner - moved, provider + moved
-            step(f"commissioner {kind} {limit.kind}", title, words, limit.clause, moved, -moved)
     # the parties' totals first, so that a cap in pennies holds exactly; then each party's lines
     provider_share, commissioner_share = split(magnitude, [provider, commissioner]) if steps else (ZERO, ZERO)
     provider_parts = split(provider_share, [x["provider"] for x in steps])
