@@ -311,7 +311,7 @@ class IndicatorResult:
             part["scale"] = scale_text
             result.parts.append(part)
             result.exact += part["exact"]
-            result.maximum += part["maximum"]
+            result.maximum += to_penny(part["maximum"], ev.rounding)
             result.bands_reached |= part.get("reached", set())
         result.achieved = result.exact == result.maximum and result.maximum > 0
         return result
