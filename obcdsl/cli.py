@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -51,6 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     years.add_argument("--year", type=int, metavar="N", help="the contract year (1 is the first); default: the latest year in the data")
     years.add_argument("--all-years", action="store_true", help="every year of the term for which the data has rows")
     evaluate.add_argument("--format", choices=("table", "json", "markdown", "csv"), default="table")
+
+    simulate = commands.add_parser(
+        "simulate", help="the distribution of a year's payments over many scenarios",
+        description="Draw scenarios of a year from a spec (TOML) and report the distribution of what is paid.",
+    )
+    simulate.add_argument("contract", metavar="CONTRACT")
+    simulate.add_argument("--year", type=int, required=True, metavar="N")
+    simulate.add_argument("--scenarios", type=int, default=10_000, metavar="N")
+    simulate.add_argument("--spec", required=True, metavar="SPEC", help="distributions of indicators and cost (TOML)")
+    simulate.add_argument("--seed", type=int, default=0, metavar="S", help="the same seed gives the same results (default 0)")
+    simulate.add_argument("--format", choices=("table", "json"), default="table")
+    simulate.add_argument("--plot", metavar="FILE.png", help="draw the income distribution and the payment curve")
     return parser
 
 
@@ -244,6 +257,74 @@ def run_evaluate(args) -> int:
     return EXIT_OK
 
 
+def run_simulate(args) -> int:
+    import json
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.table import Table
+
+    from . import api
+    from .money import pounds
+    from .simulate import MEASURES, SpecError, plot, simulate
+    from .vector import year_model
+
+    if not Path(args.contract).is_file():
+        sys.stderr.write(f"obcdsl: no such contract file: {args.contract}\n")
+        return EXIT_USAGE
+    if not Path(args.spec).is_file():
+        sys.stderr.write(f"obcdsl: no such spec file: {args.spec}\n")
+        return EXIT_USAGE
+    if args.scenarios < 1:
+        sys.stderr.write("obcdsl: --scenarios must be at least 1\n")
+        return EXIT_USAGE
+    try:
+        contract = api.load(args.contract)
+    except api.ContractError as exc:
+        from .checker import check_path
+
+        print_diagnostics(make_console(sys.stderr), exc.diagnostics, check_path(args.contract).source)
+        return EXIT_ERRORS
+    if args.year not in contract.years:
+        sys.stderr.write(f"obcdsl: year {args.year} is outside the contract term (years 1 to {contract.years[-1]})\n")
+        return EXIT_USAGE
+    err = make_console(sys.stderr)
+    progress = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err, transient=True, disable=not err.is_terminal)
+    try:
+        with progress:
+            task = progress.add_task("simulate", total=args.scenarios)
+            summary = simulate(contract.ast, args.year, args.spec, args.scenarios, args.seed,
+                               progress=lambda n: progress.advance(task, n))
+    except SpecError as exc:
+        print_diagnostics(err, exc.diagnostics, None)
+        return EXIT_ERRORS
+    if args.plot:
+        plot(summary, year_model(contract.ast, args.year), args.plot)
+        err.print(f"wrote {args.plot}")
+    if args.format == "json":
+        sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
+        return EXIT_OK
+    out = make_console(sys.stdout)
+    if not out.is_terminal:
+        out.width = max(out.width, 120)
+    out.print(f"{summary.contract}: year {summary.year}, {summary.scenarios:,} scenarios, seed {summary.seed}")
+    table = Table(title="What is paid", title_justify="left", header_style="bold")
+    for column in ("", "mean", "5%", "25%", "50%", "75%", "95%"):
+        table.add_column(column, justify="left" if not column else "right")
+    for key, label in MEASURES.items():
+        m = summary.measures[key]
+        table.add_row(label, *(pounds(Decimal(str(m[k]))) for k in ("mean", "p5", "p25", "p50", "p75", "p95")))
+    out.print(table)
+    bands = Table(title="Probability of reaching each band (or better)", title_justify="left", header_style="bold")
+    bands.add_column("Indicator")
+    bands.add_column("Bands")
+    for key, probabilities in summary.bands.items():
+        bands.add_row(key, ", ".join(f"{name} {p:.1%}" for name, p in probabilities.items()))
+    out.print(bands)
+    out.print(f"Probability that a cap binds: {summary.cap_binds:.1%}")
+    return EXIT_OK
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     try:
@@ -255,6 +336,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_check(args)
         if args.command == "evaluate":
             return run_evaluate(args)
+        if args.command == "simulate":
+            return run_simulate(args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

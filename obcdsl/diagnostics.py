@@ -97,6 +97,7 @@ CODES: dict[str, str] = {
     "OBC913": "no baseline for a relative threshold",
     "OBC914": "no actual cost for the risk share",
     "OBC915": "a value cannot be computed",
+    "OBC916": "simulation spec cannot be used",
 }
 
 

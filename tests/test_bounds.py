@@ -38,7 +38,7 @@ def test_oxfordshire_pot_can_be_paid_in_full_and_no_more():
 def test_bounds_agree_with_evaluation_at_the_counterexample():
     contract = contract_ast("oxfordshire_mental_health.obc")
     for b in bounds.bounds(contract)[1:3]:
-        data = bounds.counterexample(contract, b.year)
+        data = bounds.counterexample(contract, b.year, actual_cost=b.budget)
         statement = obcdsl.api.evaluate(contract, data, b.year)
         assert statement.outcomes_paid == b.outcomes.most
         assert statement.bonus_paid == b.bonus.most
