@@ -306,11 +306,11 @@ def run_simulate(args) -> int:
         return EXIT_OK
     out = make_console(sys.stdout)
     if not out.is_terminal:
-        out.width = max(out.width, 120)
+        out.width = max(out.width, 140)
     out.print(f"{summary.contract}: year {summary.year}, {summary.scenarios:,} scenarios, seed {summary.seed}")
     table = Table(title="What is paid", title_justify="left", header_style="bold")
     for column in ("", "mean", "5%", "25%", "50%", "75%", "95%"):
-        table.add_column(column, justify="left" if not column else "right")
+        table.add_column(column, justify="left" if not column else "right", no_wrap=True)
     for key, label in MEASURES.items():
         m = summary.measures[key]
         table.add_row(label, *(pounds(Decimal(str(m[k]))) for k in ("mean", "p5", "p25", "p50", "p75", "p95")))
