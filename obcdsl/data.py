@@ -41,7 +41,6 @@ ACTUAL_COST = "actual cost"
 ACTUAL_POPULATION = "actual population"
 RESERVED = (ACTUAL_COST, ACTUAL_POPULATION)
 COLUMNS = ("measure", "year", "segment", "value", "numerator", "denominator")
-PATIENT_COLUMNS = ("patient", "year", "cost")
 
 
 class DataError(Exception):
@@ -102,7 +101,7 @@ class Data:
     """Everything read from the data files, keyed for lookup."""
 
     points: tuple[DataPoint, ...] = ()
-    patients: tuple[PatientCost, ...] = ()
+    patients: object = ()  # tuple of PatientCost, or a streamed stop_loss.PatientCosts file
     files: tuple[str, ...] = ()
     _index: dict = attrs.field(init=False, eq=False, repr=False)
 
@@ -113,11 +112,30 @@ class Data:
     def lookup(self, measure: str, year: Optional[int], segment: Optional[str] = None) -> Optional[DataPoint]:
         return self._index.get((measure.lower(), year, segment.lower() if segment else None))
 
-    def patient_costs(self, year: int) -> list[PatientCost]:
-        return [p for p in self.patients if p.year == year]
+    @property
+    def has_patients(self) -> bool:
+        return bool(self.patients)
 
-    def merged(self, other: "Data") -> "Data":
-        return Data(self.points + other.points, self.patients + other.patients, self.files + other.files)
+    def patient_years(self) -> set[int]:
+        if isinstance(self.patients, tuple):
+            return {p.year for p in self.patients}
+        return set(self.patients.years)
+
+    def patient_excess(self, year: int, threshold: Decimal, limit: Optional[Decimal]):
+        """How many patients in the year cost more than the threshold, and by how much in all (up to the limit)."""
+        from .stop_loss import Excess
+
+        if not isinstance(self.patients, tuple):
+            return self.patients.excess(year, threshold, limit)
+        count, total = 0, Decimal(0)
+        for patient in self.patients:
+            if patient.year != year:
+                continue
+            top = patient.cost if limit is None else min(patient.cost, limit)
+            if top > threshold:
+                count += 1
+                total += top - threshold
+        return Excess(count, total)
 
 
 def data_error(code: str, message: str, cell: Optional[Cell], file: str, **kw) -> Diagnostic:
@@ -340,13 +358,15 @@ def read_data(path: str | Path, patients: str | Path | None = None) -> Data:
             continue
         seen[key] = point
         points.append(point)
-    patient_rows: tuple[PatientCost, ...] = ()
+    patient_rows: object = ()
     files = [str(path)]
     if patients is not None:
+        from .stop_loss import PatientCosts, PatientFileError
+
         try:
-            patient_rows = read_patient_costs(Path(patients))
+            patient_rows = PatientCosts.open(patients)
             files.append(str(patients))
-        except DataError as exc:
+        except PatientFileError as exc:
             problems.extend(exc.diagnostics)
     if problems:
         raise DataError(problems, Data(tuple(points), patient_rows, tuple(files)))
@@ -420,59 +440,3 @@ def read_point(row: RawRow, problems: list[Diagnostic]) -> Optional[DataPoint]:
     else:
         value = values["value"]
     return DataPoint(measure, year, segment, value, values.get("numerator"), values.get("denominator"), cells)
-
-
-# ---------------------------------------------------------------- patient-level costs
-
-
-def read_patient_costs(path: Path) -> tuple[PatientCost, ...]:
-    """Patient-level costs (CSV or Parquet) with columns `patient`, `year`, `cost`."""
-    name = str(path)
-    problems: list[Diagnostic] = []
-    result = []
-    if path.suffix.lower() == ".parquet":
-        try:
-            import pyarrow.parquet as pq
-        except ImportError:  # pragma: no cover - pyarrow is a dependency
-            raise DataError([data_error("OBC901", "reading Parquet needs the pyarrow package", None, name)])
-        try:
-            table = pq.read_table(path)
-        except Exception as exc:  # pyarrow raises several kinds for a damaged file
-            raise DataError([data_error("OBC901", f"the Parquet file cannot be read: {exc}", None, name)])
-        columns = [c.lower() for c in table.column_names]
-        missing = [c for c in PATIENT_COLUMNS if c not in columns]
-        if missing:
-            raise DataError([data_error("OBC902", f"the file has no `{missing[0]}` column", None, name)])
-        rows = table.to_pylist()
-        iterator = (
-            RawRow(i, {k.lower(): ("" if v is None else (repr(v) if isinstance(v, float) else str(v)), Cell(name, i, k.lower(), i, 1)) for k, v in row.items()})
-            for i, row in enumerate(rows, start=1)
-        )
-    else:
-        iterator = raw_rows(path)
-    first = True
-    for row in iterator:
-        if first:
-            missing = [c for c in PATIENT_COLUMNS if c not in row.fields]
-            if missing:
-                raise DataError([data_error("OBC902", f"the file has no `{missing[0]}` column", None, name,
-                                            help="patient cost files have the columns `patient, year, cost`")])
-            first = False
-        patient, _ = row.fields["patient"]
-        year_text, year_cell = row.fields["year"]
-        cost_text, cost_cell = row.fields["cost"]
-        year = read_number(year_text)
-        if year is None or year != year.to_integral_value() or year < 1:
-            problems.append(data_error("OBC909", f"`{year_text}` is not a contract year", year_cell, name))
-            continue
-        cost = read_number(cost_text)
-        if cost is None:
-            problems.append(data_error("OBC903", f"`{cost_text}` is not a number", cost_cell, name))
-            continue
-        if cost < 0:
-            problems.append(data_error("OBC908", "the cost is negative", cost_cell, name))
-            continue
-        result.append(PatientCost(patient.strip(), int(year), cost))
-    if problems:
-        raise DataError(problems)
-    return tuple(result)

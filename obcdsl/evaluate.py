@@ -82,9 +82,9 @@ def validate(contract: ast.Contract, data: Data) -> list[Diagnostic]:
         elif value < 0 and (unit in ("count", "rate", "percent", "money") or measure in RESERVED):
             what = {"count": "a count", "rate": "a rate", "money": "an amount"}.get(unit or "", "this measure")
             found.append(data_error("OBC908", f"`{point.measure}` is {what} and cannot be negative", value_cell, value_cell.file))
-    for patient in data.patients:
-        if patient.year > last:
-            found.append(d.error("OBC909", f"patient `{patient.patient}`: year {patient.year} is outside the contract term", None))
+    late = sorted(y for y in data.patient_years() if y > last)
+    if late:
+        found.append(d.error("OBC909", f"the patient costs have rows for year {late[0]}, outside the contract term (years 1 to {last})", None))
     return found
 
 
@@ -667,19 +667,12 @@ def settle_risk(ev: Evaluation, budget: Decimal, lines: list[Line]) -> Optional[
 
 
 def stop_loss(ev: Evaluation, stop: ast.StopLoss, lines: list[Line]) -> Decimal:
-    patients = ev.data.patient_costs(ev.year)
-    if not ev.data.patients:
+    if not ev.data.has_patients:
         raise Missing(d.error("OBC914", "the per-patient stop-loss needs patient-level costs, and none were supplied", stop.span,
                               help="give a patient cost file (columns `patient, year, cost`) with `--patients`", clause=stop.clause))
     coinsurance = (stop.coinsurance or ZERO) / HUNDRED
-    excess_total = ZERO
-    count = 0
-    for patient in patients:
-        top = patient.cost if stop.limit is None else min(patient.cost, stop.limit)
-        excess = top - stop.threshold
-        if excess > 0:
-            excess_total += excess
-            count += 1
+    found = ev.data.patient_excess(ev.year, stop.threshold, stop.limit)
+    excess_total, count = found.excess, found.patients
     reimbursed = to_penny(excess_total * (ONE - coinsurance), ev.rounding)
     words = (f"{count} patient{'s' if count != 1 else ''} cost more than {pounds(stop.threshold)}; "
              f"excess {pounds(excess_total)}")
