@@ -7,6 +7,7 @@ written with different layout but the same terms compare equal. Amounts are
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Optional, Union
 
@@ -659,9 +660,16 @@ class Contract:
     def all_outcomes(self) -> tuple[Outcome, ...]:
         return self.outcomes.outcomes if self.outcomes else ()
 
-    @property
+    @functools.cached_property
     def all_indicators(self) -> tuple[Indicator, ...]:
         return tuple(i for o in self.all_outcomes for i in o.indicators)
+
+    @functools.cached_property
+    def weight_total(self) -> Decimal:
+        """What outcome and bonus weights are shares of (see `model.outcome_weight_total`)."""
+        from .model import _outcome_weight_total
+
+        return _outcome_weight_total(self)
 
     @property
     def all_bonuses(self) -> tuple[Bonus, ...]:

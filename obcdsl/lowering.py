@@ -85,11 +85,11 @@ class StepRule:
     def array(self, values, baselines):
         import numpy as np
 
-        index = np.full(values.shape, -1, dtype=np.int64)
+        index = np.full(values.shape, -1, dtype=np.int8 if len(self.cuts) < 127 else np.int64)
         for position, cut in enumerate(self.cuts):
-            index = np.where(cut.reached_array(values, baselines), position, index)
+            np.copyto(index, position, where=cut.reached_array(values, baselines))
         table = np.array([0.0] + [float(a) for a in self.amounts])
-        return table[index + 1], index
+        return table.take(index.astype(np.intp) + 1), index
 
 
 @attrs.frozen

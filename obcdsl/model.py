@@ -63,6 +63,10 @@ def weight_fraction(weight: Optional[ast.Weight], total: Decimal) -> Optional[De
 
 def outcome_weight_total(contract: ast.Contract) -> Decimal:
     """What outcome and bonus weights are shares of: the stated total, else their sum (points) or 100%."""
+    return contract.weight_total
+
+
+def _outcome_weight_total(contract: ast.Contract) -> Decimal:
     outcomes = contract.outcomes
     if outcomes is not None and outcomes.total is not None:
         return outcomes.total.value

@@ -141,28 +141,27 @@ def run(year: YearModel, inputs: dict, baselines: Optional[dict] = None) -> Resu
     reached: dict[str, np.ndarray] = {}
     for part in year.parts:
         values = env.value(part.key)
-        baseline = np.full(size, float(baselines.get(part.key, baselines.get(part.indicator, 0.0))))
+        baseline = float(baselines.get(part.key, baselines.get(part.indicator, 0.0)))  # one baseline for every scenario
         amount, index = part.rule.array(values, baseline)
         if index is not None:
             reached[part.key] = index
-        raw.setdefault(part.indicator, []).append(np.broadcast_to(amount, (size,)) * 1.0)
-        most[part.indicator] = most.get(part.indicator, np.zeros(size)) + round(part.most, 2)
+        raw.setdefault(part.indicator, []).append(amount)
+        most[part.indicator] = most.get(part.indicator, 0.0) + round(part.most, 2)
     lines: dict[str, np.ndarray] = {}
     for name, amounts in raw.items():
         indicator = indicators[name]
         outcome = owners[name]
-        factor = np.ones(size)
+        factor = 1.0
         if indicator.scaling is not None:
             points = np.nan_to_num(env.number(indicator.scaling.factor), nan=0.0, posinf=0.0, neginf=0.0)
             if indicator.scaling.cap is not None:
                 points = np.minimum(points, float(indicator.scaling.cap))
             factor = np.maximum(points, 0.0) / 100.0
-        gate = np.ones(size, dtype=bool)
+        paid = penny(amounts[0] * factor) if len(amounts) == 1 else sum((penny(a * factor) for a in amounts), np.zeros(size))
         for condition in outcome.gates + indicator.gates:
-            gate &= env.condition(condition.condition)
-        paid = sum((penny(a * factor) for a in amounts), np.zeros(size))
-        lines[name] = np.where(gate, paid, 0.0)
-    env.achieved_lines = {name: np.isclose(lines[name], most[name], atol=0.004) & (most[name] > 0) for name in lines}
+            paid = np.where(env.condition(condition.condition), paid, 0.0)
+        lines[name] = paid
+    env.achieved_lines = {name: (np.abs(lines[name] - most[name]) <= 0.004) & (most[name] > 0) for name in lines}
     env.reached = reached
     env.linked = {p.indicator for p in year.parts}
     env.band_names = {p.key: p.band_names for p in year.parts}
@@ -215,17 +214,18 @@ class Environment:
         name = key.split("/")[0]
         indicator = self.indicators.get(name)
         if indicator is not None and indicator.measured_as is not None:
-            return np.asarray(self.number(indicator.measured_as), dtype=float) * np.ones(self.size)
+            return self.number(indicator.measured_as)
         if key not in self.inputs:
             raise KeyError(f"no values for `{key}`")
         return np.asarray(self.inputs[key], dtype=float)
 
     def number(self, expr: ast.Expr) -> np.ndarray:
-        result = self.evaluate(expr)
-        return np.asarray(result, dtype=float) * np.ones(self.size)
+        result = np.asarray(self.evaluate(expr), dtype=float)
+        return result if result.shape == (self.size,) else np.broadcast_to(result, (self.size,))
 
     def condition(self, expr: ast.Expr) -> np.ndarray:
-        return np.asarray(self.evaluate(expr), dtype=bool) & np.ones(self.size, dtype=bool)
+        result = np.asarray(self.evaluate(expr), dtype=bool)
+        return result if result.shape == (self.size,) else np.broadcast_to(result, (self.size,))
 
     def evaluate(self, expr: ast.Expr):
         if isinstance(expr, ast.Literal):

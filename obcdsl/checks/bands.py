@@ -10,14 +10,16 @@ from ..diagnostics import Diagnostic, Label
 def check(contract: ast.Contract) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     segments = [s.name for s in contract.segments]
+    linked_by_year = {y: {i.name for i in model.linked_indicators(contract, y)} for y in model.contract_years(contract)}
+    linked_by_name = {link.name for phase in contract.phases for link in phase.links}
     for indicator in contract.all_indicators:
-        found += rule_presence(contract, indicator, segments)
+        found += rule_presence(contract, indicator, segments, indicator.name in linked_by_name)
         if indicator.direction is None:
             continue
         for _, rule in model.indicator_rules(indicator):
             if isinstance(rule, ast.Bands):
                 found += band_order(indicator, rule)
-                found += band_payments(contract, indicator, rule)
+                found += band_payments(contract, indicator, rule, linked_by_year)
             elif isinstance(rule, ast.SlidingScale):
                 found += sliding_scale(indicator, rule)
             elif isinstance(rule, ast.Target):
@@ -25,11 +27,8 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
     return found
 
 
-def rule_presence(contract: ast.Contract, indicator: ast.Indicator, segments: list[str]) -> list[Diagnostic]:
+def rule_presence(contract: ast.Contract, indicator: ast.Indicator, segments: list[str], linked_by_name: bool) -> list[Diagnostic]:
     found = []
-    linked_by_name = any(
-        link.name == indicator.name for phase in contract.phases for link in phase.links
-    )
     if not model.has_rule(indicator) and (indicator.weight is not None or linked_by_name):
         found.append(
             d.error(
@@ -128,11 +127,11 @@ def band_order(indicator: ast.Indicator, rule: ast.Bands) -> list[Diagnostic]:
     return found
 
 
-def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Bands) -> list[Diagnostic]:
+def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Bands, linked_by_year: dict) -> list[Diagnostic]:
     """Each band pays at least as much as the band below it, in every year it is linked."""
     found = []
     seen: set[tuple] = set()
-    years = [y for y in model.contract_years(contract) if indicator in model.linked_indicators(contract, y)]
+    years = [y for y, names in linked_by_year.items() if indicator.name in names]
     for year in years or [None]:
         override = model.band_shares_for_year(contract, indicator, year) if year is not None else None
         shares = []
