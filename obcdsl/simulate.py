@@ -92,6 +92,21 @@ class Marginal:
     params: dict
     history: Optional[np.ndarray] = attrs.field(default=None, eq=False)
 
+    def sample(self, count: int, rng: np.random.Generator) -> np.ndarray:
+        """Draws for a variable correlated with nothing: straight from NumPy's samplers, no copula needed."""
+        p = self.params
+        if self.kind == "normal":
+            return rng.normal(p["mean"], p["sd"], count)
+        if self.kind == "uniform":
+            return rng.uniform(p["low"], p["high"], count)
+        if self.kind == "triangular":
+            if p["high"] == p["low"]:
+                return np.full(count, p["low"])
+            return rng.triangular(p["low"], p["mode"], p["high"], count)
+        if self.kind == "beta":
+            return p.get("scale", 100.0) * rng.beta(p["alpha"], p["beta"], count)
+        return rng.choice(self.history, count)
+
     def draw(self, normals: np.ndarray) -> np.ndarray:
         from scipy import special, stats
 
@@ -262,18 +277,26 @@ def correlation_matrix(names: list[str], correlations) -> np.ndarray:
 
 
 def draw_inputs(spec: Spec, year: YearModel, count: int, rng: np.random.Generator) -> dict:
+    """Draw `count` scenarios: correlated variables through the copula, the rest directly."""
     names = sorted(spec.marginals) + (["actual_cost"] if spec.cost is not None else [])
     matrix = correlation_matrix(names, spec.correlations)
-    try:
-        factor = np.linalg.cholesky(matrix)
-    except np.linalg.LinAlgError:
-        raise SpecError([spec_error(spec.path, "the correlations are not consistent with each other (the matrix is not positive definite)")])
-    normals = rng.standard_normal((count, len(names))) @ factor.T
+    correlated = [n for i, n in enumerate(names) if np.count_nonzero(matrix[i]) > 1]
+    normals = np.empty((count, 0))
+    if correlated:
+        index = [names.index(n) for n in correlated]
+        try:
+            factor = np.linalg.cholesky(matrix[np.ix_(index, index)])
+        except np.linalg.LinAlgError:
+            raise SpecError([spec_error(spec.path, "the correlations are not consistent with each other (the matrix is not positive definite)")])
+        normals = rng.standard_normal((count, len(correlated))) @ factor.T
     inputs = {}
     indicators = {i.name: i for i in year.contract.all_indicators}
-    for column, name in enumerate(names):
+    for name in names:
         marginal = spec.cost if name == "actual_cost" else spec.marginals[name]
-        values = marginal.draw(normals[:, column])
+        if name in correlated:
+            values = marginal.draw(normals[:, correlated.index(name)])
+        else:
+            values = marginal.sample(count, rng)
         if name == "actual_cost":
             inputs["actual cost"] = np.maximum(values, 0.0)
             continue
