@@ -417,16 +417,9 @@ def ev_scale(ev: Evaluation, indicator: ast.Indicator) -> tuple[Decimal, Optiona
 
 
 def band_shares(ev: Evaluation, indicator: ast.Indicator, rule: ast.Bands) -> list[tuple[ast.Band, Decimal, Optional[str]]]:
-    override = model.band_shares_for_year(ev.contract, indicator, ev.year)
-    result = []
-    for band in rule.bands:
-        share, base = band.share, band.base
-        if override is not None:
-            match = [s for s in override.shares if s.band == band.name]
-            if match:
-                share, base = match[0].share, override.base
-        result.append((band, share if share is not None else ZERO, base))
-    return result
+    """Each band with its share for the year (none stated pays nothing) and its base."""
+    return [(band, share if share is not None else ZERO, base)
+            for band, share, base, _ in model.year_band_shares(ev.contract, indicator, rule, ev.year)]
 
 
 def evaluate_rule(ev: Evaluation, indicator: ast.Indicator, rule: ast.Rule, segment: Optional[str], allocation: Optional[Decimal]) -> dict:

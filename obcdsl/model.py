@@ -163,6 +163,21 @@ def band_shares_for_year(contract: ast.Contract, indicator: ast.Indicator, year:
     return None
 
 
+def year_band_shares(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Bands, year: Optional[int]):
+    """Each band's share in a year, with its base and where it is written: the phase's
+    `shares` line where it names the band, else the band's own `pays`."""
+    override = band_shares_for_year(contract, indicator, year) if year is not None else None
+    result = []
+    for band in rule.bands:
+        share, base, span = band.share, band.base, band.share_span
+        if override is not None:
+            match = next((s for s in override.shares if s.band == band.name), None)
+            if match is not None:
+                share, base, span = match.share, override.base, match.span
+        result.append((band, share, base, span))
+    return result
+
+
 def contract_years(contract: ast.Contract) -> range:
     return range(1, last_year(contract) + 1)
 

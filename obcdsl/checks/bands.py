@@ -135,12 +135,7 @@ def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Ba
     for year in years or [None]:
         override = model.band_shares_for_year(contract, indicator, year) if year is not None else None
         shares = []
-        for band in rule.bands:
-            share, span = band.share, band.share_span
-            if override is not None:
-                match = [s for s in override.shares if s.band == band.name]
-                if match:
-                    share, span = match[0].share, match[0].span
+        for band, share, _, span in model.year_band_shares(contract, indicator, rule, year):
             shares.append((band, share, span))
             if share is None and year is not None and ("missing", band.name, year) not in seen:
                 seen.add(("missing", band.name, year))
