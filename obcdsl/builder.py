@@ -18,6 +18,7 @@ from .diagnostics import Diagnostic
 from .source import SourceFile, Span
 
 MAX_EXPRESSION_DEPTH = 64
+MAX_DIGITS = 15  # whole-number digits: up to £999 trillion, so that all arithmetic stays exact
 
 MONEY_SCALE = {"": Decimal(1), "k": Decimal(1000), "m": Decimal(10) ** 6, "bn": Decimal(10) ** 9}
 
@@ -99,6 +100,10 @@ class Builder:
                 value = parse_number(token)
         except (InvalidOperation, ValueError):
             self.report("OBC105", f"`{token}` cannot be read as a number", token)
+            raise BuildError
+        if value.adjusted() >= MAX_DIGITS or len(value.as_tuple().digits) > 40:
+            self.report("OBC105", f"`{token}` is too large a number for a contract", token,
+                        help=f"amounts and numbers have at most {MAX_DIGITS} digits before the decimal point")
             raise BuildError
         return normalise(value)
 

@@ -147,6 +147,7 @@ def data_error(code: str, message: str, cell: Optional[Cell], file: str, **kw) -
 # ---------------------------------------------------------------- numbers
 
 NUMBER = re.compile(r"^-?£?-?[0-9][0-9,]*(\.[0-9]+)?%?$")
+MAX_DIGITS = 15  # whole-number digits: up to £999 trillion, far beyond any contract, well within exact arithmetic
 
 
 def read_number(text: str) -> Optional[Decimal]:
@@ -156,6 +157,8 @@ def read_number(text: str) -> Optional[Decimal]:
         return None
     negative = text.startswith("-") or text.startswith("£-")
     body = text.replace("£", "").replace(",", "").replace("%", "").lstrip("-")
+    if len(body.split(".")[0].lstrip("0")) > MAX_DIGITS or len(body) > 40:
+        return None
     try:
         value = Decimal(body)
     except InvalidOperation:
@@ -413,8 +416,11 @@ def read_point(row: RawRow, problems: list[Diagnostic]) -> Optional[DataPoint]:
             continue
         number = read_number(text)
         if number is None:
-            problems.append(data_error("OBC903", f"`{text.strip()}` is not a number", cell, cell.file,
-                                       help="write numbers such as `87.2`, `87.2%`, `1,004` or `£36,950,000`"))
+            too_large = NUMBER.match(text.strip()) is not None
+            problems.append(data_error("OBC903", f"`{text.strip()}` is {'too large a number' if too_large else 'not a number'}",
+                                       cell, cell.file,
+                                       help=(f"numbers have at most {MAX_DIGITS} digits before the decimal point" if too_large
+                                             else "write numbers such as `87.2`, `87.2%`, `1,004` or `£36,950,000`")))
             return None
         values[column] = number
     if "value" in values and ("numerator" in values or "denominator" in values):

@@ -80,7 +80,12 @@ def batches(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[int, np.
             if years.null_count or costs.null_count:
                 index = first_null(years if years.null_count else costs)
                 raise PatientFileError([error("OBC903", name, f"row {row + index}: a year or cost is missing", line=row + index)])
-            pennies = np.rint(costs.to_numpy(zero_copy_only=False) * 100.0).astype(np.int64)
+            pounds = costs.to_numpy(zero_copy_only=False)
+            too_large = np.flatnonzero(np.abs(pounds) >= 1e13)  # beyond £10 trillion a patient: not a cost
+            if too_large.size:
+                at = row + int(too_large[0])
+                raise PatientFileError([error("OBC903", name, f"row {at}, column `cost`: the cost is too large", line=at)])
+            pennies = np.rint(pounds * 100.0).astype(np.int64)
             yield row, years.to_numpy(zero_copy_only=False).astype(np.int64), pennies
             row += len(batch)
     except pa.ArrowInvalid as exc:

@@ -224,3 +224,10 @@ def test_evaluate_refuses_a_broken_contract(tmp_path, capsys):
     data = write(tmp_path, HEADER)
     assert main(["evaluate", str(broken), "--data", str(data), "--year", "1"]) == 1
     assert "error[OBC301]" in capsys.readouterr().err
+
+
+def test_a_number_too_large_is_refused(tmp_path, capsys):
+    path = write(tmp_path, HEADER + GOOD.replace("51%", "9" * 40))
+    exit_code, out, err = evaluate_cli(capsys, MONITOR, path, "--year", "2")
+    assert exit_code == 1 and out == ""
+    assert "error[OBC903]" in err and "too large" in err

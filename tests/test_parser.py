@@ -125,3 +125,9 @@ def test_years_and_extension():
     assert contract.term.last_year == 7
     assert contract.term.financial_year(1) == "2015/16"
     assert contract.term.financial_year(5) == "2019/20"
+
+
+def test_a_number_too_large_for_a_contract():
+    result = check_text(HEADER + "budget\n baseline £" + "9" * 40 + "\nend\n")
+    (diagnostic,) = result.diagnostics
+    assert diagnostic.code == "OBC105" and "too large" in diagnostic.message
