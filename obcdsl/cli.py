@@ -18,6 +18,7 @@ from .diagnostics import Severity
 from .render import diagnostics_json, dumps, make_console, print_diagnostics, summary_line
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE
 
 # Errors that prove a contract can overpay; such a contract is still evaluated, to show how.
 PROOF_CODES = {"OBC301", "OBC304", "OBC381", "OBC382", "OBC383", "OBC384"}
@@ -342,6 +343,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except Exception as exc:  # a last net: obcdsl's own fault, never the user's input, so say so plainly
+        import os
+
+        if os.environ.get("OBCDSL_DEBUG"):
+            raise
+        sys.stderr.write(f"obcdsl: internal error ({type(exc).__name__}: {exc}).\n"
+                         "This is a fault in obcdsl, not in your files; please report it with the command you ran. "
+                         "Set OBCDSL_DEBUG=1 to see the details.\n")
+        return EXIT_INTERNAL
     return EXIT_USAGE
 
 

@@ -116,3 +116,16 @@ def test_clause_is_carried_into_diagnostics(capsys, tmp_path):
 def test_directory_without_contracts_warns(tmp_path, capsys):
     assert main(["check", str(tmp_path)]) == 0
     assert "no `.obc` files" in capsys.readouterr().err
+
+
+def test_an_internal_fault_is_reported_without_a_traceback(monkeypatch, capsys):
+    import obcdsl.cli as cli
+
+    def broken(args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "run_check", broken)
+    monkeypatch.delenv("OBCDSL_DEBUG", raising=False)
+    assert cli.main(["check", str(CONTRACTS)]) == 70
+    err = capsys.readouterr().err
+    assert "internal error" in err and "Traceback" not in err
