@@ -411,6 +411,7 @@ class Indicator:
     scaling: Optional[Scaling] = None
     gates: tuple[Gate, ...] = ()
     missing_data: Optional[str] = None
+    data_from_clause: Optional[str] = None
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
     name_span: Optional[Span] = span_field()
@@ -599,6 +600,8 @@ class RiskShare:
     losses: tuple[RiskBand, ...] = ()
     limits: tuple[ExposureLimit, ...] = ()
     stop_loss: Optional[StopLoss] = None
+    gains_clause: Optional[str] = None
+    losses_clause: Optional[str] = None
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
     gains_span: Optional[Span] = span_field()

@@ -493,6 +493,7 @@ class Builder:
             year = self.whole_number(self.tokens(node, "NUMBER")[0], "a contract year")
             self.once(f, "data_from", year, node, block)
             f.setdefault("data_from_span", self.span(node))
+            f.setdefault("data_from_clause", self.clause(node))
 
         def measured_as(node, f, block):
             self.once(f, "measured_as", self.expression(self.subtrees(node)[0]), node, block)
@@ -712,6 +713,7 @@ class Builder:
                             continue
                 self.once(f, key, tuple(built), node, block)
                 f.setdefault(f"{key}_span", self.span(node))
+                f.setdefault(f"{key}_clause", self.clause(node))
             return handler
 
         def exposure_limit(node, f, block):

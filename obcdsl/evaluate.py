@@ -626,7 +626,8 @@ def settle_risk(ev: Evaluation, budget: Decimal, lines: list[Line]) -> Optional[
             words = (f"{noun} of {pounds(step.amount)} in the band {range_words}: provider {percent_text(source.provider)}, "
                      f"commissioner {percent_text(source.commissioner)}")
             name, title = f"{kind} band {band.index}", f"{noun.capitalize()} {range_words}"
-            clause_ref, inputs = source.clause or risk.clause, {"portion": step.amount}
+            side_clause = risk.losses_clause if variance > 0 else risk.gains_clause
+            clause_ref, inputs = source.clause or side_clause or risk.clause, {"portion": step.amount}
         elif step.kind == "beyond":
             words = f"{pounds(step.amount)} lies beyond the last band and stays with the provider"
             name, title, clause_ref, inputs = f"{kind} beyond the bands", f"{noun.capitalize()} beyond the bands", risk.clause, {}

@@ -234,7 +234,7 @@ def indicator(out: Writer, node: ast.Indicator) -> None:
         if value is not None:
             out.line(f"{key} {quoted(value)}")
     if node.data_from is not None:
-        out.line(f"data available from year {node.data_from}")
+        out.line(f"data available from year {node.data_from}{clause(node.data_from_clause)}")
     if node.measured_as is not None:
         out.line(f"measured as {expression(node.measured_as)}")
     if node.rule is not None:
@@ -344,7 +344,7 @@ def risk_share(out: Writer, node: ast.RiskShare) -> None:
     for word, bands in (("gains", node.gains), ("losses", node.losses)):
         if not bands:
             continue
-        out.open(word)
+        out.open(word + clause(node.gains_clause if word == "gains" else node.losses_clause))
         for band in bands:
             if band.lower is None:
                 where = f"up to {amount(band.upper)}"

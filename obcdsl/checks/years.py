@@ -39,7 +39,8 @@ def year_ranges(contract: ast.Contract, last: int | None) -> list[Diagnostic]:
             found.append(outside_term(year, last if last is not None else 0, span, what, clause))
 
     for indicator in contract.all_indicators:
-        within(indicator.data_from, indicator.data_from_span, f"data for `{indicator.name}` starts in", indicator.clause)
+        within(indicator.data_from, indicator.data_from_span, f"data for `{indicator.name}` starts in",
+               indicator.data_from_clause or indicator.clause)
     budget = contract.budget
     if budget is not None:
         for rate in budget.efficiency + budget.uplift:
