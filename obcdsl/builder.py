@@ -8,7 +8,7 @@ build carries on so that one pass reports them all.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, Iterable
+from typing import Any
 
 from lark import Token, Tree
 

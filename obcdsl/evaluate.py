@@ -11,7 +11,6 @@ import decimal
 from decimal import Decimal
 from typing import Optional
 
-import attrs
 
 from . import ast, model
 from . import diagnostics as d
@@ -332,7 +331,7 @@ def ev_gates(ev: Evaluation, outcome: ast.Outcome, indicator: ast.Indicator) -> 
     for gate in outcome.gates + indicator.gates:
         try:
             held = ev.condition(gate.condition)
-        except Missing as exc:
+        except Missing:
             owner = ev.indicators.get(first_reference(gate.condition) or "")
             if owner is not None and ev.missing_policy(owner) == "not achieved":
                 held = False
@@ -401,7 +400,7 @@ def ev_scale(ev: Evaluation, indicator: ast.Indicator) -> tuple[Decimal, Optiona
         return ONE, None
     try:
         points = ev.number(scaling.factor, None)
-    except Missing as exc:
+    except Missing:
         owner = ev.indicators.get(first_reference(scaling.factor) or "")
         if owner is not None and ev.missing_policy(owner) == "not achieved":
             return ZERO, "scaled by 0%: no data for the scaling factor"

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .diagnostics import Diagnostic, Severity
-from .source import SourceFile, Span
+from .source import SourceFile
 
 STYLES = {
     Severity.ERROR: "bold red",

@@ -50,9 +50,7 @@ Percentages are kept within 0 to 100, other measures at or above 0.
 
 from __future__ import annotations
 
-import math
 import tomllib
-from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Optional
 

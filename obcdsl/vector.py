@@ -25,7 +25,7 @@ import numpy as np
 from . import ast, model
 from .data import Data
 from .evaluate import Evaluation, allocations, band_shares, budget_for_year, components, segment_weights
-from .lowering import LinearRule, StepRule, lower_rule, lower_sharing
+from .lowering import lower_rule, lower_sharing
 from .money import exact_context, split
 
 HUNDRED = Decimal(100)

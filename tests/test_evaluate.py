@@ -2,7 +2,6 @@
 
 import json
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given, strategies as st

@@ -65,7 +65,6 @@ def test_risk_share_splits_the_variance(case):
     assume(contract.risk_share is not None)
     risk = evaluate(contract, data, year).risk
     assert risk.provider_share + risk.commissioner_share == abs(risk.variance)
-    budget = contract.budget.baseline
     for limit in contract.risk_share.limits:
         if limit.kind != "cap" or (limit.exposure == "losses") != (risk.variance > 0):
             continue

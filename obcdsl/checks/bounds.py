@@ -10,7 +10,7 @@ from decimal import Decimal
 from .. import ast, model
 from .. import bounds as analysis
 from .. import diagnostics as d
-from ..diagnostics import Diagnostic, Label
+from ..diagnostics import Diagnostic
 from ..money import HUNDRED, exact_context, pounds, to_penny
 
 
