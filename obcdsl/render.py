@@ -49,9 +49,13 @@ def render_text(diagnostic: Diagnostic, source: Optional[SourceFile]) -> Text:
         by_line: dict[int, list] = {}
         for snippet in snippets:
             by_line.setdefault(snippet[0].line, []).append(snippet)
+        previous = None
         for line in sorted(by_line):
+            if previous is not None and line > previous + 1:
+                out.append(f"{pad}...\n", style="bold blue")  # lines in between are left out
             marks = sorted(by_line[line], key=lambda s: s[0].column, reverse=True)
             append_snippet(out, source, line, marks, gutter)
+            previous = line
         out.append(f"{pad} |\n", style="bold blue")
     for note in diagnostic.notes:
         out.append(f"{pad} = ", style="bold blue")
