@@ -146,7 +146,8 @@ def run(year: YearModel, inputs: dict, baselines: Optional[dict] = None) -> Resu
         if index is not None:
             reached[part.key] = index
         raw.setdefault(part.indicator, []).append(amount)
-        most[part.indicator] = most.get(part.indicator, 0.0) + round(part.most, 2)
+        # rounded exactly as the amount is, so that "paid its most" compares like with like
+        most[part.indicator] = most.get(part.indicator, 0.0) + float(penny(np.float64(part.most)))
     lines: dict[str, np.ndarray] = {}
     for name, amounts in raw.items():
         indicator = indicators[name]
