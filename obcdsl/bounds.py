@@ -23,7 +23,8 @@ import attrs
 
 from . import ast, model
 from .data import ACTUAL_COST, Data, DataPoint
-from .evaluate import Evaluation, allocations, budget_for_year, components, evaluate, limit_value, settle_risk
+from .evaluate import Evaluation, allocations, budget_for_year, components, evaluate, settle_risk
+from .lowering import lower_sharing, lower_threshold
 from .money import HUNDRED, ZERO, exact_context, to_penny
 
 ONE = Decimal(1)
@@ -180,18 +181,15 @@ def rule_range(ev: Evaluation, indicator: ast.Indicator, rule: ast.Rule, allocat
 
 def variance_points(risk: ast.RiskShare, budget: Decimal) -> list[Decimal]:
     """Variances at which the settlement can change slope (signed: + loss, − gain)."""
-    from .evaluate import resolve_amount
-
     edges = {ZERO}
-    if risk.minimum is not None:
-        edges.add(resolve_amount(risk.minimum.amount, budget))
-    for band in risk.gains + risk.losses:
-        for amount in (band.lower, band.upper):
-            if amount is not None:
-                edges.add(resolve_amount(amount, budget))
-    for limit in risk.limits:
-        value = limit_value(limit, budget)
-        edges.update({value, value * 2, value * 4})
+    for side in ("gains", "losses"):
+        sharing = lower_sharing(risk, side, budget, None)
+        if sharing.minimum is not None:
+            edges.add(sharing.minimum)
+        for band in sharing.bands:
+            edges.update(edge for edge in (band.lower, band.upper) if edge is not None)
+        for limit in sharing.limits:
+            edges.update({limit.value, limit.value * 2, limit.value * 4})
     points = set()
     for edge in edges:
         for sign in (ONE, -ONE):
@@ -247,19 +245,17 @@ def worst_variance(contract: ast.Contract, year: int, budget: Decimal, party: st
 
 def best_value(indicator: ast.Indicator, rule: ast.Rule, baseline: Decimal) -> Decimal:
     """A value at which the rule pays the most."""
-    from .evaluate import resolve_threshold
-
     direction = indicator.direction or "higher"
     step = Decimal("0.01") if direction == "higher" else Decimal("-0.01")
     if isinstance(rule, ast.SlidingScale):
         end = rule.ceiling if rule.ceiling_pays >= rule.floor_pays else rule.floor
-        return resolve_threshold(end, baseline)
+        return lower_threshold(end, None, direction).at(baseline)
     if isinstance(rule, ast.Target):
         threshold = rule.threshold
     else:
         best_band = max(rule.bands, key=lambda b: (b.share or ZERO))
         threshold = best_band.threshold
-    value = resolve_threshold(threshold.value, baseline)
+    value = lower_threshold(threshold.value, threshold.comparator, direction).at(baseline)
     return value + step if threshold.comparator in ("above", "below") else value
 
 

@@ -231,28 +231,6 @@ class Evaluation:
 # ---------------------------------------------------------------- payment rules
 
 
-def resolve_threshold(value: ast.ThresholdValue, baseline: Optional[Decimal]) -> Decimal:
-    if value.kind == "absolute":
-        return value.amount
-    assert baseline is not None
-    sign = ONE if value.relation == "above" else -ONE
-    if value.kind == "points":
-        return baseline + sign * value.amount
-    return baseline * (ONE + sign * value.amount / HUNDRED)
-
-
-def reaches(value: Decimal, comparator: Optional[str], threshold: Decimal, direction: str) -> bool:
-    if comparator == "above":
-        return value > threshold
-    if comparator == "below":
-        return value < threshold
-    if comparator == "at least":
-        return value >= threshold
-    if comparator == "at most":
-        return value <= threshold
-    return value >= threshold if direction == "higher" else value <= threshold
-
-
 def symbol(comparator: Optional[str], direction: str, reached: bool) -> str:
     base = {"above": ">", "below": "<", "at least": "≥", "at most": "≤"}.get(
         comparator or "", "≥" if direction == "higher" else "≤"
@@ -572,19 +550,6 @@ def adjust_for_population(contract, data: Data, year: int, amount: Decimal, adju
 
 
 # ---------------------------------------------------------------- risk share
-
-
-def resolve_amount(amount: ast.Amount, budget: Optional[Decimal]) -> Decimal:
-    if amount.kind == "money":
-        return amount.value
-    return (budget or ZERO) * amount.value / HUNDRED
-
-
-def limit_value(limit: ast.ExposureLimit, budget: Optional[Decimal]) -> Decimal:
-    values = [resolve_amount(a, budget) for a in limit.amounts]
-    if limit.combine == "greater":
-        return max(values)
-    return min(values)
 
 
 def settle_risk(ev: Evaluation, budget: Decimal, lines: list[Line]) -> Optional[RiskSettlement]:

@@ -11,7 +11,8 @@ from .. import ast, model
 from .. import bounds as analysis
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic
-from ..money import HUNDRED, exact_context, pounds, to_penny
+from ..lowering import lower_sharing
+from ..money import HUNDRED, exact_context, pounds
 
 
 def check(contract: ast.Contract) -> list[Diagnostic]:
@@ -51,6 +52,11 @@ def weights_overcommitted(contract: ast.Contract) -> bool:
     return any(x.code in ("OBC301", "OBC302") for x in weights.check(contract))
 
 
+def attach(data, year: int, shows: str) -> tuple[str, dict]:
+    """The note and the JSON attachment for a counterexample the evaluator confirmed."""
+    return "counterexample: " + shows, {"year": year, "csv": analysis.csv_text(data), "shows": shows}
+
+
 def pot_overpays(contract: ast.Contract, years) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     if weights_overcommitted(contract):
@@ -77,9 +83,8 @@ def pot_overpays(contract: ast.Contract, years) -> list[Diagnostic]:
         attachment = None
         if statement is not None:
             paid = statement.outcomes_paid + statement.bonus_paid
-            shows = f"with {analysis.describe(data)} the year pays {pounds(paid)} from a pot of {pounds(statement.pot)}"
-            notes.append("counterexample: " + shows)
-            attachment = {"year": bounds.year, "csv": analysis.csv_text(data), "shows": shows}
+            note, attachment = attach(data, bounds.year, f"with {analysis.describe(data)} the year pays {pounds(paid)} from a pot of {pounds(statement.pot)}")
+            notes.append(note)
         found.append(
             d.error(
                 "OBC304",
@@ -115,9 +120,8 @@ def uncapped_scaling(contract: ast.Contract) -> list[Diagnostic]:
             if statement is not None:
                 line = next((l for l in statement.lines if l.name == indicator.name), None)
                 if line is not None and line.allocation is not None and line.amount > line.allocation:
-                    shows = f"with {analysis.describe(data)}, `{indicator.name}` pays {pounds(line.amount)} of an allocation of {pounds(line.allocation)} in year {year}"
-                    notes.append("counterexample: " + shows)
-                    attachment = {"year": year, "csv": analysis.csv_text(data), "shows": shows}
+                    note, attachment = attach(data, year, f"with {analysis.describe(data)}, `{indicator.name}` pays {pounds(line.amount)} of an allocation of {pounds(line.allocation)} in year {year}")
+                    notes.append(note)
         found.append(
             d.error(
                 "OBC381",
@@ -155,9 +159,8 @@ def ceiling(contract: ast.Contract, years) -> list[Diagnostic]:
             cost = bounds.budget + max(limit, bounds.budget) * 2
             data, statement = counterexample_for(contract, bounds.year, cost)
             if statement is not None and statement.total_to_provider > limit:
-                shows = f"with {analysis.describe(data)} the total to the provider is {pounds(statement.total_to_provider)}"
-                notes.append("counterexample: " + shows)
-                attachment = {"year": bounds.year, "csv": analysis.csv_text(data), "shows": shows}
+                note, attachment = attach(data, bounds.year, f"with {analysis.describe(data)} the total to the provider is {pounds(statement.total_to_provider)}")
+                notes.append(note)
         found.append(
             d.error(
                 "OBC382",
@@ -182,11 +185,13 @@ def caps_hold(contract: ast.Contract, years) -> list[Diagnostic]:
     for bounds in years:
         if bounds.budget is None or bounds.provider_exposure is None:
             continue
-        for limit in risk.limits:
-            if limit.kind != "cap" or limit.exposure != "losses":
+        written = [limit for limit in risk.limits if limit.exposure == "losses"]
+        lowered = lower_sharing(risk, "losses", bounds.budget, contract.header.rounding).limits
+        for limit, cap_in_pennies in zip(written, lowered):
+            if limit.kind != "cap":
                 continue
             exposure = bounds.provider_exposure if limit.party == "provider" else bounds.commissioner_exposure
-            cap = to_penny(analysis.limit_value(limit, bounds.budget), contract.header.rounding)
+            cap = cap_in_pennies.value
             if exposure.most is not None and exposure.most <= cap:
                 continue
             worst = analysis.worst_variance(contract, bounds.year, bounds.budget, limit.party)

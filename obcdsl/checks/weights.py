@@ -89,9 +89,9 @@ def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
 
 def overpayment_example(contract: ast.Contract):
     """Weights above their total overpay the pot: the first year that shows it, with the evaluator's numbers."""
-    from ..bounds import csv_text, describe as describe_data
+    from ..bounds import describe as describe_data
     from ..money import pounds
-    from .bounds import counterexample_for
+    from .bounds import attach, counterexample_for
 
     for year in model.contract_years(contract):
         try:
@@ -102,8 +102,8 @@ def overpayment_example(contract: ast.Contract):
             continue
         paid = statement.outcomes_paid + statement.bonus_paid
         if paid > statement.pot:
-            shows = f"with {describe_data(data)} year {year} pays {pounds(paid)} from a pot of {pounds(statement.pot)}"
-            return ("counterexample: " + shows,), {"year": year, "csv": csv_text(data), "shows": shows}
+            note, attachment = attach(data, year, f"with {describe_data(data)} year {year} pays {pounds(paid)} from a pot of {pounds(statement.pot)}")
+            return (note,), attachment
     return (), None
 
 
