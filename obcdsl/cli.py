@@ -241,7 +241,7 @@ def run_evaluate(args) -> int:
     except DataError as exc:
         problems = list(exc.diagnostics)
         if exc.partial is not None:
-            from .evaluate import validate
+            from .data_validation import validate
 
             problems += validate(contract.ast, exc.partial)
         print_data_problems(sorted(problems, key=lambda p: (p.span.file, p.span.line, p.span.column) if p.span else ("", 0, 0)))

@@ -15,7 +15,8 @@ from typing import Optional
 from . import ast, model
 from . import diagnostics as d
 from .checks.components import effective
-from .data import ACTUAL_COST, ACTUAL_POPULATION, RESERVED, Data, DataError, DataPoint, data_error
+from .data import ACTUAL_COST, ACTUAL_POPULATION, Data, DataError, DataPoint
+from .data_validation import validate
 from .diagnostics import Diagnostic
 from .lowering import lower_rule, lower_sharing
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split, to_penny
@@ -29,62 +30,6 @@ class Missing(Exception):
 
     def __init__(self, diagnostic: Diagnostic):
         self.diagnostic = diagnostic
-
-
-# ---------------------------------------------------------------- validating data against the contract
-
-
-def validate(contract: ast.Contract, data: Data) -> list[Diagnostic]:
-    """Problems with the data as a whole, given the contract: names, years, segments, ranges."""
-    found = []
-    indicators = {i.name.lower(): i for i in contract.all_indicators}
-    segments = {s.name.lower() for s in contract.segments}
-    last = model.last_year(contract)
-    for point in data.points:
-        cell = point.cell("measure")
-        measure = point.measure.lower()
-        if measure not in indicators and measure not in RESERVED:
-            found.append(data_error("OBC906", f"the contract has no indicator `{point.measure}`", cell, cell.file,
-                                    help=d.did_you_mean(point.measure, list(indicators) + list(RESERVED))
-                                    or "name an indicator of the contract, `actual cost` or `actual population`"))
-            continue
-        if point.year is not None and point.year > last:
-            year_cell = point.cell("year")
-            found.append(data_error("OBC909", f"year {point.year} is outside the contract term (years 1 to {last})", year_cell, year_cell.file))
-            continue
-        indicator = indicators.get(measure)
-        if point.segment is not None:
-            if point.segment.lower() not in segments:
-                seg_cell = point.cells.get("segment", cell)
-                found.append(data_error("OBC911", f"the contract has no segment `{point.segment}`", seg_cell, seg_cell.file,
-                                        help=d.did_you_mean(point.segment, segments)))
-                continue
-            if indicator is not None and indicator.by_segment is None and not indicator.segment_rules:
-                seg_cell = point.cells.get("segment", cell)
-                found.append(data_error("OBC911", f"`{indicator.name}` is not measured by segment", seg_cell, seg_cell.file,
-                                        help="leave the segment empty for this indicator"))
-                continue
-        elif indicator is not None and indicator.by_segment is not None and point.year is not None:
-            found.append(data_error("OBC911", f"`{indicator.name}` is measured by segment, but the row names none", cell, cell.file,
-                                    help="give one row for each segment"))
-            continue
-        if indicator is not None and indicator.measured_as is not None:
-            found.append(data_error("OBC906", f"`{indicator.name}` is computed from other indicators, not given as data", cell, cell.file,
-                                    help="give the data for the indicators it is measured as"))
-            continue
-        value_cell = point.cell("value")
-        unit = indicator.unit.kind if indicator is not None and indicator.unit is not None else None
-        value = point.value * HUNDRED if unit == "percent" and point.denominator is not None else point.value
-        if unit == "percent" and not (ZERO <= value <= HUNDRED):
-            found.append(data_error("OBC907", f"{percent_text(value)} is not a percentage between 0% and 100%", value_cell, value_cell.file,
-                                    help=f"`{indicator.name}` is a percentage; write 87.2 or 87.2% for 87.2%"))
-        elif value < 0 and (unit in ("count", "rate", "percent", "money") or measure in RESERVED):
-            what = {"count": "a count", "rate": "a rate", "money": "an amount"}.get(unit or "", "this measure")
-            found.append(data_error("OBC908", f"`{point.measure}` is {what} and cannot be negative", value_cell, value_cell.file))
-    late = sorted(y for y in data.patient_years() if y > last)
-    if late:
-        found.append(d.error("OBC909", f"the patient costs have rows for year {late[0]}, outside the contract term (years 1 to {last})", None))
-    return found
 
 
 # ---------------------------------------------------------------- the evaluation of one year
