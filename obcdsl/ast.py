@@ -223,12 +223,18 @@ class YearlyRate:
 
 @frozen
 class PopulationAdjustment:
-    """`adjust for population growth beyond 1% tolerance, on the whole difference`."""
+    """`adjust for population growth beyond 1% tolerance, on the whole difference, counting weighted people`."""
 
     tolerance: Decimal  # percent
     basis: str  # "whole" | "excess"
+    measure: Optional[str] = None  # "weighted people" | "heads"; None: weighted people (see `counts`)
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
+
+    @property
+    def counts(self) -> str:
+        """What is counted: risk-weighted people unless the contract says heads, as the capitation does."""
+        return self.measure or "weighted people"
 
 
 @frozen

@@ -210,8 +210,10 @@ def settlement_at(contract: ast.Contract, year: int, budget: Decimal, variance: 
 
 def risk_ranges(contract: ast.Contract, ev: Evaluation, budget: Optional[Decimal]):
     risk = contract.risk_share
-    if risk is None or budget is None or (ev.phase is not None and ev.phase.risk_share is False):
+    if risk is None or (ev.phase is not None and ev.phase.risk_share is False):
         return None, None, None, None
+    if budget is None:  # a stop-loss alone (OBC602 refuses gains and losses without a budget)
+        return None, None, None, Range(ZERO, None) if risk.stop_loss is not None else None
     points = variance_points(risk, budget)
     settlements = [(v, settlement_at(contract, ev.year, budget, v)) for v in points]
     transfers = [s.transfer for _, s in settlements]

@@ -325,7 +325,9 @@ class Builder:
             tolerance = self.number(self.tokens(node, "PERCENT")[0])
             basis_tree = [s for s in self.subtrees(node) if s.data in ("whole_difference", "excess_only")][0]
             basis = "whole" if basis_tree.data == "whole_difference" else "excess"
-            value = ast.PopulationAdjustment(tolerance, basis, self.clause(node), self.span(node))
+            counting = [s.data for s in self.subtrees(node) if s.data in ("counting_weighted_people", "counting_heads")]
+            measure = None if not counting else ("weighted people" if counting[0] == "counting_weighted_people" else "heads")
+            value = ast.PopulationAdjustment(tolerance, basis, measure, self.clause(node), self.span(node))
             self.once(f, "population_adjustment", value, node, block)
 
         self.build_items(

@@ -139,5 +139,7 @@ def contract_files(paths: list[str]) -> tuple[list[str], list[Diagnostic]]:
         elif path.exists():
             files.append(raw)
         else:
-            problems.append(d.error("OBC001", f"no such file or folder: `{raw}`", None))
+            where = "" if path.is_absolute() else f"; paths are read from {Path.cwd()}"
+            problems.append(d.error("OBC001", f"no such file or folder: `{raw}`", None,
+                                    help=f"check the name{where}"))
     return files, problems

@@ -20,10 +20,6 @@ from .render import diagnostics_json, dumps, make_console, print_diagnostics, su
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE
 
-# Errors that prove a contract can overpay; such a contract is still evaluated, to show how.
-PROOF_CODES = {"OBC301", "OBC304", "OBC381", "OBC382", "OBC383", "OBC384"}
-
-
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own exits with 2 too; keep its words short
         self.print_usage(sys.stderr)
@@ -33,7 +29,7 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="obcdsl", description="Write, check and settle outcomes-based contracts.")
-    parser.add_argument("--version", action="version", version=f"obcdsl {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"obcdsl {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     check = commands.add_parser("check", help="parse and validate contracts", description="Parse and validate .obc contracts.")
@@ -52,18 +48,20 @@ def build_parser() -> argparse.ArgumentParser:
     years = evaluate.add_mutually_exclusive_group()
     years.add_argument("--year", type=int, metavar="N", help="the contract year (1 is the first); default: the latest year in the data")
     years.add_argument("--all-years", action="store_true", help="every year of the term for which the data has rows")
-    evaluate.add_argument("--format", choices=("table", "json", "markdown", "csv"), default="table")
+    evaluate.add_argument("--format", choices=("table", "json", "markdown", "csv"), default="table",
+                          help="table for people (default), json for tools, markdown for papers, csv for spreadsheets")
 
     simulate = commands.add_parser(
         "simulate", help="the distribution of a year's payments over many scenarios",
         description="Draw scenarios of a year from a spec (TOML) and report the distribution of what is paid.",
     )
-    simulate.add_argument("contract", metavar="CONTRACT")
-    simulate.add_argument("--year", type=int, required=True, metavar="N")
-    simulate.add_argument("--scenarios", type=int, default=10_000, metavar="N")
+    simulate.add_argument("contract", metavar="CONTRACT", help="the .obc contract")
+    simulate.add_argument("--year", type=int, required=True, metavar="N", help="the contract year to simulate (1 is the first)")
+    simulate.add_argument("--scenarios", type=int, default=10_000, metavar="N",
+                          help="how many scenarios of the year to draw (default 10,000)")
     simulate.add_argument("--spec", required=True, metavar="SPEC", help="distributions of indicators and cost (TOML)")
     simulate.add_argument("--seed", type=int, default=0, metavar="S", help="the same seed gives the same results (default 0)")
-    simulate.add_argument("--format", choices=("table", "json"), default="table")
+    simulate.add_argument("--format", choices=("table", "json"), default="table", help="table for people (default), json for tools")
     simulate.add_argument("--plot", metavar="FILE.png", help="draw the income distribution and the payment curve")
     return parser
 
@@ -89,7 +87,10 @@ def run_check(args) -> int:
         for result in results:
             print_diagnostics(out, result.diagnostics, result.source)
         warnings = sum(1 for r in results for x in r.diagnostics if x.severity is Severity.WARNING)
-        out.print(summary_line(errors, warnings, len(results)))
+        if results:
+            out.print(summary_line(errors, warnings, len(results)))
+        else:
+            err.print("no contracts were checked")
     if args.bounds and args.format != "json":
         print_bounds(results)
     if args.emit_test:
@@ -149,8 +150,8 @@ def print_bounds(results) -> None:
             table.add_column(column, justify="right")
         for b in years:
             risk = b.risk_share
-            if b.stop_loss is not None and risk is not None:
-                risk = risk + b.stop_loss
+            if b.stop_loss is not None:
+                risk = b.stop_loss if risk is None else risk + b.stop_loss
             table.add_row(str(b.year), pounds(b.pot), pounds(b.core.most), span(b.outcomes), span(b.bonus), span(risk), span(b.total))
         console.print(table)
 
@@ -191,37 +192,47 @@ def print_data_problems(problems) -> None:
 
 
 def data_years(contract, data) -> list[int]:
-    years = sorted({p.year for p in data.points if p.year is not None} | {p.year for p in data.patients})
+    years = sorted({p.year for p in data.points if p.year is not None} | data.patient_years())
     return [y for y in years if y in contract.years]
 
 
-def run_evaluate(args) -> int:
+def readable_file(path: str, what: str, folder_ok: bool = False) -> bool:
+    """True if `path` is a file (or, where allowed, a folder); else say plainly why not, and where it was looked for."""
+    found = Path(path)
+    if found.is_file() or (folder_ok and found.is_dir()):
+        return True
+    if found.is_dir():
+        sys.stderr.write(f"obcdsl: `{path}` is a folder; give the {what} file itself\n")
+    else:
+        where = "" if found.is_absolute() else f" (looked for from {Path.cwd()})"
+        sys.stderr.write(f"obcdsl: no such {what} file: `{path}`{where}\n")
+    return False
+
+
+def checked_contract(path: str):
+    """The contract at `path`, checked once; None (its errors printed) if it has any: nothing is paid from it."""
     from . import api
+
+    result = check_path(path)
+    if result.ok and result.contract is not None:
+        return api.Contract(result.contract, result.path, result.diagnostics)
+    err = make_console(sys.stderr)
+    print_diagnostics(err, result.diagnostics, result.source)
+    errors = sum(1 for x in result.diagnostics if x.is_error)
+    err.print(f"the contract has {errors} error{'s' if errors != 1 else ''}: nothing was computed")
+    return None
+
+
+def run_evaluate(args) -> int:
     from .data import DataError, read_data
     from .statement_render import print_table, to_csv, to_json, to_markdown
 
-    if not Path(args.contract).is_file():
-        sys.stderr.write(f"obcdsl: no such contract file: {args.contract}\n")
-        return EXIT_USAGE
-    for path in (args.data, args.patients):
-        if path is not None and not Path(path).is_file():
-            sys.stderr.write(f"obcdsl: no such data file: {path}\n")
+    for path, what in ((args.contract, "contract"), (args.data, "data"), (args.patients, "patient cost")):
+        if path is not None and not readable_file(path, what, folder_ok=what == "patient cost"):
             return EXIT_USAGE
-    try:
-        contract = api.load(args.contract)
-    except api.ContractError as exc:
-        from .checker import check_path
-
-        result = check_path(args.contract)
-        err = make_console(sys.stderr)
-        print_diagnostics(err, exc.diagnostics, result.source)
-        errors = [x for x in exc.diagnostics if x.is_error]
-        if result.contract is None or not all(x.code in PROOF_CODES for x in errors):
-            err.print("the contract has errors: nothing was computed")
-            return EXIT_ERRORS
-        # a contract that can overpay is still evaluated, so that the overpayment can be seen
-        err.print("the contract can pay more than it should; this statement shows what it would pay")
-        contract = api.Contract(result.contract, result.path, exc.diagnostics)
+    contract = checked_contract(args.contract)
+    if contract is None:
+        return EXIT_ERRORS
     try:
         data = read_data(args.data, patients=args.patients)
         if args.all_years:
@@ -264,26 +275,17 @@ def run_simulate(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     from rich.table import Table
 
-    from . import api
     from .money import pounds
     from .simulate import MEASURES, SpecError, plot, simulate
     from .vector import year_model
 
-    if not Path(args.contract).is_file():
-        sys.stderr.write(f"obcdsl: no such contract file: {args.contract}\n")
-        return EXIT_USAGE
-    if not Path(args.spec).is_file():
-        sys.stderr.write(f"obcdsl: no such spec file: {args.spec}\n")
+    if not readable_file(args.contract, "contract") or not readable_file(args.spec, "spec"):
         return EXIT_USAGE
     if args.scenarios < 1:
         sys.stderr.write("obcdsl: --scenarios must be at least 1\n")
         return EXIT_USAGE
-    try:
-        contract = api.load(args.contract)
-    except api.ContractError as exc:
-        from .checker import check_path
-
-        print_diagnostics(make_console(sys.stderr), exc.diagnostics, check_path(args.contract).source)
+    contract = checked_contract(args.contract)
+    if contract is None:
         return EXIT_ERRORS
     if args.year not in contract.years:
         sys.stderr.write(f"obcdsl: year {args.year} is outside the contract term (years 1 to {contract.years[-1]})\n")

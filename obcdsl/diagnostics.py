@@ -66,11 +66,14 @@ CODES: dict[str, str] = {
     "OBC503": "phases overlap",
     "OBC504": "year not covered by any phase",
     "OBC505": "year range runs backwards",
+    "OBC506": "bonus waits on outcomes not yet linked to payment",
+    "OBC507": "term longer than obcdsl computes",
     # payment components
-    "OBC601": "component shares do not add up to 100%",
-    "OBC602": "share of budget stated but the contract has no budget",
+    "OBC601": "payment components do not add up to the budget",
+    "OBC602": "the contract needs a budget and has none",
     "OBC603": "risk share within the budget but no reserve",
     "OBC604": "budget stated twice",
+    "OBC605": "budget grows beyond what can be computed exactly",
     # risk share
     "OBC701": "risk-share bands leave a gap",
     "OBC702": "risk-share bands overlap",

@@ -15,7 +15,7 @@ from typing import Optional
 from . import ast, model
 from . import diagnostics as d
 from .checks.components import effective
-from .data import ACTUAL_COST, ACTUAL_POPULATION, Data, DataError, DataPoint
+from .data import ACTUAL_COST, ACTUAL_POPULATION, MAX_DIGITS, Data, DataError, DataPoint, data_error
 from .data_validation import validate
 from .diagnostics import Diagnostic
 from .lowering import lower_rule, lower_sharing
@@ -26,10 +26,10 @@ ONE = Decimal(1)
 
 
 class Missing(Exception):
-    """A value needed for the year is not in the data."""
+    """Values needed for the year are not in the data (or cannot be computed from it): one diagnostic each."""
 
-    def __init__(self, diagnostic: Diagnostic):
-        self.diagnostic = diagnostic
+    def __init__(self, *diagnostics: Diagnostic):
+        self.diagnostics = diagnostics
 
 
 # ---------------------------------------------------------------- the evaluation of one year
@@ -67,31 +67,61 @@ class Evaluation:
         return "error"
 
     def value(self, name: str, segment: Optional[str] = None, baseline: bool = False) -> Decimal:
-        """An indicator's value in the year (or its baseline), in its own unit (percentages in points)."""
+        """An indicator's value in the year (or its baseline), in its own unit (percentages in points).
+
+        A `measured as` indicator is computed from its inputs, its baseline from
+        their baselines; every missing input is reported, each once.
+        """
         indicator = self.indicators.get(name)
-        if indicator is not None and indicator.measured_as is not None and not baseline:
+        if indicator is not None and indicator.measured_as is not None:
             if name in self.computing:
                 raise Missing(d.error("OBC915", f"`{name}` is measured in terms of itself", indicator.name_span))
+            absent = [self.absent(input_name, segment if self.is_by_segment(input_name) else None, baseline)
+                      for input_name in self.data_inputs(indicator)]
+            if any(absent):
+                raise Missing(*(x for x in absent if x is not None))
             self.computing.add(name)
             try:
-                result = self.expression(indicator.measured_as, segment)
+                result = self.expression(indicator.measured_as, segment, baseline)
             finally:
                 self.computing.discard(name)
             if not isinstance(result, Decimal):
                 raise Missing(d.error("OBC915", f"`{name}` is measured as a condition, not a number", indicator.name_span))
             return result
-        year = None if baseline else self.year
-        point = self.data.lookup(name, year, segment)
+        point = self.data.lookup(name, None if baseline else self.year, segment)
         if point is None:
-            where = f" in segment `{segment}`" if segment else ""
-            when = "a baseline" if baseline else f"data for year {self.year}"
-            code = "OBC913" if baseline else "OBC910"
-            span = indicator.name_span if indicator is not None else None
-            raise Missing(d.error(code, f"`{name}` has no {when}{where}", span,
-                                  help=(f"add a row `{name}, baseline, {segment or ''}, ...` to the data" if baseline
-                                        else f"add a row `{name}, {self.year}, {segment or ''}, ...` to the data, or state `missing data counts as not achieved` in the contract"),
-                                  clause=indicator.clause if indicator is not None else None))
+            raise Missing(self.absent(name, segment, baseline))
         return self.scaled_value(indicator, point)
+
+    def data_inputs(self, indicator: ast.Indicator) -> list[str]:
+        """The indicators given as data that a `measured as` indicator is computed from, each once, in order."""
+        names: list[str] = []
+        pending = [indicator.measured_as]
+        while pending:
+            for node in model.iter_subexpressions(pending.pop()):
+                if not isinstance(node, ast.Reference) or node.name == indicator.name:
+                    continue
+                used = self.indicators.get(node.name)
+                if used is not None and used.measured_as is not None:
+                    pending.append(used.measured_as)
+                elif node.name not in names:
+                    names.append(node.name)
+        return names
+
+    def absent(self, name: str, segment: Optional[str], baseline: bool) -> Optional[Diagnostic]:
+        """The diagnostic for a value the data does not give, or None if it does."""
+        if self.data.lookup(name, None if baseline else self.year, segment) is not None:
+            return None
+        indicator = self.indicators.get(name)
+        where = f" in segment `{segment}`" if segment else ""
+        span = indicator.name_span if indicator is not None else None
+        clause = indicator.clause if indicator is not None else None
+        if baseline:
+            return d.error("OBC913", f"`{name}` has no baseline{where}", span, clause=clause,
+                           help=f"add a row `{name}, baseline, {segment or ''}, ...` to the data")
+        return d.error("OBC910", f"`{name}` has no data for year {self.year}{where}", span, clause=clause,
+                       help=f"add a row `{name}, {self.year}, {segment or ''}, ...` to the data, "
+                            "or state `missing data counts as not achieved` in the contract")
 
     @staticmethod
     def scaled_value(indicator: Optional[ast.Indicator], point: DataPoint) -> Decimal:
@@ -99,15 +129,15 @@ class Evaluation:
             return point.value * HUNDRED
         return point.value
 
-    def expression(self, expr: ast.Expr, segment: Optional[str] = None):
+    def expression(self, expr: ast.Expr, segment: Optional[str] = None, baseline: bool = False):
         if isinstance(expr, ast.Literal):
             return expr.value
         if isinstance(expr, ast.Reference):
-            return self.value(expr.name, segment if self.is_by_segment(expr.name) else None)
+            return self.value(expr.name, segment if self.is_by_segment(expr.name) else None, baseline)
         if isinstance(expr, ast.Negative):
-            return -self.number(expr.operand, segment)
+            return -self.number(expr.operand, segment, baseline)
         if isinstance(expr, ast.Arithmetic):
-            left, right = self.number(expr.left, segment), self.number(expr.right, segment)
+            left, right = self.number(expr.left, segment, baseline), self.number(expr.right, segment, baseline)
             if expr.operator == "+":
                 return left + right
             if expr.operator == "-":
@@ -118,10 +148,10 @@ class Evaluation:
                 raise Missing(d.error("OBC915", "a division by zero", expr.span, help="check the data of the indicators divided by"))
             return left / right
         if isinstance(expr, ast.Extremum):
-            values = [self.number(a, segment) for a in expr.arguments]
+            values = [self.number(a, segment, baseline) for a in expr.arguments]
             return min(values) if expr.function == "min" else max(values)
         if isinstance(expr, ast.Comparison):
-            left, right = self.number(expr.left, segment), self.number(expr.right, segment)
+            left, right = self.number(expr.left, segment, baseline), self.number(expr.right, segment, baseline)
             return {
                 ">=": left >= right, "<=": left <= right, ">": left > right,
                 "<": left < right, "=": left == right, "!=": left != right,
@@ -142,8 +172,8 @@ class Evaluation:
             return expr.band in result.bands_reached
         raise AssertionError(f"unknown expression {expr!r}")
 
-    def number(self, expr: ast.Expr, segment: Optional[str]) -> Decimal:
-        value = self.expression(expr, segment)
+    def number(self, expr: ast.Expr, segment: Optional[str], baseline: bool = False) -> Decimal:
+        value = self.expression(expr, segment, baseline)
         if not isinstance(value, Decimal):
             raise Missing(d.error("OBC915", "a condition is used where a number is needed", expr.span))
         return value
@@ -348,9 +378,10 @@ def evaluate_rule(ev: Evaluation, indicator: ast.Indicator, rule: ast.Rule, segm
     """One payment rule applied to one value: the exact amount, the most it could pay, and the words."""
     direction = indicator.direction or "higher"
     part: dict = {"segment": segment, "allocation": allocation, "reached": set()}
+    # A baseline is fixed for the term: a missing one is an error whatever the missing-data policy says.
+    baseline = ev.value(indicator.name, segment, baseline=True) if needs_baseline(rule) else None
     try:
         value = ev.value(indicator.name, segment)
-        baseline = ev.value(indicator.name, segment, baseline=True) if needs_baseline(rule) else None
     except Missing:
         if ev.missing_policy(indicator) == "not achieved":
             part.update(exact=ZERO, maximum=rule_maximum(ev, indicator, rule, allocation), value=None,
@@ -436,6 +467,7 @@ def budget_for_year(contract: ast.Contract, data: Data, year: int, rounding: str
         heads = sum(((s.people or ZERO) * (s.weight if s.weight is not None else ONE) for s in contract.segments), ZERO)
         amount = budget.capitation * heads
         steps.append(BudgetStep(f"capitation {pounds(budget.capitation)} × {heads.normalize():f} weighted people", amount, budget.clause))
+        within_limit(amount, 1, budget.capitation_span, budget.clause)
     for step_year in range(2, year + 1):
         for rate in budget.efficiency:
             if applies(rate, step_year):
@@ -445,12 +477,24 @@ def budget_for_year(contract: ast.Contract, data: Data, year: int, rounding: str
             if applies(rate, step_year):
                 amount = amount * (ONE + rate.rate / HUNDRED)
                 steps.append(BudgetStep(f"year {step_year}: uplift +{percent_text(rate.rate)}", amount, rate.clause))
+                within_limit(amount, step_year, rate.span, rate.clause)
     adjustment = budget.population_adjustment
     if adjustment is not None:
         amount = adjust_for_population(contract, data, year, amount, adjustment, steps)
+        within_limit(amount, year, adjustment.span, adjustment.clause)
     rounded = to_penny(amount, rounding)
     steps.append(BudgetStep(f"budget for year {year}, to the penny", rounded, budget.clause))
     return rounded, steps
+
+
+MAX_BUDGET = Decimal(10) ** MAX_DIGITS  # the data's limit too: beyond it pennies are no longer exact
+
+
+def within_limit(amount: Decimal, year: int, span, clause: Optional[str]) -> None:
+    """A budget that grows past what is computed exactly is refused, naming the year and the term that grows it."""
+    if abs(amount) >= MAX_BUDGET:
+        raise Missing(d.error("OBC605", f"the budget grows beyond £{MAX_BUDGET - 1:,} by year {year}, more than obcdsl computes exactly",
+                              span, clause=clause, help="is the rate right? an uplift of 2.5% is written `uplift 2.5% each year`"))
 
 
 def applies(rate: ast.YearlyRate, year: int) -> bool:
@@ -470,18 +514,30 @@ def adjust_for_population(contract, data: Data, year: int, amount: Decimal, adju
     if not people or (total_row is None and not any(p for _, p in rows)):
         steps.append(BudgetStep(f"year {year}: no actual population supplied, so no population adjustment", amount, adjustment.clause))
         return amount
+    weighted = adjustment.counts == "weighted people" and len({s.weight if s.weight is not None else ONE for s in people}) > 1
+
+    def weight(segment: ast.Segment) -> Decimal:
+        return (segment.weight if segment.weight is not None else ONE) if weighted else ONE
+
     factor = (ONE + growth / HUNDRED) ** (year - 1)
-    if total_row is not None:
+    if any(p for _, p in rows):
+        projected = sum((s.people * weight(s) * factor for s, p in rows if p is not None and s.people is not None), ZERO)
+        actual = sum((p.value * weight(s) for s, p in rows if p is not None and s.people is not None), ZERO)
+    elif weighted:
+        raise Missing(data_error("OBC911", f"the population adjustment counts weighted people, so the actual population "
+                                           f"for year {year} must be given for each segment", total_row.cell("segment"),
+                                 total_row.cell("segment").file,
+                                 help="give one `actual population` row for each segment, or state `counting heads` in the contract"))
+    else:
         projected = sum((s.people for s in people), ZERO) * factor
         actual = total_row.value
-    else:
-        projected = sum((s.people * factor for s, p in rows if p is not None and s.people is not None), ZERO)
-        actual = sum((p.value for s, p in rows if p is not None and s.people is not None), ZERO)
+    what = "weighted population" if weighted else "population"
     if projected == 0:
         return amount
     difference = actual / projected - ONE
     tolerance = adjustment.tolerance / HUNDRED
-    words = f"actual population {actual.normalize():f} against projected {projected.quantize(Decimal('1')):f} ({percent_text((difference * HUNDRED).quantize(Decimal('0.01')))})"
+    words = (f"actual {what} {actual.normalize():f} against projected {projected.quantize(Decimal('1')):f} "
+             f"({percent_text((difference * HUNDRED).quantize(Decimal('0.01')))})")
     if abs(difference) <= tolerance:
         steps.append(BudgetStep(f"year {year}: {words}, within the {percent_text(adjustment.tolerance)} tolerance", amount, adjustment.clause))
         return amount
@@ -497,7 +553,7 @@ def adjust_for_population(contract, data: Data, year: int, amount: Decimal, adju
 # ---------------------------------------------------------------- risk share
 
 
-def settle_risk(ev: Evaluation, budget: Decimal, lines: list[Line]) -> Optional[RiskSettlement]:
+def settle_risk(ev: Evaluation, budget: Optional[Decimal], lines: list[Line]) -> Optional[RiskSettlement]:
     """Share the year's variance between the parties, band by band, then apply caps and floors.
 
     Every step is a line with each party's part; the parts are rounded
@@ -506,6 +562,12 @@ def settle_risk(ev: Evaluation, budget: Decimal, lines: list[Line]) -> Optional[
     risk = ev.contract.risk_share
     if risk is None or (ev.phase is not None and ev.phase.risk_share is False):
         return None
+    if not (risk.gains or risk.losses):
+        # only a stop-loss: no variance is shared, so neither a budget nor an actual cost is needed
+        stop_total = stop_loss(ev, risk.stop_loss, lines) if risk.stop_loss is not None else ZERO
+        return RiskSettlement(None, stop_total, None, ZERO, ZERO, ZERO)
+    if budget is None:
+        raise AssertionError("a risk share with gains or losses bands needs a budget (OBC602)")
     point = ev.data.lookup(ACTUAL_COST, ev.year)
     if point is None:
         raise Missing(d.error("OBC914", f"the data has no actual cost for year {ev.year}, which the risk share needs", risk.span,
@@ -560,13 +622,17 @@ def settle_risk(ev: Evaluation, budget: Decimal, lines: list[Line]) -> Optional[
     provider_share, commissioner_share = split(magnitude, [provider, commissioner]) if steps else (ZERO, ZERO)
     provider_parts = split(provider_share, [x["provider"] for x in steps])
     commissioner_parts = split(commissioner_share, [x["commissioner"] for x in steps])
-    sign = ONE if variance > 0 else -ONE
     for x, provider_part, commissioner_part in zip(steps, provider_parts, commissioner_parts):
-        effect = sign * commissioner_part
-        lines.append(Line("risk share", x["name"], x["title"], abs(effect) if effect == 0 else effect, x["words"], x["clause"],
+        lines.append(Line("risk share", x["name"], x["title"], to_provider(variance, commissioner_part), x["words"], x["clause"],
                           inputs=x["inputs"], party_amounts={"provider": provider_part, "commissioner": commissioner_part}))
-    transfer = sign * commissioner_share
+    transfer = to_provider(variance, commissioner_share)
     return RiskSettlement(actual, stop_total, variance, provider_share, commissioner_share, transfer, tuple(binding))
+
+
+def to_provider(variance: Decimal, commissioner_part: Decimal) -> Decimal:
+    """What the commissioner's part of a variance moves to the provider: its share of a loss is paid,
+    its share of a gain returned. Unary minus, so that a nothing is `0.00`, never `-0.00`."""
+    return commissioner_part if variance > 0 else -commissioner_part
 
 
 def stop_loss(ev: Evaluation, stop: ast.StopLoss, lines: list[Line]) -> Decimal:
@@ -604,7 +670,7 @@ def evaluate(contract: ast.Contract, data: Data, year: int) -> Statement:
         try:
             return build_statement(contract, data, year)
         except Missing as exc:
-            raise DataError([exc.diagnostic]) from None
+            raise DataError(exc.diagnostics) from None
 
 
 def build_statement(contract: ast.Contract, data: Data, year: int) -> Statement:
@@ -620,7 +686,7 @@ def build_statement(contract: ast.Contract, data: Data, year: int) -> Statement:
         try:
             result = ev.indicator_result(indicator)
         except Missing as exc:
-            problems.append(exc.diagnostic)
+            problems.extend(exc.diagnostics)
             continue
         paid_lines.append(indicator_line(ev, indicator, result))
     for bonus in contract.all_bonuses:
@@ -628,7 +694,7 @@ def build_statement(contract: ast.Contract, data: Data, year: int) -> Statement:
         try:
             held = ev.condition(bonus.condition) if bonus.condition is not None else True
         except Missing as exc:
-            problems.append(exc.diagnostic)
+            problems.extend(exc.diagnostics)
             continue
         amount = allocation if held else ZERO
         if held:
@@ -637,16 +703,17 @@ def build_statement(contract: ast.Contract, data: Data, year: int) -> Statement:
             words = f"{bonus.title}: {describe_condition(ev, bonus.condition)} → not paid"
         paid_lines.append(Line("bonus", bonus.name, bonus.title, amount, words + clause_words(bonus.clause), bonus.clause,
                                rule="bonus", linked=pot > 0, achieved=bool(held and allocation > 0), allocation=allocation))
+    risk_lines: list[Line] = []
+    settlement = None
+    try:
+        settlement = settle_risk(ev, budget, risk_lines)
+    except Missing as exc:
+        problems.extend(exc.diagnostics)
     if problems:
-        raise DataError(problems)
+        raise DataError(dict.fromkeys(problems))  # one value can be needed by several lines: report it once
     unearned = pot - sum((line.amount for line in paid_lines), ZERO)
     outcomes_paid = sum((l.amount for l in paid_lines if l.kind == "indicator"), ZERO)
     bonus_paid = sum((l.amount for l in paid_lines if l.kind == "bonus"), ZERO)
-    risk_lines: list[Line] = []
-    try:
-        settlement = settle_risk(ev, budget, risk_lines) if budget is not None else None
-    except Missing as exc:
-        raise DataError([exc.diagnostic]) from None
     risk_share = ZERO
     if settlement is not None:
         risk_share = settlement.transfer + settlement.stop_loss
@@ -736,7 +803,15 @@ def components(contract: ast.Contract, ev: Evaluation, budget: Optional[Decimal]
             amounts.update({k: to_penny(v, ev.rounding) for k, v in exact.items()})
     elif budget is not None and "core" not in amounts:
         amounts["core"] = budget - amounts.get("pot", ZERO) - amounts.get("reserve", ZERO)
-    return amounts.get("core", ZERO), amounts.get("pot", ZERO), amounts.get("reserve", ZERO)
+    core, pot, reserve = amounts.get("core", ZERO), amounts.get("pot", ZERO), amounts.get("reserve", ZERO)
+    if budget is not None and core < 0:
+        raise Missing(d.error("OBC601", f"the outcomes pot and risk reserve ({pounds(pot + reserve)}) come to more than "
+                                        f"the budget for year {ev.year} ({pounds(budget)}), leaving a negative core",
+                              (stated.pot or stated.reserve).span, clause=stated.clause,
+                              help="state the pot and reserve as shares of the budget"))
+    if budget is not None and core + pot + reserve != budget:
+        raise AssertionError(f"year {ev.year}: the components {core} + {pot} + {reserve} do not make the budget {budget} (OBC601)")
+    return core, pot, reserve
 
 
 def indicator_line(ev: Evaluation, indicator: ast.Indicator, result: IndicatorResult) -> Line:

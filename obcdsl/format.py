@@ -145,7 +145,8 @@ def budget(out: Writer, node: ast.Budget) -> None:
     if node.population_adjustment is not None:
         adjustment = node.population_adjustment
         basis = "on the whole difference" if adjustment.basis == "whole" else "on the excess only"
-        out.line(f"adjust for population growth beyond {percent(adjustment.tolerance)} tolerance, {basis}{clause(adjustment.clause)}")
+        counting = f", counting {adjustment.measure}" if adjustment.measure else ""
+        out.line(f"adjust for population growth beyond {percent(adjustment.tolerance)} tolerance, {basis}{counting}{clause(adjustment.clause)}")
     out.close()
 
 

@@ -90,6 +90,8 @@ def allocation_fraction(contract: ast.Contract, outcome: ast.Outcome, indicator:
     None when the outcome has no weight (its bands then pay shares of the pot).
     """
     outcome_share = weight_fraction(outcome.weight, outcome_weight_total(contract))
+    if outcome_share is None and takes_whole_pot(contract, outcome):
+        outcome_share = ONE
     if outcome_share is None:
         return None
     if sum(1 for i in outcome.indicators if has_rule(i)) == 1 and has_rule(indicator):
@@ -100,6 +102,11 @@ def allocation_fraction(contract: ast.Contract, outcome: ast.Outcome, indicator:
     return outcome_share * within
 
 
+def takes_whole_pot(contract: ast.Contract, outcome: ast.Outcome) -> bool:
+    """A contract's only outcome, with no weight and no bonus beside it, takes the whole pot."""
+    return outcome.weight is None and len(contract.all_outcomes) == 1 and not contract.all_bonuses
+
+
 def bonus_fraction(contract: ast.Contract, bonus: ast.Bonus) -> Optional[Decimal]:
     return weight_fraction(bonus.weight, outcome_weight_total(contract))
 
@@ -107,6 +114,13 @@ def bonus_fraction(contract: ast.Contract, bonus: ast.Bonus) -> Optional[Decimal
 def outcome_of(contract: ast.Contract) -> dict[str, ast.Outcome]:
     """Each indicator's name mapped to its outcome."""
     return {i.name: o for o in contract.all_outcomes for i in o.indicators}
+
+
+MAX_TERM_YEARS = 50  # longer than any NHS contract; keeps every year-by-year proof quick
+
+
+def term_too_long(contract: ast.Contract) -> bool:
+    return contract.term is not None and contract.term.last_year > MAX_TERM_YEARS
 
 
 def last_year(contract: ast.Contract) -> int:

@@ -84,4 +84,4 @@ def percent_text(points: Decimal) -> str:
 
 def json_money(amount: Decimal) -> str:
     """Money in JSON: a decimal string in pounds with two places, `"1050000.00"`."""
-    return f"{amount.quantize(PENNY):f}"
+    return f"{amount.quantize(PENNY) + ZERO:f}"  # + ZERO: never "-0.00"

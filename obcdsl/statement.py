@@ -83,9 +83,9 @@ class BudgetStep:
 class RiskSettlement:
     """The risk-share settlement: variance, each party's share, and the transfer to the provider."""
 
-    actual_cost: Decimal
+    actual_cost: Optional[Decimal]  # None when the risk share is a stop-loss alone, which needs no actual cost
     stop_loss: Decimal  # reimbursed to the provider by the commissioner
-    variance: Decimal  # actual cost less stop-loss less budget; positive is an over-spend
+    variance: Optional[Decimal]  # actual cost less stop-loss less budget; positive is an over-spend; None as actual_cost
     provider_share: Decimal  # of the variance, borne (loss) or kept (gain) by the provider
     commissioner_share: Decimal
     transfer: Decimal  # paid to the provider (negative: returned by the provider)
@@ -93,10 +93,10 @@ class RiskSettlement:
 
     def to_dict(self) -> dict:
         return {
-            "actual_cost": json_money(self.actual_cost),
+            "actual_cost": None if self.actual_cost is None else json_money(self.actual_cost),
             "stop_loss": json_money(self.stop_loss),
-            "variance": json_money(self.variance),
-            "kind": "loss" if self.variance > 0 else ("gain" if self.variance < 0 else "none"),
+            "variance": None if self.variance is None else json_money(self.variance),
+            "kind": "none" if not self.variance else ("loss" if self.variance > 0 else "gain"),
             "provider_share": json_money(self.provider_share),
             "commissioner_share": json_money(self.commissioner_share),
             "transfer_to_provider": json_money(self.transfer),

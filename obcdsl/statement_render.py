@@ -8,6 +8,7 @@ import json
 from typing import Sequence
 
 from rich.console import Console, Group
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -50,6 +51,15 @@ def summary_rows(statement: Statement) -> list[tuple[str, object]]:
     return rows
 
 
+def money_width(header: str, amounts) -> int:
+    """The width of the widest amount or the heading, so that a column of money is never cut."""
+    return max([len(header)] + [len(pounds(a)) for a in amounts if a is not None])
+
+
+def clause_width(statement: Statement) -> int:
+    return max([len("Clause")] + [len(line.clause) for line in statement.lines if line.clause])
+
+
 def as_table(statement: Statement) -> Group:
     """The statement as rich renderables, for a finance lead to read."""
     parts = []
@@ -59,17 +69,17 @@ def as_table(statement: Statement) -> Group:
 
     if statement.budget_steps:
         budget = Table(title="Budget", title_justify="left", show_header=True, header_style="bold", expand=False)
-        budget.add_column("Step")
-        budget.add_column("Clause")
-        budget.add_column("Amount", justify="right")
+        budget.add_column("Step", overflow="fold")
+        budget.add_column("Clause", overflow="fold")
+        budget.add_column("Amount", justify="right", no_wrap=True, min_width=money_width("Amount", [s.amount for s in statement.budget_steps]))
         for step in statement.budget_steps:
             budget.add_row(step.description, step.clause or "", pounds(step.amount))
         parts.append(budget)
 
     lines = Table(title="Outcome payments", title_justify="left", header_style="bold", show_lines=False)
-    lines.add_column("Clause", no_wrap=True)
-    lines.add_column("Working")
-    lines.add_column("Paid", justify="right", no_wrap=True)
+    lines.add_column("Clause", no_wrap=True, min_width=clause_width(statement))
+    lines.add_column("Working", overflow="fold")
+    lines.add_column("Paid", justify="right", no_wrap=True, min_width=money_width("Paid", [line.amount for line in statement.lines]))
     for line in statement.lines:
         if line.kind in ("indicator", "bonus"):
             lines.add_row(line.clause or "", line.explanation, pounds(line.amount))
@@ -78,25 +88,30 @@ def as_table(statement: Statement) -> Group:
     if statement.risk is not None:
         risk = statement.risk
         table = Table(title="Risk share", title_justify="left", header_style="bold")
-        table.add_column("Clause", no_wrap=True)
-        table.add_column("Working")
-        table.add_column("Provider", justify="right", no_wrap=True)
-        table.add_column("Commissioner", justify="right", no_wrap=True)
-        table.add_row("", f"actual cost {pounds(risk.actual_cost)}, less stop-loss {pounds(risk.stop_loss)}, "
-                          f"less budget {pounds(statement.budget)}: variance {pounds(risk.variance)}", "", "")
+        table.add_column("Clause", no_wrap=True, min_width=clause_width(statement))
+        table.add_column("Working", overflow="fold")
+        amounts = [risk.transfer, risk.provider_share, risk.commissioner_share]
+        amounts += [a for line in statement.lines for a in line.party_amounts.values()]
+        amounts += [line.amount for line in statement.lines if line.kind == "stop-loss"]
+        table.add_column("Provider", justify="right", no_wrap=True, min_width=money_width("Provider", amounts))
+        table.add_column("Commissioner", justify="right", no_wrap=True, min_width=money_width("Commissioner", amounts))
+        if risk.variance is not None:
+            table.add_row("", f"actual cost {pounds(risk.actual_cost)}, less stop-loss {pounds(risk.stop_loss)}, "
+                              f"less budget {pounds(statement.budget)}: variance {pounds(risk.variance)}", "", "")
         for line in statement.lines:
             if line.kind == "stop-loss":
                 table.add_row(line.clause or "", line.explanation, "", pounds(line.amount))
             elif line.kind == "risk share":
                 table.add_row(line.clause or "", line.explanation,
                               pounds(line.party_amounts.get("provider", 0)), pounds(line.party_amounts.get("commissioner", 0)))
-        table.add_row("", Text("shares of the variance", style="bold"), pounds(risk.provider_share), pounds(risk.commissioner_share))
-        table.add_row("", Text("transfer to the provider (negative: returned)", style="bold"), pounds(risk.transfer), "")
+        if risk.variance is not None:
+            table.add_row("", Text("shares of the variance", style="bold"), pounds(risk.provider_share), pounds(risk.commissioner_share))
+            table.add_row("", Text("transfer to the provider (negative: returned)", style="bold"), pounds(risk.transfer), "")
         parts.append(table)
 
     summary = Table(title="Summary", title_justify="left", header_style="bold")
-    summary.add_column("Component")
-    summary.add_column("Amount", justify="right")
+    summary.add_column("Component", overflow="fold")
+    summary.add_column("Amount", justify="right", no_wrap=True, min_width=money_width("Amount", [a for _, a in summary_rows(statement)]))
     for label, amount in summary_rows(statement):
         style = "bold" if label.startswith("Total") else None
         summary.add_row(Text(label, style=style), Text(pounds(amount), style=style))
@@ -105,7 +120,11 @@ def as_table(statement: Statement) -> Group:
     if len(statement.distribution) > 1:
         distribution = Table(title="Distribution", title_justify="left", header_style="bold")
         for column in ("Party", "Core", "Outcomes", "Bonus", "Other", "Total"):
-            distribution.add_column(column, justify="left" if column == "Party" else "right")
+            if column == "Party":
+                distribution.add_column(column, overflow="fold")
+            else:
+                distribution.add_column(column, justify="right", no_wrap=True, min_width=money_width(
+                    column, [a for share in statement.distribution for a in (share.core, share.outcomes, share.bonus, share.other, share.total)]))
         for share in statement.distribution:
             distribution.add_row(share.title, pounds(share.core), pounds(share.outcomes), pounds(share.bonus),
                                  pounds(share.other), pounds(share.total))
@@ -119,10 +138,13 @@ def as_table(statement: Statement) -> Group:
 
 
 def print_table(console: Console, statements: Sequence[Statement]) -> None:
+    """Print each statement; figures are never cut, so a console too narrow for them is widened."""
     for index, statement in enumerate(statements):
         if index:
             console.print()
-        console.print(as_table(statement))
+        table = as_table(statement)
+        needed = max(Measurement.get(console, console.options, part).minimum for part in table.renderables)
+        console.print(table, width=max(console.width, needed))
 
 
 def to_json(statements: Sequence[Statement], all_years: bool) -> str:

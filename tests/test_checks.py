@@ -138,7 +138,7 @@ def test_risk_share_band_after_an_open_band():
 
 
 def test_risk_share_last_band_with_an_end_is_a_warning():
-    text = HEADER + "risk share\n outside the budget\n losses\n  up to 5% of budget: provider 50%, commissioner 50%\n end\nend\n"
+    text = HEADER + "budget\n baseline £10m\nend\nrisk share\n outside the budget\n losses\n  up to 5% of budget: provider 50%, commissioner 50%\n end\nend\n"
     result = check_text(text)
     assert [(d.code, d.severity) for d in result.diagnostics] == [("OBC701", Severity.WARNING)]
 
@@ -161,3 +161,70 @@ def test_section_stated_twice():
 def test_capitation_needs_people():
     text = HEADER + 'population\n segment a "A"\n end\nend\nbudget\n capitation £100 per head\nend\n'
     assert codes(text) == ["OBC203"]
+
+
+# ---------------------------------------------------------------- found by review (issue 9)
+
+BUDGET = "budget\n baseline £10m\nend\n"
+
+
+def test_one_outcome_may_leave_out_its_weight_but_two_may_not():
+    one = outcomes(' outcome o "O"\n  indicator i "I"\n   unit percent\n   higher is better\n   target at least 50%\n  end\n end')
+    assert codes(one) == []
+    two = outcomes(
+        ' outcome o "O"\n  indicator i "I"\n   unit percent\n   higher is better\n   target at least 50%\n  end\n end\n'
+        ' outcome q "Q"\n  indicator j "J"\n   unit percent\n   higher is better\n   target at least 50%\n  end\n end')
+    found = [d for d in check_text(two).diagnostics if d.code == "OBC203"]
+    assert [d.message for d in found] == ["`o` has no weight", "`q` has no weight"]
+
+
+def test_core_in_pounds_beside_a_budget_is_refused():
+    body = ' outcome o "O"\n  indicator i "I"\n   unit percent\n   higher is better\n   target at least 50%\n  end\n end'
+    text = outcomes(body).replace("outcomes\n", BUDGET + "payments\n core £7.5m\n outcomes pot 20% of budget\nend\noutcomes\n", 1)
+    found = [d for d in check_text(text).diagnostics if d.is_error]
+    assert [d.code for d in found] == ["OBC601"]
+    assert "stated in pounds" in found[0].message
+    pot_in_pounds = text.replace("core £7.5m", "core 80% of budget").replace("outcomes pot 20% of budget", "outcomes pot £2m")
+    assert "OBC601" in codes(pot_in_pounds)
+    rest = text.replace(" core £7.5m\n", "")
+    assert codes(rest) == []
+
+
+def test_a_pot_larger_than_the_budget_is_refused_not_a_fault():
+    body = ' outcome o "O"\n  indicator i "I"\n   unit percent\n   higher is better\n   target at least 50%\n  end\n end'
+    text = outcomes(body).replace("outcomes\n", BUDGET + "payments\n outcomes pot £12m\nend\noutcomes\n", 1)
+    found = [d for d in check_text(text).diagnostics if d.is_error]
+    assert [d.code for d in found] == ["OBC601"]
+    assert "negative core" in found[0].message
+
+
+def test_gains_and_losses_need_a_budget():
+    body = ' outcome o "O"\n  indicator i "I"\n   unit percent\n   higher is better\n   target at least 50%\n  end\n end'
+    risk = "risk share\n gains\n  above £0: provider 50%, commissioner 50%\n end\n per patient stop-loss above £20,000\nend\n"
+    text = outcomes(body).replace("outcomes\n", "payments\n outcomes pot £1m\nend\noutcomes\n", 1) + risk
+    assert "OBC602" in codes(text)
+    stop_loss_only = text.replace(" gains\n  above £0: provider 50%, commissioner 50%\n end\n", "")
+    assert codes(stop_loss_only) == []
+
+
+def test_a_bonus_waiting_on_outcomes_not_yet_linked_is_a_warning():
+    found = [d for d in check_text((CONTRACTS / "oxfordshire_mental_health.obc").read_text()).diagnostics]
+    assert [(d.code, d.severity) for d in found] == [("OBC506", Severity.WARNING)]
+    assert "in year 2" in found[0].message and "`meaningful_role`" in found[0].message
+    # years 1 (no pot) and 3 onwards (everything linked) are not named
+    assert "year 1" not in found[0].message and "year 3" not in " ".join(found[0].notes)
+
+
+def test_a_term_too_long_to_compute_is_refused_at_once():
+    text = (CONTRACTS / "risk_share_corridor.obc").read_text().replace("term 3 years", "term 10000 years")
+    assert codes(text) == ["OBC507"]
+
+
+def test_a_budget_that_grows_past_exact_arithmetic_is_refused():
+    text = (CONTRACTS / "risk_share_corridor.obc").read_text().replace(
+        "uplift 2.1% in year 2 clause 2.2", "uplift 1000000% each year clause 2.2")
+    found = codes(text)
+    assert "OBC605" in found and "OBC303" in found
+    grows = (CONTRACTS / "risk_share_corridor.obc").read_text().replace(
+        "term 3 years", "term 50 years").replace("uplift 2.1% in year 2 clause 2.2", "uplift 99% each year clause 2.2")
+    assert codes(grows) == ["OBC605"]

@@ -21,7 +21,8 @@ def run(*args, env=None):
 def test_clean_contracts_exit_0():
     proc = run("check", str(CONTRACTS))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "4 contracts checked: no problems found" in proc.stdout
+    # Oxfordshire's all-outcomes bonus cannot be earned in year 2 (OBC506), a warning
+    assert "4 contracts checked: 0 errors, 1 warning" in proc.stdout
 
 
 def test_errors_exit_1():
@@ -94,10 +95,10 @@ def test_json_document_shape(capsys):
     assert main(["check", "--format", "json", str(CONTRACTS), str(BROKEN / "OBC404_better_pays_less.obc")]) == 1
     document = json.loads(capsys.readouterr().out)
     assert document["version"] == 1
-    assert document["summary"] == {"files": 5, "errors": 1, "warnings": 0}
+    assert document["summary"] == {"files": 5, "errors": 1, "warnings": 1}
     broken = [f for f in document["files"] if not f["ok"]]
     assert len(broken) == 1
-    (item,) = broken[0]["diagnostics"]
+    (item,) = [x for x in broken[0]["diagnostics"] if x["severity"] == "error"]
     assert set(item) >= {"code", "severity", "message", "span", "help"}
     assert set(item["span"]) == {"file", "line", "column", "end_line", "end_column", "start", "end"}
     assert item["severity"] == "error"
@@ -108,7 +109,7 @@ def test_clause_is_carried_into_diagnostics(capsys, tmp_path):
     path = tmp_path / "ox.obc"
     path.write_text(text)
     assert main(["check", "--format", "json", str(path)]) == 1
-    (item,) = json.loads(capsys.readouterr().out)["files"][0]["diagnostics"]
+    (item,) = [x for x in json.loads(capsys.readouterr().out)["files"][0]["diagnostics"] if x["severity"] == "error"]
     assert item["code"] == "OBC301" and item["clause"] == "5"
 
 
@@ -128,3 +129,56 @@ def test_an_internal_fault_is_reported_without_a_traceback(monkeypatch, capsys):
     assert cli.main(["check", str(CONTRACTS)]) == 70
     err = capsys.readouterr().err
     assert "internal error" in err and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- found by review (issue 9)
+
+DATA = CONTRACTS / "data"
+
+
+def test_evaluate_refuses_a_contract_with_errors(capsys):
+    """OBC301 (weights short of their total) under-allocates; nothing is paid and nothing claims an overpayment."""
+    code = main(["evaluate", str(BROKEN / "OBC301_outcome_weights.obc"), "--data", str(DATA / "oxfordshire_mental_health.csv")])
+    streams = capsys.readouterr()
+    assert code == 1
+    assert streams.out == ""
+    assert "error[OBC301]" in streams.err and "nothing was computed" in streams.err
+    assert "pay more than it should" not in streams.err
+
+
+def test_patients_with_no_year_and_with_all_years(capsys):
+    args = ["evaluate", str(CONTRACTS / "risk_share_corridor.obc"), "--data", str(DATA / "risk_share_corridor.csv"),
+            "--patients", str(DATA / "risk_share_corridor_patients.csv"), "--format", "json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["year"] == 3
+    assert main(args + ["--all-years"]) == 0
+    assert [y["year"] for y in json.loads(capsys.readouterr().out)["years"]] == [1, 2, 3]
+
+
+def test_a_missing_file_is_not_followed_by_no_problems_found(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "contracts/"]) == 2
+    streams = capsys.readouterr()
+    assert "no problems found" not in streams.out + streams.err
+    assert "no such file or folder: `contracts/`" in streams.err
+    assert str(tmp_path) in streams.err and "no contracts were checked" in streams.err
+
+
+def test_evaluate_says_a_folder_is_a_folder(capsys):
+    assert main(["evaluate", str(CONTRACTS), "--data", str(DATA / "oxfordshire_mental_health.csv")]) == 2
+    assert "is a folder; give the contract file itself" in capsys.readouterr().err
+
+
+def test_dash_capital_v_prints_the_version():
+    from obcdsl import __version__
+
+    for flag in ("-V", "--version"):
+        proc = run(flag)
+        assert proc.returncode == 0 and proc.stdout.strip() == f"obcdsl {__version__}"
+
+
+def test_simulate_help_describes_its_options():
+    proc = run("simulate", "--help")
+    text = " ".join(proc.stdout.split())
+    assert "the contract year to simulate" in text
+    assert "how many scenarios of the year to draw (default 10,000)" in text

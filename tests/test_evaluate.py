@@ -143,9 +143,9 @@ def test_population_adjustment_beyond_tolerance(oxfordshire):
     data = obcdsl.read_data(DATA / "oxfordshire_mental_health.csv")
     base = oxfordshire.evaluate(data, year=3).budget
     # 10% more people than projected: 2% tolerance, adjusted on the excess only (8%)
-    projected = sum(D(n) for n in (14200, 3100, 4300, 2400)) * D("1.01") ** 2
-    points = tuple(p for p in data.points if p.measure != "actual population") + (
-        DataPoint("actual population", 3, None, projected * D("1.10")),
+    segments = {"anxiety_depression": 14200, "substance_misuse": 3100, "psychosis": 4300, "behavioural": 2400}
+    points = tuple(p for p in data.points if p.measure != "actual population") + tuple(
+        DataPoint("actual population", 3, name, D(people) * D("1.01") ** 2 * D("1.10")) for name, people in segments.items()
     )
     statement = oxfordshire.evaluate(Data(points), year=3)
     unadjusted = D("37110000") * (D("0.96") * D("1.04")) ** 2
@@ -309,3 +309,182 @@ def test_load_raises_one_error_type_with_diagnostics():
     with pytest.raises(obcdsl.ContractError) as caught:
         obcdsl.loads('contract "x"\nend\noutcomes\n outcome a "A"\n  weight 95%\n')
     assert caught.value.diagnostics and caught.value.diagnostics[0].code == "OBC103"
+
+
+# ---------------------------------------------------------------- wrong money found by review (issue 9)
+
+ONE_OUTCOME = """
+contract "One outcome"
+  commissioner "ICB"
+  lead provider "Trust"
+  term 2 years from 2024/25
+end
+budget
+  baseline £10m
+end
+payments
+  core 80% of budget
+  outcomes pot 20% of budget
+end
+outcomes
+  outcome access "Timely access"
+    indicator seen_4h "Seen within 4 hours"
+      unit percent
+      higher is better
+      bands
+        good at least 70% pays 50%
+        excellent at least 90% pays 100%
+      end
+    end
+  end
+  unearned pot retained by the commissioner
+end
+"""
+
+
+def test_a_single_outcome_without_weight_takes_the_whole_pot():
+    statement = obcdsl.loads(ONE_OUTCOME).evaluate(table([("seen_4h", 1, None, 95)]), year=1)
+    (line,) = [line for line in statement.lines if line.name == "seen_4h"]
+    assert line.allocation == D("2000000.00")
+    assert line.amount == D("2000000.00")
+    assert "100% of £2,000,000.00" in line.explanation
+    good = obcdsl.loads(ONE_OUTCOME).evaluate(table([("seen_4h", 1, None, 75)]), year=1)
+    assert good.outcomes_paid == D("1000000.00") and good.unearned == D("1000000.00")
+
+
+GAIN_KEPT = CORRIDOR.replace(
+    "    up to 10% of budget: provider 50%, commissioner 50%\n    above 10% of budget: provider 0%, commissioner 100%\n  end\n  losses",
+    "    above 0% of budget: provider 100%, commissioner 0%\n  end\n  losses",
+).replace("  commissioner gains at most £700,000\n", "")
+
+
+def test_no_negative_zero_when_the_commissioner_takes_nothing_of_a_gain():
+    from obcdsl.statement_render import to_csv, to_json, to_markdown
+
+    contract = obcdsl.loads(GAIN_KEPT)
+    statement = contract.evaluate(table([("actual cost", 1, None, "9500000")], PATIENTS), year=1)
+    assert statement.risk.variance < 0 and statement.risk.commissioner_share == 0
+    assert str(statement.risk.transfer) == "0.00"
+    for text in (to_json([statement], False), to_markdown([statement]), to_csv([statement])):
+        assert "-0.00" not in text and "-£0.00" not in text
+    assert all(not str(line.amount).startswith("-0") for line in statement.lines)
+
+
+STOP_LOSS_ONLY = """
+contract "Stop-loss only"
+  commissioner "ICB"
+  lead provider "Trust"
+  term 2 years from 2024/25
+end
+payments
+  outcomes pot £1m
+end
+outcomes
+  outcome access "Timely access"
+    indicator seen_4h "Seen within 4 hours"
+      unit percent
+      higher is better
+      target at least 70%
+    end
+  end
+  unearned pot retained by the commissioner
+end
+risk share
+  per patient stop-loss above £20,000
+end
+"""
+
+
+def test_stop_loss_without_a_budget_is_paid():
+    statement = obcdsl.loads(STOP_LOSS_ONLY).evaluate(table([("seen_4h", 1, None, 80)], [(1, "30000"), (1, "5000")]), year=1)
+    assert statement.risk.stop_loss == D("10000.00")
+    assert statement.risk.variance is None and statement.risk.actual_cost is None
+    assert statement.risk_share == D("10000.00")
+    assert statement.total_to_provider == D("1010000.00")
+    document = statement.to_dict()
+    assert document["risk_share"]["variance"] is None and document["risk_share"]["stop_loss"] == "10000.00"
+
+
+def test_stop_loss_alone_with_a_budget_needs_no_actual_cost():
+    text = ONE_OUTCOME + "risk share\n  outside the budget\n  per patient stop-loss above £20,000\nend\n"
+    statement = obcdsl.loads(text).evaluate(table([("seen_4h", 1, None, 95)], [(1, "20000.50")]), year=1)
+    assert statement.risk.stop_loss == D("0.50")
+    assert statement.total_to_provider == D("10000000.50")
+
+
+DERIVED = ONE_OUTCOME.replace('''    indicator seen_4h "Seen within 4 hours"
+      unit percent
+      higher is better
+      bands
+        good at least 70% pays 50%
+        excellent at least 90% pays 100%
+      end
+    end''', '''    indicator seen_4h "Seen within 4 hours"
+      unit percent
+      higher is better
+      measured as 100% * seen / referred
+      target at least 5 points above baseline
+    end
+    indicator seen "Seen"
+      unit count
+      higher is better
+    end
+    indicator referred "Referred"
+      unit count
+      higher is better
+    end''')
+
+
+def test_a_derived_indicator_takes_its_baseline_from_its_inputs_baselines():
+    contract = obcdsl.loads(DERIVED)
+    rows = [("seen", None, None, 70), ("referred", None, None, 100), ("seen", 1, None, 76), ("referred", 1, None, 100)]
+    statement = contract.evaluate(table(rows), year=1)
+    (line,) = [line for line in statement.lines if line.name == "seen_4h"]
+    assert line.amount == D("2000000.00")
+    assert "baseline 70%" in line.explanation
+    missed = contract.evaluate(table(rows[:2] + [("seen", 1, None, 74), ("referred", 1, None, 100)]), year=1)
+    assert missed.outcomes_paid == 0
+
+
+def test_every_missing_input_of_a_derived_indicator_is_reported_once():
+    contract = obcdsl.loads(DERIVED)
+    with pytest.raises(obcdsl.DataError) as caught:
+        contract.evaluate(table([("seen", None, None, 70), ("referred", None, None, 100)]), year=1)
+    messages = [x.message for x in caught.value.diagnostics]
+    assert sorted(messages) == ["`referred` has no data for year 1", "`seen` has no data for year 1"]
+
+
+def test_a_missing_baseline_is_an_error_even_when_missing_data_counts_as_not_achieved():
+    contract = obcdsl.loads(DERIVED.replace('  unearned pot retained', '  missing data counts as not achieved\n  unearned pot retained'))
+    with pytest.raises(obcdsl.DataError) as caught:
+        contract.evaluate(table([("seen", 1, None, 76), ("referred", 1, None, 100)]), year=1)
+    messages = [x.message for x in caught.value.diagnostics]
+    assert messages == ["`seen` has no baseline", "`referred` has no baseline"]
+    assert all(x.code == "OBC913" for x in caught.value.diagnostics)
+
+
+def test_population_adjustment_counts_risk_weighted_people(oxfordshire):
+    data = obcdsl.read_data(DATA / "oxfordshire_mental_health.csv")
+    growth = D("1.01") ** 2
+    # The same number of people as projected, but 30% more in the heaviest segment and fewer in the lightest:
+    # a change of case mix the budget follows when weighted people are counted (the default).
+    people = {"anxiety_depression": D(14200) * growth - 1290, "substance_misuse": D(3100) * growth,
+              "psychosis": D(4300) * growth + 1290, "behavioural": D(2400) * growth}
+    points = tuple(p for p in data.points if p.measure != "actual population") + tuple(
+        DataPoint("actual population", 3, name, n) for name, n in people.items())
+    weighted = oxfordshire.evaluate(Data(points), year=3)
+    assert "actual weighted population" in weighted.budget_steps[-2].description
+    assert weighted.budget > oxfordshire.evaluate(Data(tuple(p for p in points if p.measure != "actual population")), year=3).budget
+    heads_text = (CONTRACTS / "oxfordshire_mental_health.obc").read_text().replace("on the excess only", "on the excess only, counting heads")
+    heads = obcdsl.loads(heads_text).evaluate(Data(points), year=3)
+    assert "within the 2% tolerance" in heads.budget_steps[-2].description
+    assert heads.budget < weighted.budget
+
+
+def test_weighted_population_needs_rows_by_segment(oxfordshire):
+    data = obcdsl.read_data(DATA / "oxfordshire_mental_health.csv")
+    points = tuple(p for p in data.points if p.measure != "actual population") + (DataPoint("actual population", 3, None, D(25000)),)
+    with pytest.raises(obcdsl.DataError) as caught:
+        oxfordshire.evaluate(Data(points), year=3)
+    assert caught.value.diagnostics[0].code == "OBC911"
+    assert "weighted people" in caught.value.diagnostics[0].message

@@ -16,13 +16,17 @@ from ..money import HUNDRED, exact_context, pounds
 
 
 def check(contract: ast.Contract) -> list[Diagnostic]:
-    if contract.header is None or contract.term is None:
+    if contract.header is None or contract.term is None or model.term_too_long(contract):
         return []
     found: list[Diagnostic] = []
     found += rising_conditions(contract)
     found += uncapped_scaling(contract)
+    from ..evaluate import Missing
+
     try:
         years = analysis.bounds(contract)
+    except Missing as exc:  # the year's parts cannot be set out (a pot larger than the budget)
+        return found + list(exc.diagnostics[:1])
     except (decimal.DecimalException, ArithmeticError, KeyError, TypeError, AttributeError, AssertionError):
         # a contract whose other errors leave amounts undefined; those errors are reported already
         return found

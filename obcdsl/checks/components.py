@@ -21,9 +21,29 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
         found += shares_add_up(components, where)
         if contract.budget is None:
             found += needs_budget(components)
+        else:
+            found += pounds_beside_budget(components, where)
     found += reserve_needed(contract)
     found += one_budget(contract)
+    found += variance_needs_budget(contract)
     return found
+
+
+def variance_needs_budget(contract: ast.Contract) -> list[Diagnostic]:
+    """Gains and losses are measured against the budget; a stop-loss alone needs none."""
+    risk = contract.risk_share
+    if contract.budget is not None or risk is None or not (risk.gains or risk.losses):
+        return []
+    span = risk.gains_span if risk.gains else risk.losses_span
+    return [
+        d.error(
+            "OBC602",
+            "the risk share shares gains and losses against the budget, but the contract has no budget section",
+            span,
+            help="add a `budget ... end` section with a baseline; a risk share with only a per-patient stop-loss needs none",
+            clause=risk.gains_clause if risk.gains else risk.losses_clause,
+        )
+    ]
 
 
 def effective(defaults: ast.Components | None, own: ast.Components) -> ast.Components:
@@ -56,6 +76,34 @@ def shares_add_up(components: ast.Components, where: str) -> list[Diagnostic]:
             related=tuple(Label(a.span, f"{name} {a.value.normalize():f}%") for name, a in stated[1:]),
             help="core, outcomes pot and any risk reserve together make the whole budget",
             clause=components.core.clause or components.clause,
+        )
+    ]
+
+
+def pounds_beside_budget(components: ast.Components, where: str) -> list[Diagnostic]:
+    """With a budget, a stated core and a part in pounds need not add up to it: the difference would vanish.
+
+    The budget moves year on year (efficiency, uplift, population), so only
+    shares of it, or a core left to take the rest, account for every pound.
+    """
+    core = components.core
+    stated = [(name, a) for name, a in (("core", core), ("outcomes pot", components.pot), ("risk reserve", components.reserve))
+              if a is not None]
+    in_pounds = [(name, a) for name, a in stated if a.kind == "money"]
+    if core is None or not in_pounds:
+        return []
+    name, first = in_pounds[0]
+    beside = "," if first is core else ", beside a stated core,"
+    return [
+        d.error(
+            "OBC601",
+            f"in {where} the {name} is stated in pounds{beside} so the parts need not add up to the budget",
+            first.span,
+            label=f"{name} in pounds",
+            related=tuple(Label(a.span, f"{other} stated here") for other, a in stated if a is not first),
+            notes=("the budget changes year on year; any difference between it and the parts would be paid to nobody",),
+            help="leave out the `core` line, so that the core is the rest of the budget, or state every part as a share of the budget",
+            clause=first.clause or components.clause,
         )
     ]
 

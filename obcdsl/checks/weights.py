@@ -29,9 +29,11 @@ def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
     outcomes = contract.outcomes
     items = [(o.weight, o) for o in outcomes.outcomes] + [(b.weight, b) for b in outcomes.bonuses]
     stated = [(w, node) for w, node in items if w is not None]
-    found = []
+    found: list[Diagnostic] = []
     if not stated:
-        return found
+        if len(items) == 1 and isinstance(items[0][1], ast.Outcome) and model.takes_whole_pot(contract, items[0][1]):
+            return found
+        return [unweighted(node) for _, node in items if not (isinstance(node, ast.Outcome) and pays_from_pot_directly(node))]
     units = {w.unit for w, _ in stated}
     if outcomes.total is not None:
         units.add(outcomes.total.unit)
@@ -54,15 +56,7 @@ def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
     for node in missing:
         if isinstance(node, ast.Outcome) and pays_from_pot_directly(node):
             continue
-        found.append(
-            d.error(
-                "OBC203",
-                f"`{node.name}` has no weight",
-                node.name_span,
-                help="add a line such as `weight 10 points`",
-                clause=node.clause,
-            )
-        )
+        found.append(unweighted(node))
     total_stated = outcomes.total.value if outcomes.total is not None else (HUNDRED if unit == "percent" else None)
     if total_stated is None:
         return found
@@ -85,6 +79,16 @@ def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
             )
         )
     return found
+
+
+def unweighted(node: ast.Outcome | ast.Bonus) -> Diagnostic:
+    return d.error(
+        "OBC203",
+        f"`{node.name}` has no weight",
+        node.name_span,
+        help="add a line such as `weight 10 points`; only a contract's one outcome may leave it out, to take the whole pot",
+        clause=node.clause,
+    )
 
 
 def overpayment_example(contract: ast.Contract):

@@ -10,13 +10,76 @@ from ..diagnostics import Diagnostic, Label
 def check(contract: ast.Contract) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     term = contract.term
+    if term is not None and model.term_too_long(contract):
+        return [
+            d.error(
+                "OBC507",
+                f"a term of {term.last_year} years is longer than obcdsl computes, at most {model.MAX_TERM_YEARS} years "
+                "with any extension",
+                term.span,
+                help="is the number of years right? a term is written `term 5 years from 2025/26`",
+                clause=term.clause,
+            )
+        ]
     last = term.last_year if term is not None else None
     found += year_ranges(contract, last)
     found += phase_overlaps(contract)
     if last is not None:
         found += phase_coverage(contract, last)
     found += linked_before_data(contract)
+    found += bonus_before_outcomes_linked(contract)
     return found
+
+
+def bonus_before_outcomes_linked(contract: ast.Contract) -> list[Diagnostic]:
+    """A bonus that waits on outcomes or indicators cannot pay in a year that does not link them yet."""
+    from .components import effective
+
+    outcomes = {o.name: o for o in contract.all_outcomes}
+    found = []
+    for bonus in contract.all_bonuses:
+        if bonus.condition is None:
+            continue
+        needed: dict[str, tuple[ast.Indicator, ...]] = {}
+        for node in model.iter_subexpressions(bonus.condition):
+            if isinstance(node, ast.AllAchieved):
+                needed.update((o.name, o.indicators) for o in contract.all_outcomes)
+            elif isinstance(node, ast.Achieved):
+                indicators = outcomes[node.name].indicators if node.name in outcomes else tuple(
+                    i for i in contract.all_indicators if i.name == node.name)
+                needed[node.name] = indicators
+        blocked: dict[str, list[int]] = {}
+        for year in model.contract_years(contract):
+            phase = model.phase_for(contract, year)
+            own = phase.components if phase is not None else ast.Components()
+            pot = (effective(contract.payments, own) if contract.payments is not None else own).pot
+            if pot is None or pot.value == 0:
+                continue  # no pot, so no bonus to miss
+            linked = {i.name for i in model.linked_indicators(contract, year)}
+            for name, indicators in needed.items():
+                if not any(i.name in linked for i in indicators):
+                    blocked.setdefault(name, []).append(year)
+        if not blocked:
+            continue
+        name, years = next(iter(blocked.items()))
+        found.append(
+            d.warning(
+                "OBC506",
+                f"bonus `{bonus.name}` waits on `{name}`, which is not linked to payment in {year_list(years)}, "
+                f"so the bonus cannot be earned then",
+                bonus.name_span,
+                notes=tuple(f"`{other}` is not linked to payment in {year_list(ys)}" for other, ys in list(blocked.items())[1:]),
+                help="link what the bonus waits on in those years; otherwise its allocation is unearned in them",
+                clause=bonus.clause,
+            )
+        )
+    return found
+
+
+def year_list(years: list[int]) -> str:
+    if len(years) == 1:
+        return f"year {years[0]}"
+    return "years " + ", ".join(str(y) for y in years[:-1]) + f" and {years[-1]}"
 
 
 def outside_term(year: int, last: int, span, what: str, clause) -> Diagnostic:
