@@ -10,9 +10,16 @@ from obcdsl import model
 from conftest import CONTRACTS
 
 
+# What a reference contract is expected to be warned of: a finding about the contract as its sources
+# shape it, kept visible rather than drafted away. Oxfordshire's all-outcomes bonus is allocated a share
+# of the year-2 pot, but year 2 does not link every outcome, so that share cannot be earned (OBC506).
+EXPECTED_WARNINGS = {"oxfordshire_mental_health": ["OBC506"]}
+
+
 def load(name):
     result = check_path(CONTRACTS / name)
-    assert result.diagnostics == (), [d.message for d in result.diagnostics]
+    expected = EXPECTED_WARNINGS.get(name.removesuffix(".obc"), [])
+    assert [d.code for d in result.diagnostics] == expected, [d.message for d in result.diagnostics]
     return result.contract
 
 
@@ -20,7 +27,8 @@ def load(name):
 def test_reference_contract_is_clean(path):
     result = check_path(path)
     assert result.ok
-    assert result.diagnostics == ()
+    assert [(d.code, d.severity.value) for d in result.diagnostics] == [
+        (code, "warning") for code in EXPECTED_WARNINGS.get(path.stem, [])]
 
 
 def test_there_are_four_reference_contracts():

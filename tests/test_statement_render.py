@@ -28,7 +28,9 @@ def statement_for(name, year, patients):
 
 
 def amounts(statement):
-    found = [line.amount for line in statement.lines]
+    # risk-share lines show each party's part, not the line's signed effect
+    found = [line.amount for line in statement.lines if line.kind != "risk share"]
+    found += [a for line in statement.lines if line.kind == "risk share" for a in line.party_amounts.values()]
     found += [statement.core, statement.pot, statement.outcomes_paid, statement.total_to_provider]
     found += [step.amount for step in statement.budget_steps]
     for share in statement.distribution:
