@@ -43,6 +43,7 @@ class Contract:
     ast: ast.Contract
     path: str
     warnings: tuple[Diagnostic, ...] = ()
+    _plans: dict = attrs.field(factory=dict, eq=False, repr=False)  # each year compiled once
 
     @property
     def name(self) -> str:
@@ -57,7 +58,7 @@ class Contract:
 
     def evaluate(self, data: Data, year: int) -> Statement:
         """The payment statement for `year`. Raises `obcdsl.DataError` for data problems."""
-        return evaluate(self.ast, data, year)
+        return evaluate(self.ast, data, year, self._plans)
 
 
 def _checked(result: CheckResult) -> Contract:

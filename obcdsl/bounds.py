@@ -22,12 +22,15 @@ from typing import Optional
 import attrs
 
 from . import ast, model
+from .backends import Exact
 from .data import ACTUAL_COST, Data, DataPoint
-from .evaluate import Evaluation, allocations, budget_for_year, components, evaluate, settle_risk
+from .interpret import ExactInputs, Run
 from .lowering import lower_sharing, lower_threshold
 from .money import HUNDRED, ZERO, exact_context, to_penny
+from .plan import LinePlan, PartPlan, YearPlan, needs_baseline, plan_for
 
 ONE = Decimal(1)
+EXACT = Exact()
 UNLIMITED = None  # an upper bound that does not exist
 
 
@@ -79,30 +82,22 @@ def bounds(contract: ast.Contract) -> list[YearBounds]:
 
 
 def year_bounds(contract: ast.Contract, year: int) -> YearBounds:
-    ev = Evaluation(contract, Data(), year)
-    budget, _ = budget_for_year(contract, Data(), year, ev.rounding)
-    core, pot, reserve = components(contract, ev, budget)
-    ev.pot = pot
-    ev.allocations = allocations(contract, pot)
+    plan = plan_for(contract, year)
     outcomes = fixed(ZERO)
     most_by_indicator = {}
-    for indicator in contract.all_indicators:
-        if not model.has_rule(indicator):
-            continue
-        span = indicator_range(ev, indicator)
-        most_by_indicator[indicator.name] = span.most
+    for line in plan.lines:
+        span = line_range(plan, line)
+        most_by_indicator[line.name] = span.most
         outcomes = outcomes + span
     bonus = fixed(ZERO)
-    for item in contract.all_bonuses:
-        allocation = ev.allocations.get(item.name, ZERO)
-        if item.condition is None:
-            bonus = bonus + fixed(allocation)
-        elif can_hold(contract, item.condition, ev.linked):
-            bonus = bonus + Range(ZERO, allocation)
-    within = contract.risk_share is not None and contract.risk_share.placement == "within"
-    risk, provider, commissioner, stop = risk_ranges(contract, ev, budget)
+    for item in plan.bonuses:
+        if item.bonus.condition is None:
+            bonus = bonus + fixed(item.allocation)
+        elif can_hold(contract, item.bonus.condition, plan.linked):
+            bonus = bonus + Range(ZERO, item.allocation)
+    risk, provider, commissioner, stop = risk_ranges(plan)
     return YearBounds(
-        year, budget, pot, fixed(core), outcomes, bonus, fixed(reserve if within else ZERO),
+        year, plan.budget, plan.pot, fixed(plan.core), outcomes, bonus, fixed(plan.reserve_paid),
         risk, provider, commissioner, stop, most_by_indicator,
     )
 
@@ -127,53 +122,27 @@ def can_hold(contract: ast.Contract, condition: ast.Expr, linked: set[str]) -> b
     return True
 
 
-def indicator_range(ev: Evaluation, indicator: ast.Indicator) -> Range:
-    """What one indicator can pay in the year."""
-    if indicator.name not in ev.linked:
+def line_range(plan: YearPlan, line: LinePlan) -> Range:
+    """What one indicator can pay in the year, from its lowered rules."""
+    if not line.linked:
         return fixed(ZERO)
-    allocation = ev.allocations.get(indicator.name)
-    outcome = ev.owners[indicator.name]
-    if indicator.by_segment is not None:
-        from .evaluate import segment_weights
-
-        weights = segment_weights(ev.contract, indicator)
-        rules = [(next((r.rule for r in indicator.segment_rules if r.segment == s), indicator.rule), w) for s, w in weights]
-        from .money import split
-
-        parts = split(allocation, [allocation * w for _, w in rules]) if allocation is not None else [None] * len(rules)
-        rules = [(rule, part) for (rule, _), part in zip(rules, parts)]
-    else:
-        rules = [(indicator.rule, allocation)]
-    least, most = ZERO, ZERO
-    for rule, part in rules:
-        low, high = rule_range(ev, indicator, rule, part)
-        least += low
-        most += high
-    scaling = indicator.scaling
-    if scaling is not None:
-        cap = scaling.cap / HUNDRED if scaling.cap is not None else None
+    least = sum((part_least(plan, part) for part in line.parts), ZERO)
+    most: Optional[Decimal] = line.most
+    if line.scale is not None:
         least = ZERO
-        most = None if cap is None else to_penny(most * cap, ev.rounding)
-    if outcome.gates or indicator.gates or ev.missing_policy(indicator) == "not achieved":
+        cap = line.scale.cap
+        most = None if cap is None else to_penny(line.most * cap / HUNDRED, plan.rounding)
+    if line.gates or line.missing == "not achieved":
         least = ZERO
     return Range(least, most)
 
 
-def rule_range(ev: Evaluation, indicator: ast.Indicator, rule: ast.Rule, allocation: Optional[Decimal]) -> tuple[Decimal, Decimal]:
-    from .evaluate import band_shares
-
-    base = allocation if allocation is not None else ZERO
-    if isinstance(rule, ast.Target):
-        return ZERO, base
-    if isinstance(rule, ast.SlidingScale):
-        low = min(rule.floor_pays, rule.ceiling_pays)
-        high = max(rule.floor_pays, rule.ceiling_pays)
-        return to_penny(base * low / HUNDRED, ev.rounding), to_penny(base * high / HUNDRED, ev.rounding)
-    amounts = [
-        to_penny((ev.pot if where == "pot" else base) * share / HUNDRED, ev.rounding)
-        for _, share, where in band_shares(ev, indicator, rule)
-    ]
-    return ZERO, max(amounts, default=ZERO)
+def part_least(plan: YearPlan, part: PartPlan) -> Decimal:
+    """A step rule can reach no step; a sliding scale pays at least its lower end."""
+    lowered = part.lowered
+    if hasattr(lowered, "floor_amount"):
+        return to_penny(min(lowered.floor_amount, lowered.ceiling_amount), plan.rounding)
+    return ZERO
 
 
 # ---------------------------------------------------------------- risk share
@@ -199,23 +168,23 @@ def variance_points(risk: ast.RiskShare, budget: Decimal) -> list[Decimal]:
     return sorted(p for p in points if p >= -budget)
 
 
-def settlement_at(contract: ast.Contract, year: int, budget: Decimal, variance: Decimal):
-    """The settlement for a given variance, worked out by the evaluator itself (no stop-loss)."""
-    risk = contract.risk_share
-    plain = attrs.evolve(contract, risk_share=attrs.evolve(risk, stop_loss=None))
-    data = Data((DataPoint(ACTUAL_COST, year, None, budget + variance),))
-    ev = Evaluation(plain, data, year)
-    return settle_risk(ev, budget, [])
+def settlement_at(plan: YearPlan, variance: Decimal):
+    """The settlement for a given variance, by the interpreter itself (no stop-loss)."""
+    risk = attrs.evolve(plan.risk, stop_loss=None)
+    bare = attrs.evolve(plan, risk=risk)
+    data = Data((DataPoint(ACTUAL_COST, plan.year, None, plan.budget + variance),))
+    return Run(bare, EXACT, ExactInputs(bare, data)).settle([])
 
 
-def risk_ranges(contract: ast.Contract, ev: Evaluation, budget: Optional[Decimal]):
-    risk = contract.risk_share
-    if risk is None or (ev.phase is not None and ev.phase.risk_share is False):
+def risk_ranges(plan: YearPlan):
+    risk = plan.risk
+    if risk is None:
         return None, None, None, None
-    if budget is None:  # a stop-loss alone (OBC602 refuses gains and losses without a budget)
-        return None, None, None, Range(ZERO, None) if risk.stop_loss is not None else None
-    points = variance_points(risk, budget)
-    settlements = [(v, settlement_at(contract, ev.year, budget, v)) for v in points]
+    stop = Range(ZERO, None) if risk.stop_loss is not None else None
+    if not risk.shares_variance:
+        return None, None, None, stop
+    points = variance_points(plan.contract.risk_share, plan.budget)
+    settlements = [(v, settlement_at(plan, v)) for v in points]
     transfers = [s.transfer for _, s in settlements]
     provider_losses = [s.provider_share if s.variance > 0 else ZERO for _, s in settlements]
     commissioner_losses = [s.commissioner_share if s.variance > 0 else ZERO for _, s in settlements]
@@ -226,16 +195,15 @@ def risk_ranges(contract: ast.Contract, ev: Evaluation, budget: Optional[Decimal
     transfer = Range(min(transfers), None if grows(transfers) else max(transfers))
     provider = Range(ZERO, None if grows(provider_losses) else max(provider_losses))
     commissioner = Range(ZERO, None if grows(commissioner_losses) else max(commissioner_losses))
-    stop = Range(ZERO, None) if risk.stop_loss is not None else None
     return transfer, provider, commissioner, stop
 
 
-def worst_variance(contract: ast.Contract, year: int, budget: Decimal, party: str) -> Optional[tuple[Decimal, object]]:
+def worst_variance(plan: YearPlan, party: str) -> Optional[tuple[Decimal, object]]:
     """The variance at which a party's share of a loss is largest, and the settlement there."""
-    points = [v for v in variance_points(contract.risk_share, budget) if v > 0]
+    points = [v for v in variance_points(plan.contract.risk_share, plan.budget) if v > 0]
     best = None
     for variance in points:
-        settlement = settlement_at(contract, year, budget, variance)
+        settlement = settlement_at(plan, variance)
         share = settlement.provider_share if party == "provider" else settlement.commissioner_share
         if best is None or share > best[2]:
             best = (variance, settlement, share)
@@ -293,21 +261,41 @@ def counterexample(contract: ast.Contract, year: int, actual_cost: Optional[Deci
     )
     auxiliary = [n for n in auxiliary if contract_indicator(contract, n) is not None and contract_indicator(contract, n).measured_as is None]
     candidates = {name: candidate_values(contract, contract_indicator(contract, name)) for name in auxiliary}
-    best_data = Data(tuple(points))
-    best_total = None
-    combos = itertools.product(*(candidates[n] for n in auxiliary)) if auxiliary else [()]
-    for count, combo in enumerate(combos):
-        if count >= 4096:
-            break
-        data = Data(tuple(points) + tuple(DataPoint(n, year, None, v) for n, v in zip(auxiliary, combo)))
-        try:
-            statement = evaluate(contract, data, year)
-        except Exception:  # a combination the data rules refuse; try the next
-            continue
-        total = statement.outcomes_paid + statement.bonus_paid
-        if best_total is None or total > best_total:
-            best_total, best_data = total, data
-    return best_data
+    combos = list(itertools.islice(itertools.product(*(candidates[n] for n in auxiliary)), 4096)) if auxiliary else [()]
+    best = best_combination(contract, year, points, auxiliary, combos, actual_cost) if len(combos) > 1 else 0
+    return Data(tuple(points) + tuple(DataPoint(n, year, None, v) for n, v in zip(auxiliary, combos[best])))
+
+
+def best_combination(contract: ast.Contract, year: int, points: list[DataPoint], auxiliary: list[str],
+                     combos: list[tuple], actual_cost: Optional[Decimal]) -> int:
+    """Which values of the measured-only indicators make the year pay most: every combination in one array call.
+
+    NumPy is loaded here, and only here in `obcdsl check`: when a proof has failed and its counterexample is sought.
+    """
+    import numpy as np
+
+    from .vector import inputs_of, run, year_model
+
+    plan = year_model(contract, year)
+    size = len(combos)
+    inputs = {key: np.zeros(size) for key in inputs_of(plan)}
+    baselines = {}
+    for point in points:
+        key = f"{point.measure}/{point.segment}" if point.segment else point.measure
+        if point.year is None:
+            baselines[key] = float(point.value)
+        else:
+            inputs[key] = np.full(size, float(point.value))
+    for position, name in enumerate(auxiliary):
+        inputs[name] = np.array([float(combo[position]) for combo in combos])
+    if plan.risk is not None and plan.risk.shares_variance:
+        inputs[ACTUAL_COST] = np.full(size, float(actual_cost if actual_cost is not None else plan.budget))
+
+    def exact_data(index: int) -> Data:
+        return Data(tuple(points) + tuple(DataPoint(n, year, None, v) for n, v in zip(auxiliary, combos[index])))
+
+    results = run(plan, inputs, baselines, exact_data)
+    return int(np.argmax(results.outcomes_paid + results.bonus_paid))
 
 
 def contract_indicator(contract: ast.Contract, name: str) -> Optional[ast.Indicator]:
@@ -315,8 +303,6 @@ def contract_indicator(contract: ast.Contract, name: str) -> Optional[ast.Indica
 
 
 def _relative(rule: ast.Rule) -> bool:
-    from .evaluate import needs_baseline
-
     return needs_baseline(rule)
 
 

@@ -1,12 +1,12 @@
-"""The lowered form of a contract's payment rules: one meaning, two interpreters.
+"""Payment rules in their lowered form, each written once against a backend.
 
 Thresholds, bands, targets and sliding scales lower to piecewise-linear
 rules of a value and its baseline; the risk share lowers to sharing bands
-with caps and floors. Each lowered rule has an exact interpreter (Decimal,
-used by `obcdsl evaluate`) and an array interpreter (NumPy, one element a
-scenario, used by `obcdsl simulate`). Both read the same lowered objects,
-so the rules are written once; `tests/test_simulate.py` checks that the two
-agree to the penny.
+with caps and floors. Each rule has one implementation, `apply` (or
+`settle`), written in the few operations of `obcdsl.backends`: with the
+exact backend it computes one year in `Decimal` (and, for the risk share,
+records its steps for the statement); with the array backend, many
+scenarios at once. Nothing else computes a payment rule.
 """
 
 from __future__ import annotations
@@ -17,10 +17,13 @@ from typing import Optional, Sequence
 import attrs
 
 from . import ast
+from .backends import Exact
+from .money import to_penny
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
+EXACT = Exact()
 
 COMPARATORS = {"at least": ">=", "above": ">", "at most": "<=", "below": "<"}
 
@@ -33,20 +36,20 @@ class Cut:
     per_baseline: Decimal
     operator: str  # ">=" | ">" | "<=" | "<"
 
-    def at(self, baseline: Optional[Decimal]) -> Decimal:
+    def threshold(self, bk, baseline):
         if self.per_baseline == 0:
-            return self.constant
-        return self.constant + self.per_baseline * (baseline if baseline is not None else ZERO)
+            return bk.const(self.constant)
+        return bk.const(self.constant) + bk.const(self.per_baseline) * (baseline if baseline is not None else bk.const(ZERO))
+
+    def reached_by(self, bk, value, baseline):
+        return bk.compare(self.operator, value, self.threshold(bk, baseline))
+
+    def at(self, baseline: Optional[Decimal]) -> Decimal:
+        """The threshold for a baseline, exactly."""
+        return self.threshold(EXACT, baseline)
 
     def reached(self, value: Decimal, baseline: Optional[Decimal]) -> bool:
-        threshold = self.at(baseline)
-        return {">=": value >= threshold, ">": value > threshold, "<=": value <= threshold, "<": value < threshold}[self.operator]
-
-    def reached_array(self, values, baselines):
-        import numpy as np
-
-        threshold = float(self.constant) + float(self.per_baseline) * baselines
-        return {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}[self.operator](values, threshold)
+        return self.reached_by(EXACT, value, baseline)
 
 
 def lower_threshold(value: ast.ThresholdValue, comparator: Optional[str], direction: str) -> Cut:
@@ -70,31 +73,25 @@ class StepRule:
     def most(self) -> Decimal:
         return max(self.amounts, default=ZERO)
 
-    def reached_index(self, value: Decimal, baseline: Optional[Decimal]) -> int:
-        """The index of the highest step reached, or -1."""
-        best = -1
-        for index, cut in enumerate(self.cuts):
-            if cut.reached(value, baseline):
-                best = index
-        return best
-
-    def exact(self, value: Decimal, baseline: Optional[Decimal]) -> Decimal:
-        index = self.reached_index(value, baseline)
-        return self.amounts[index] if index >= 0 else ZERO
-
-    def array(self, values, baselines):
-        import numpy as np
-
-        index = np.full(values.shape, -1, dtype=np.int8 if len(self.cuts) < 127 else np.int64)
+    def apply(self, bk, value, baseline):
+        """(the amount paid, the index of the highest step reached or -1)."""
+        index = bk.index(-1)
         for position, cut in enumerate(self.cuts):
-            np.copyto(index, position, where=cut.reached_array(values, baselines))
-        table = np.array([0.0] + [float(a) for a in self.amounts])
-        return table.take(index.astype(np.intp) + 1), index
+            index = bk.where(cut.reached_by(bk, value, baseline), position, index)
+        return bk.take(index, self.amounts), index
+
+    def paid(self, bk, value, baseline, rounding: Optional[str]):
+        """(the amount paid, to the penny, the index reached): the steps' amounts are rounded once, exactly."""
+        _, index = self.apply(bk, value, baseline)
+        return bk.take(index, tuple(to_penny(a, rounding) for a in self.amounts)), index
+
+    def reached_index(self, value: Decimal, baseline: Optional[Decimal]) -> int:
+        return self.apply(EXACT, value, baseline)[1]
 
 
 @attrs.frozen
 class LinearRule:
-    """A sliding scale: linear between floor and ceiling, clamped."""
+    """A sliding scale: linear between floor and ceiling, clamped; a scale with no width pays its ceiling once reached."""
 
     floor: Cut
     ceiling: Cut
@@ -105,26 +102,24 @@ class LinearRule:
     def most(self) -> Decimal:
         return max(self.floor_amount, self.ceiling_amount)
 
+    def position_by(self, bk, value, baseline):
+        floor, ceiling = self.floor.threshold(bk, baseline), self.ceiling.threshold(bk, baseline)
+        width = ceiling - floor
+        zero, one = bk.const(ZERO), bk.const(ONE)
+        along = bk.minimum(bk.maximum(bk.divide(value - floor, width, zero), zero), one)
+        flat = bk.compare("=", width, zero)
+        return bk.where(flat, bk.where(self.ceiling.reached_by(bk, value, baseline), one, zero), along)
+
+    def apply(self, bk, value, baseline):
+        position = self.position_by(bk, value, baseline)
+        return bk.const(self.floor_amount) + bk.const(self.ceiling_amount - self.floor_amount) * position, None
+
+    def paid(self, bk, value, baseline, rounding: Optional[str]):
+        amount, _ = self.apply(bk, value, baseline)
+        return bk.penny(amount, rounding), None
+
     def position(self, value: Decimal, baseline: Optional[Decimal]) -> Decimal:
-        floor, ceiling = self.floor.at(baseline), self.ceiling.at(baseline)
-        if ceiling == floor:
-            return ONE if self.ceiling.reached(value, baseline) else ZERO
-        return min(max((value - floor) / (ceiling - floor), ZERO), ONE)
-
-    def exact(self, value: Decimal, baseline: Optional[Decimal]) -> Decimal:
-        return self.floor_amount + (self.ceiling_amount - self.floor_amount) * self.position(value, baseline)
-
-    def array(self, values, baselines):
-        import numpy as np
-
-        floor = float(self.floor.constant) + float(self.floor.per_baseline) * baselines
-        ceiling = float(self.ceiling.constant) + float(self.ceiling.per_baseline) * baselines
-        span = ceiling - floor
-        with np.errstate(divide="ignore", invalid="ignore"):
-            position = np.where(span != 0, (values - floor) / np.where(span != 0, span, 1.0), 1.0)
-        position = np.clip(position, 0.0, 1.0)
-        amount = float(self.floor_amount) + (float(self.ceiling_amount) - float(self.floor_amount)) * position
-        return amount, None
+        return self.position_by(EXACT, value, baseline)
 
 
 LoweredRule = StepRule | LinearRule
@@ -186,80 +181,64 @@ class Sharing:
     bands: tuple[SharingBand, ...]
     limits: tuple[Limit, ...]
 
-    def steps(self, magnitude: Decimal) -> list[Step]:
-        """The exact settlement of a variance of this size, step by step."""
-        out: list[Step] = []
-        start = ZERO
-        if self.minimum is not None:
-            if magnitude < self.minimum:
-                start = magnitude
-                out.append(Step("minimum", magnitude, ZERO, amount=self.minimum))
-            elif self.above_minimum_only:
-                start = self.minimum
-                out.append(Step("minimum", self.minimum, ZERO, amount=self.minimum))
-        shared = start
-        for band in self.bands:
-            top = magnitude if band.upper is None else min(magnitude, band.upper)
-            portion = max(ZERO, top - max(band.lower, start))
-            if portion == 0:
-                continue
-            shared += portion
-            provider = portion * band.provider
-            out.append(Step("band", provider, portion - provider, band=band, amount=portion))
-        if magnitude > shared:
-            out.append(Step("beyond", magnitude - shared, ZERO, amount=magnitude - shared))
-        provider = sum((s.provider for s in out), ZERO)
-        commissioner = sum((s.commissioner for s in out), ZERO)
-        for limit in self.limits:
-            mine, theirs = (provider, commissioner) if limit.party == "provider" else (commissioner, provider)
-            if limit.kind == "cap" and mine > limit.value:
-                moved = mine - limit.value
-            elif limit.kind == "floor" and mine < limit.value and theirs > 0:
-                moved = -min(limit.value - mine, theirs)
-            else:
-                continue
-            if limit.party == "provider":
-                provider, commissioner = provider - moved, commissioner + moved
-                out.append(Step(limit.kind, -moved, moved, limit=limit, amount=moved))
-            else:
-                commissioner, provider = commissioner - moved, provider + moved
-                out.append(Step(limit.kind, moved, -moved, limit=limit, amount=moved))
-        return out
+    def settle(self, bk, magnitude) -> "Settled":
+        """Each party's exact part of a variance of this size, after caps and floors.
 
-    def array(self, magnitudes):
-        """Each party's share for an array of variance sizes, and whether any cap bound."""
-        import numpy as np
-
-        provider = np.zeros_like(magnitudes)
-        start = np.zeros_like(magnitudes)
+        With the exact backend, `steps` lists what each step did, for the statement.
+        """
+        steps: Optional[list[Step]] = [] if bk.exact else None
+        zero = bk.zeros()
+        start = zero
         if self.minimum is not None:
-            minimum = float(self.minimum)
-            below = magnitudes < minimum
-            start = np.where(below, magnitudes, minimum if self.above_minimum_only else 0.0)
-            provider = provider + start
-        shared = start.copy()
-        commissioner = np.zeros_like(magnitudes)
+            minimum = bk.const(self.minimum)
+            below = bk.compare("<", magnitude, minimum)
+            start = bk.where(below, magnitude, minimum if self.above_minimum_only else zero)
+            if steps is not None and (below or self.above_minimum_only):
+                steps.append(Step("minimum", start, ZERO, amount=self.minimum))
+        provider, commissioner, shared = start, zero, start
         for band in self.bands:
-            top = magnitudes if band.upper is None else np.minimum(magnitudes, float(band.upper))
-            portion = np.maximum(0.0, top - np.maximum(float(band.lower), start))
+            top = magnitude if band.upper is None else bk.minimum(magnitude, bk.const(band.upper))
+            portion = bk.maximum(zero, top - bk.maximum(bk.const(band.lower), start))
+            borne = portion * bk.const(band.provider)
             shared = shared + portion
-            provider = provider + portion * float(band.provider)
-            commissioner = commissioner + portion * (1.0 - float(band.provider))
-        provider = provider + np.maximum(0.0, magnitudes - shared)
-        binding = np.zeros(magnitudes.shape, dtype=bool)
+            provider = provider + borne
+            commissioner = commissioner + (portion - borne)
+            if steps is not None and portion != 0:
+                steps.append(Step("band", borne, portion - borne, band=band, amount=portion))
+        beyond = bk.maximum(zero, magnitude - shared)
+        provider = provider + beyond
+        if steps is not None and beyond > 0:
+            steps.append(Step("beyond", beyond, ZERO, amount=beyond))
+        binds = bk.falses()
         for limit in self.limits:
-            value = float(limit.value)
+            value = bk.const(limit.value)
             mine, theirs = (provider, commissioner) if limit.party == "provider" else (commissioner, provider)
             if limit.kind == "cap":
-                moved = np.where(mine > value, mine - value, 0.0)
-                binding |= mine > value
+                applies = bk.compare(">", mine, value)
+                moved = bk.where(applies, mine - value, zero)
+                binds = bk.either(binds, applies)
             else:
-                moved = np.where((mine < value) & (theirs > 0), -np.minimum(value - mine, theirs), 0.0)
+                applies = bk.both(bk.compare("<", mine, value), bk.compare(">", theirs, zero))
+                moved = bk.where(applies, -bk.minimum(value - mine, theirs), zero)
             if limit.party == "provider":
                 provider, commissioner = provider - moved, commissioner + moved
+                step = Step(limit.kind, -moved, moved, limit=limit, amount=moved) if steps is not None else None
             else:
                 commissioner, provider = commissioner - moved, provider + moved
-        return provider, commissioner, binding
+                step = Step(limit.kind, moved, -moved, limit=limit, amount=moved) if steps is not None else None
+            if steps is not None and applies:
+                steps.append(step)
+        return Settled(provider, commissioner, binds, tuple(steps) if steps is not None else ())
+
+
+@attrs.frozen
+class Settled:
+    """A side's settlement before rounding: each party's exact part, whether a cap bound, and (exact) the steps."""
+
+    provider: object
+    commissioner: object
+    binds: object
+    steps: tuple[Step, ...] = ()
 
 
 def lower_sharing(risk: ast.RiskShare, side: str, budget: Decimal, rounding: Optional[str]) -> Sharing:

@@ -192,6 +192,20 @@ def year_band_shares(contract: ast.Contract, indicator: ast.Indicator, rule: ast
     return result
 
 
+def effective(defaults: Optional[ast.Components], own: ast.Components) -> ast.Components:
+    """A phase's components, falling back to the payments section for what it does not state."""
+    if defaults is None:
+        return own
+    return ast.Components(
+        core=own.core or defaults.core,
+        pot=own.pot or defaults.pot,
+        reserve=own.reserve or defaults.reserve,
+        ceiling=own.ceiling or defaults.ceiling,
+        clause=own.clause or defaults.clause,
+        span=own.span,
+    )
+
+
 def contract_years(contract: ast.Contract) -> range:
     return range(1, last_year(contract) + 1)
 

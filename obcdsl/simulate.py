@@ -61,7 +61,8 @@ from . import ast
 from . import diagnostics as d
 from .diagnostics import Diagnostic
 from .source import Span
-from .vector import YearModel, run, year_model
+from .backends import Array
+from .vector import YearModel, inputs_of, run, sharing_of, year_model
 
 PERCENTILES = (5, 25, 50, 75, 95)
 DISTRIBUTIONS = {
@@ -189,7 +190,8 @@ def read_spec(path: str | Path, year: YearModel) -> Spec:
         return Marginal(key, kind, params, history)
 
     marginals = {}
-    for key in year.inputs:
+    needed = inputs_of(year)
+    for key in needed:
         entry = entries.get(key, entries.get(key.split("/")[0]))
         if entry is None:
             problems.append(spec_error(name, f"the spec gives no distribution for `{key}`, which year {year.year} needs",
@@ -198,13 +200,13 @@ def read_spec(path: str | Path, year: YearModel) -> Spec:
         built = marginal(key, entry)
         if built is not None:
             marginals[key] = built
-    known = set(year.inputs) | {k.split("/")[0] for k in year.inputs}
+    known = set(needed) | {k.split("/")[0] for k in needed}
     for key in entries:
         if key not in known:
             problems.append(spec_error(name, f"`{key}` is not an input of year {year.year} of the contract",
                                        d.did_you_mean(key, sorted(known))))
     cost = None
-    if year.sharing:
+    if sharing_of(year):
         if "actual_cost" not in document:
             problems.append(spec_error(name, "the risk share needs an `[actual_cost]` distribution"))
         else:
@@ -405,19 +407,20 @@ def plot(summary: Summary, model_year: YearModel, path: str | Path) -> None:
     left.set_xlabel("£ million")
     left.set_ylabel("scenarios")
     budget = float(model_year.budget or 0)
-    if model_year.sharing:
+    sharing = sharing_of(model_year)
+    if sharing:
         grid = np.linspace(-0.25 * budget, 0.25 * budget, 801)
         magnitude = np.abs(grid)
         loss = grid > 0
-        provider_gain, commissioner_gain, _ = model_year.sharing["gains"].array(magnitude)
-        provider_loss, commissioner_loss, _ = model_year.sharing["losses"].array(magnitude)
-        transfer = np.where(loss, commissioner_loss, -commissioner_gain)
-        provider_net = np.where(loss, -provider_loss, np.where(grid < 0, provider_gain, 0.0))
+        gains = sharing["gains"].settle(Array(len(grid)), magnitude)
+        losses = sharing["losses"].settle(Array(len(grid)), magnitude)
+        transfer = np.where(loss, losses.commissioner, -gains.commissioner)
+        provider_net = np.where(loss, -losses.provider, np.where(grid < 0, gains.provider, 0.0))
         right.plot(grid / 1e6, transfer / 1e6, label="risk-share transfer to the provider", color="#4477aa")
         right.plot(grid / 1e6, provider_net / 1e6, label="provider's own gain (+) or loss (−)", color="#ee7733")
         for side in ("gains", "losses"):
             sign = -1 if side == "gains" else 1
-            for band in model_year.sharing[side].bands:
+            for band in sharing[side].bands:
                 for edge in (band.lower, band.upper):
                     if edge is not None and edge > 0:
                         right.axvline(sign * float(edge) / 1e6, color="#999999", linestyle=":", linewidth=1)

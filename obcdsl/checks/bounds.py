@@ -11,8 +11,13 @@ from .. import ast, model
 from .. import bounds as analysis
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic
+from ..backends import Exact
+from ..interpret import ExactInputs, run_year
 from ..lowering import lower_sharing
 from ..money import HUNDRED, exact_context, pounds
+from ..plan import Missing, plan_for
+
+EXACT = Exact()
 
 
 def check(contract: ast.Contract) -> list[Diagnostic]:
@@ -21,8 +26,6 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     found += rising_conditions(contract)
     found += uncapped_scaling(contract)
-    from ..evaluate import Missing
-
     try:
         years = analysis.bounds(contract)
     except Missing as exc:  # the year's parts cannot be set out (a pot larger than the budget)
@@ -37,16 +40,15 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
 
 
 def counterexample_for(contract: ast.Contract, year: int, actual_cost: Decimal | None = None):
-    """Counterexample data and the statement the evaluator computes from it."""
-    from ..evaluate import evaluate
-
+    """Counterexample data, and the year the interpreter pays from it exactly (None if it cannot be paid)."""
     with decimal.localcontext(exact_context()):
         data = analysis.counterexample(contract, year, actual_cost)
         try:
-            statement = evaluate(contract, data, year)
-        except Exception:  # the data cannot be evaluated; report without a statement
-            statement = None
-    return data, statement
+            plan = plan_for(contract, year)
+            result = run_year(plan, EXACT, ExactInputs(plan, data))
+        except Missing:  # the data cannot be paid from; report without the amounts
+            result = None
+    return data, result
 
 
 def weights_overcommitted(contract: ast.Contract) -> bool:
@@ -87,7 +89,7 @@ def pot_overpays(contract: ast.Contract, years) -> list[Diagnostic]:
         attachment = None
         if statement is not None:
             paid = statement.outcomes_paid + statement.bonus_paid
-            note, attachment = attach(data, bounds.year, f"with {analysis.describe(data)} the year pays {pounds(paid)} from a pot of {pounds(statement.pot)}")
+            note, attachment = attach(data, bounds.year, f"with {analysis.describe(data)} the year pays {pounds(paid)} from a pot of {pounds(statement.plan.pot)}")
             notes.append(note)
         found.append(
             d.error(
@@ -122,9 +124,10 @@ def uncapped_scaling(contract: ast.Contract) -> list[Diagnostic]:
         if year is not None:
             data, statement = counterexample_for(contract, year)
             if statement is not None:
-                line = next((l for l in statement.lines if l.name == indicator.name), None)
-                if line is not None and line.allocation is not None and line.amount > line.allocation:
-                    note, attachment = attach(data, year, f"with {analysis.describe(data)}, `{indicator.name}` pays {pounds(line.amount)} of an allocation of {pounds(line.allocation)} in year {year}")
+                line = statement.lines.get(indicator.name)
+                allocation = line.plan.allocation if line is not None else None
+                if allocation is not None and line.amount > allocation:
+                    note, attachment = attach(data, year, f"with {analysis.describe(data)}, `{indicator.name}` pays {pounds(line.amount)} of an allocation of {pounds(allocation)} in year {year}")
                     notes.append(note)
         found.append(
             d.error(
@@ -198,7 +201,7 @@ def caps_hold(contract: ast.Contract, years) -> list[Diagnostic]:
             cap = cap_in_pennies.value
             if exposure.most is not None and exposure.most <= cap:
                 continue
-            worst = analysis.worst_variance(contract, bounds.year, bounds.budget, limit.party)
+            worst = analysis.worst_variance(plan_for(contract, bounds.year), limit.party)
             notes = []
             if worst is not None:
                 variance, settlement = worst

@@ -7,7 +7,7 @@ from decimal import Decimal
 from .. import ast
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic, Label
-from ..model import HUNDRED
+from ..model import HUNDRED, effective
 
 
 def check(contract: ast.Contract) -> list[Diagnostic]:
@@ -44,20 +44,6 @@ def variance_needs_budget(contract: ast.Contract) -> list[Diagnostic]:
             clause=risk.gains_clause if risk.gains else risk.losses_clause,
         )
     ]
-
-
-def effective(defaults: ast.Components | None, own: ast.Components) -> ast.Components:
-    """A phase's components, falling back to the payments section for what it does not state."""
-    if defaults is None:
-        return own
-    return ast.Components(
-        core=own.core or defaults.core,
-        pot=own.pot or defaults.pot,
-        reserve=own.reserve or defaults.reserve,
-        ceiling=own.ceiling or defaults.ceiling,
-        clause=own.clause or defaults.clause,
-        span=own.span,
-    )
 
 
 def shares_add_up(components: ast.Components, where: str) -> list[Diagnostic]:

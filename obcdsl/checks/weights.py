@@ -105,8 +105,8 @@ def overpayment_example(contract: ast.Contract):
         if statement is None:
             continue
         paid = statement.outcomes_paid + statement.bonus_paid
-        if paid > statement.pot:
-            note, attachment = attach(data, year, f"with {describe_data(data)} year {year} pays {pounds(paid)} from a pot of {pounds(statement.pot)}")
+        if paid > statement.plan.pot:
+            note, attachment = attach(data, year, f"with {describe_data(data)} year {year} pays {pounds(paid)} from a pot of {pounds(statement.plan.pot)}")
             return (note,), attachment
     return (), None
 

@@ -33,8 +33,6 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
 
 def bonus_before_outcomes_linked(contract: ast.Contract) -> list[Diagnostic]:
     """A bonus that waits on outcomes or indicators cannot pay in a year that does not link them yet."""
-    from .components import effective
-
     outcomes = {o.name: o for o in contract.all_outcomes}
     found = []
     for bonus in contract.all_bonuses:
@@ -52,7 +50,7 @@ def bonus_before_outcomes_linked(contract: ast.Contract) -> list[Diagnostic]:
         for year in model.contract_years(contract):
             phase = model.phase_for(contract, year)
             own = phase.components if phase is not None else ast.Components()
-            pot = (effective(contract.payments, own) if contract.payments is not None else own).pot
+            pot = (model.effective(contract.payments, own) if contract.payments is not None else own).pot
             if pot is None or pot.value == 0:
                 continue  # no pot, so no bonus to miss
             linked = {i.name for i in model.linked_indicators(contract, year)}

@@ -1,0 +1,453 @@
+"""The one interpreter of a year plan, for either backend.
+
+`run_year(plan, backend, inputs)` pays a contract year: each linked
+indicator's parts through their lowered rules, scaling factors, gateways,
+achievement, bonuses, the unearned pot, the stop-loss and the risk-share
+settlement, and the total. With the exact backend and a year's data it
+computes one year to the penny (the statement is assembled from its
+result by `obcdsl.evaluate`); with the array backend and arrays of values
+it computes every scenario at once (`obcdsl.vector`).
+
+Rounding is part of the rules and the same in both: a part of an
+indicator is rounded to the penny after its scaling factor; the
+variance is split between the parties by largest remainder, so that the
+two shares make the variance exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Optional
+
+import attrs
+
+from . import ast
+from . import diagnostics as d
+from .data import ACTUAL_COST, Data, DataPoint
+from .diagnostics import Diagnostic
+from .expressions import Achieved, Arithmetic, Compare, Const, Extreme, Logic, Negated, Negation, Reached, Value
+from .lowering import Settled
+from .money import HUNDRED, ZERO
+from .plan import GatePlan, LinePlan, Missing, PartPlan, YearPlan
+
+ONE = Decimal(1)
+
+
+# ---------------------------------------------------------------- inputs
+
+
+class ExactInputs:
+    """A year's values from its data; an absent one raises `Missing` with the diagnostic that says so."""
+
+    def __init__(self, plan: YearPlan, data: Data):
+        self.plan = plan
+        self.data = data
+        self.indicators = {i.name: i for i in plan.contract.all_indicators}
+
+    def value(self, name: str, segment: Optional[str], baseline: bool) -> Decimal:
+        point = self.data.lookup(name, None if baseline else self.plan.year, segment)
+        if point is None:
+            raise Missing(self.absent(name, segment, baseline))
+        indicator = self.indicators.get(name)
+        if indicator is not None and indicator.unit is not None and indicator.unit.kind == "percent" and point.denominator is not None:
+            return point.value * HUNDRED
+        return point.value
+
+    def present(self, name: str, segment: Optional[str], baseline: bool) -> bool:
+        return self.data.lookup(name, None if baseline else self.plan.year, segment) is not None
+
+    def absent(self, name: str, segment: Optional[str], baseline: bool) -> Diagnostic:
+        indicator = self.indicators.get(name)
+        where = f" in segment `{segment}`" if segment else ""
+        span = indicator.name_span if indicator is not None else None
+        clause = indicator.clause if indicator is not None else None
+        if baseline:
+            return d.error("OBC913", f"`{name}` has no baseline{where}", span, clause=clause,
+                           help=f"add a row `{name}, baseline, {segment or ''}, ...` to the data")
+        return d.error("OBC910", f"`{name}` has no data for year {self.plan.year}{where}", span, clause=clause,
+                       help=f"add a row `{name}, {self.plan.year}, {segment or ''}, ...` to the data, "
+                            "or state `missing data counts as not achieved` in the contract")
+
+    def actual_cost(self) -> Decimal:
+        point = self.data.lookup(ACTUAL_COST, self.plan.year)
+        if point is None:
+            risk = self.plan.contract.risk_share
+            raise Missing(d.error("OBC914", f"the data has no actual cost for year {self.plan.year}, which the risk share needs",
+                                  risk.span if risk else None, help=f"add a row `actual cost, {self.plan.year}, , £...`",
+                                  clause=risk.clause if risk else None))
+        return point.value
+
+    def patient_excess(self, stop: ast.StopLoss):
+        """(patients over the threshold, their excess up to any limit) in the year."""
+        if not self.data.has_patients:
+            raise Missing(d.error("OBC914", "the per-patient stop-loss needs patient-level costs, and none were supplied", stop.span,
+                                  help="give a patient cost file (columns `patient, year, cost`) with `--patients`", clause=stop.clause))
+        found = self.data.patient_excess(self.plan.year, stop.threshold, stop.limit)
+        return found.patients, found.excess
+
+
+class ArrayInputs:
+    """Arrays of values, one element a scenario: `name` or `name/segment`, and `actual cost`; one baseline each."""
+
+    def __init__(self, inputs: dict, baselines: Optional[dict], size: int):
+        import numpy as np
+
+        self.np = np
+        self.inputs = inputs
+        self.baselines = baselines or {}
+        self.size = size
+
+    def value(self, name: str, segment: Optional[str], baseline: bool):
+        key = f"{name}/{segment}" if segment else name
+        if baseline:
+            return float(self.baselines.get(key, self.baselines.get(name, 0.0)))
+        if key not in self.inputs:
+            raise KeyError(f"no values for `{key}`")
+        return self.np.asarray(self.inputs[key], dtype=float)
+
+    def present(self, name: str, segment: Optional[str], baseline: bool) -> bool:
+        return True
+
+    def actual_cost(self):
+        return self.np.asarray(self.inputs[ACTUAL_COST], dtype=float)
+
+    def patient_excess(self, stop: ast.StopLoss):
+        excess = self.inputs.get("stop-loss excess")
+        return None, (self.np.zeros(self.size) if excess is None else self.np.asarray(excess, dtype=float))
+
+
+# ---------------------------------------------------------------- results
+
+
+@attrs.frozen
+class PartResult:
+    plan: PartPlan
+    value: Any  # None when the data is missing and counts as not achieved
+    baseline: Any
+    index: Any  # highest band or target reached, -1 none; None for a sliding scale
+    paid: Any
+
+
+@attrs.frozen
+class LineResult:
+    plan: LinePlan
+    parts: tuple[PartResult, ...]
+    scale_points: Any  # the factor before its cap, in points; None without scaling; "missing"
+    scale: Any  # the fraction applied
+    failed_gate: Optional[GatePlan]  # exact: the first gateway that did not hold
+    held: Any
+    amount: Any
+    most: Decimal
+    achieved: Any
+
+
+@attrs.frozen
+class BonusResult:
+    bonus: ast.Bonus
+    allocation: Decimal
+    holds: Any
+    amount: Any
+
+
+@attrs.frozen
+class RiskResult:
+    actual_cost: Any  # None for a stop-loss alone
+    stop_loss: Any  # reimbursed by the commissioner
+    stop_patients: Any
+    stop_excess: Any
+    variance: Any  # None for a stop-loss alone
+    provider_share: Any
+    commissioner_share: Any
+    transfer: Any
+    binds: Any
+    steps: tuple = ()
+
+
+@attrs.frozen
+class YearResult:
+    plan: YearPlan
+    lines: dict  # name → LineResult, in the plan's order
+    bonuses: tuple[BonusResult, ...]
+    outcomes_paid: Any
+    bonus_paid: Any
+    unearned: Any
+    risk: Optional[RiskResult]
+    total_to_provider: Any
+
+    @property
+    def risk_to_provider(self):
+        return (self.risk.transfer + self.risk.stop_loss) if self.risk is not None else 0
+
+
+# ---------------------------------------------------------------- the interpreter
+
+
+def run_year(plan: YearPlan, bk, inputs) -> YearResult:
+    """Pay the year. With the exact backend, every problem in the data is raised at once as `Missing`."""
+    return Run(plan, bk, inputs).year()
+
+
+class Run:
+    def __init__(self, plan: YearPlan, bk, inputs):
+        self.plan = plan
+        self.bk = bk
+        self.inputs = inputs
+        self.lines = {line.name: line for line in plan.lines}
+        self.results: dict[str, LineResult] = {}
+        self.computing: set[str] = set()
+
+    # -- values and conditions
+
+    def number(self, node, segment: Optional[str]):
+        bk = self.bk
+        if isinstance(node, Const):
+            return bk.const(node.value)
+        if isinstance(node, Value):
+            return self.inputs.value(node.name, segment if node.by_segment else None, node.baseline)
+        if isinstance(node, Negated):
+            return -self.number(node.operand, segment)
+        if isinstance(node, Arithmetic):
+            left, right = self.number(node.left, segment), self.number(node.right, segment)
+            if node.operator == "/":
+                if bk.exact and right == 0:
+                    raise Missing(d.error("OBC915", "a division by zero", node.span, help="check the data of the indicators divided by"))
+                if not bk.exact:
+                    bk.doubt(right == 0)
+            return bk.arithmetic(node.operator, left, right)
+        if isinstance(node, Extreme):
+            values = [self.number(a, segment) for a in node.arguments]
+            result = values[0]
+            for value in values[1:]:
+                result = bk.minimum(result, value) if node.function == "min" else bk.maximum(result, value)
+            return result
+        raise AssertionError(f"not a number: {node!r}")
+
+    def number_all(self, node, segment: Optional[str]):
+        """A value; with the exact backend, every absent input it reads is reported at once, each once."""
+        if self.bk.exact:
+            absent = []
+            for value in values_read(node):
+                seg = segment if value.by_segment else None
+                if not self.inputs.present(value.name, seg, value.baseline):
+                    absent.append(self.inputs.absent(value.name, seg, value.baseline))
+            if absent:
+                raise Missing(*absent)
+        return self.number(node, segment)
+
+    def condition(self, node):
+        bk = self.bk
+        if isinstance(node, Compare):
+            return bk.compare(node.operator, self.number_all(node.left, None), self.number_all(node.right, None))
+        if isinstance(node, Logic):
+            left = self.condition(node.left)
+            if bk.exact and (left if node.operator == "or" else not left):
+                return left  # as written: `a and b` does not need b when a fails
+            right = self.condition(node.right)
+            return bk.both(left, right) if node.operator == "and" else bk.either(left, right)
+        if isinstance(node, Negation):
+            return bk.negate(self.condition(node.operand))
+        if isinstance(node, Achieved):
+            if not node.indicators:
+                return bk.falses()
+            result = bk.trues()
+            for name in node.indicators:
+                result = bk.both(result, self.achieved(name))
+            return result
+        if isinstance(node, Reached):
+            return self.reached(node.indicator, node.band)
+        raise AssertionError(f"not a condition: {node!r}")
+
+    def achieved(self, name: str):
+        if name not in self.lines:
+            return self.bk.falses()
+        return self.line(name).achieved
+
+    def reached(self, name: str, band: str):
+        bk = self.bk
+        if name not in self.lines or not self.lines[name].linked:
+            return bk.falses()
+        result = bk.falses()
+        for part in self.line(name).parts:
+            if band not in part.plan.band_names or part.value is None:
+                continue
+            cut = part.plan.lowered.cuts[part.plan.band_names.index(band)]
+            result = bk.either(result, cut.reached_by(bk, part.value, part.baseline))
+        return result
+
+    # -- indicators
+
+    def line(self, name: str) -> LineResult:
+        if name not in self.results:
+            if name in self.computing:
+                line = self.lines[name]
+                raise Missing(d.error("OBC915", f"whether `{name}` pays depends on whether it pays", line.indicator.name_span,
+                                      help="a gateway or condition cannot wait on the indicator it guards"))
+            self.computing.add(name)
+            try:
+                self.results[name] = self.compute_line(self.lines[name])
+            finally:
+                self.computing.discard(name)
+        return self.results[name]
+
+    def compute_line(self, line: LinePlan) -> LineResult:
+        bk = self.bk
+        zero = bk.zeros()
+        if not line.linked:
+            return LineResult(line, (), None, bk.const(ONE), None, bk.trues(), zero, ZERO, bk.falses())
+        held, failed = bk.trues(), None
+        for gate in line.gates:
+            holds = self.gate_holds(gate)
+            if bk.exact and not holds and failed is None:
+                failed = gate
+            held = bk.both(held, holds)
+        points, scale = self.scale(line)
+        parts = []
+        amount = zero
+        for part in line.parts:
+            # a baseline is a term of the contract: missing, it is an error whatever the missing-data policy
+            baseline = self.number_all(part.baseline, part.segment) if part.baseline is not None else None
+            try:
+                value = self.number_all(part.value, part.segment)
+            except Missing:
+                if line.missing != "not achieved":
+                    raise
+                parts.append(PartResult(part, None, baseline, -1, ZERO))
+                continue
+            if line.scale is None:  # the common case: whole steps, rounded exactly once
+                paid, index = part.lowered.paid(bk, value, baseline, self.plan.rounding)
+                paid = bk.where(held, paid, zero)
+            else:
+                raw, index = part.lowered.apply(bk, value, baseline)
+                paid = bk.penny(bk.where(held, raw, zero) * scale, self.plan.rounding)
+            parts.append(PartResult(part, value, baseline, index, paid))
+            amount = amount + paid
+        most = line.most
+        achieved = bk.both(bk.same_money(amount, bk.const(most)), most > 0)
+        return LineResult(line, tuple(parts), points, scale, failed, held, amount, most, achieved)
+
+    def gate_holds(self, gate: GatePlan):
+        try:
+            return self.condition(gate.condition)
+        except Missing:
+            if self.bk.exact and gate.missing == "not achieved":
+                return False
+            raise
+
+    def scale(self, line: LinePlan):
+        bk = self.bk
+        if line.scale is None:
+            return None, bk.const(ONE)
+        try:
+            points = bk.finite(self.number_all(line.scale.factor, None))
+        except Missing:
+            if bk.exact and line.scale.missing == "not achieved":
+                return "missing", ZERO
+            raise
+        capped = points if line.scale.cap is None else bk.minimum(points, bk.const(line.scale.cap))
+        return points, bk.maximum(capped, bk.const(ZERO)) / bk.const(HUNDRED)
+
+    # -- the year
+
+    def year(self) -> YearResult:
+        bk = self.bk
+        problems: list[Diagnostic] = []
+        for line in self.plan.lines:
+            try:
+                self.line(line.name)
+            except Missing as exc:
+                problems.extend(exc.diagnostics)
+        bonuses = []
+        for item in self.plan.bonuses:
+            try:
+                holds = self.condition(item.condition) if item.condition is not None else bk.trues()
+            except Missing as exc:
+                problems.extend(exc.diagnostics)
+                continue
+            bonuses.append(BonusResult(item.bonus, item.allocation, holds, bk.where(holds, bk.const(item.allocation), bk.zeros())))
+        risk = None
+        try:
+            risk = self.settle(problems)
+        except Missing as exc:
+            problems.extend(exc.diagnostics)
+        if problems:
+            raise Missing(*dict.fromkeys(problems))  # one value can be needed by several lines: report it once
+        outcomes_paid = bk.zeros()
+        for result in self.results.values():
+            outcomes_paid = outcomes_paid + result.amount
+        bonus_paid = bk.zeros()
+        for bonus in bonuses:
+            bonus_paid = bonus_paid + bonus.amount
+        plan = self.plan
+        unearned = bk.const(plan.pot) - outcomes_paid - bonus_paid
+        total = bk.const(plan.core) + outcomes_paid + bonus_paid + bk.const(plan.reserve_paid)
+        if risk is not None:
+            total = total + risk.transfer + risk.stop_loss
+        ordered = {line.name: self.results[line.name] for line in plan.lines}
+        return YearResult(plan, ordered, tuple(bonuses), outcomes_paid, bonus_paid, unearned, risk, total)
+
+    def settle(self, problems: list) -> Optional[RiskResult]:
+        bk, plan = self.bk, self.plan
+        risk = plan.risk
+        if risk is None:
+            return None
+        zero = bk.zeros()
+        stop_total, patients, excess = zero, None, None
+        if risk.stop_loss is not None:
+            try:
+                patients, excess = self.inputs.patient_excess(risk.stop_loss)
+                coinsurance = (risk.stop_loss.coinsurance or ZERO) / HUNDRED
+                stop_total = bk.penny(excess * bk.const(ONE - coinsurance), plan.rounding)
+            except Missing as exc:
+                problems.extend(exc.diagnostics)
+        if not risk.shares_variance:
+            return RiskResult(None, stop_total, patients, excess, None, zero, zero, zero, bk.falses())
+        actual = bk.penny(self.inputs.actual_cost(), plan.rounding)
+        variance = actual - stop_total - bk.const(plan.budget)
+        loss = bk.compare(">", variance, zero)
+        magnitude = bk.where(loss, variance, -variance)
+        if bk.exact:
+            settled = (risk.losses if loss else risk.gains).settle(bk, magnitude)
+        else:
+            losses, gains = risk.losses.settle(bk, magnitude), risk.gains.settle(bk, magnitude)
+            settled = Settled(bk.where(loss, losses.provider, gains.provider), bk.where(loss, losses.commissioner, gains.commissioner),
+                              bk.where(loss, losses.binds, gains.binds))
+        # the variance is a total split in two, by largest remainder with a tie to the provider (`money.split`):
+        # for two parts that is the provider's share rounded half up, whatever the contract's rounding rule
+        provider_share = bk.penny(settled.provider, "half up")
+        commissioner_share = magnitude - provider_share
+        # the commissioner pays its share of a loss and is returned its share of a gain (never -0.00)
+        transfer = bk.where(loss, commissioner_share, -commissioner_share + bk.const(ZERO))
+        return RiskResult(actual, stop_total, patients, excess, variance, provider_share, commissioner_share, transfer,
+                          settled.binds, settled.steps)
+
+
+def values_read(node) -> list[Value]:
+    """The data values an expression reads, each once, in order."""
+    found: list[Value] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Value):
+            if current not in found:
+                found.append(current)
+        elif isinstance(current, (Arithmetic, Compare, Logic)):
+            stack.extend((current.right, current.left))
+        elif isinstance(current, (Negated, Negation)):
+            stack.append(current.operand)
+        elif isinstance(current, Extreme):
+            stack.extend(reversed(current.arguments))
+    return found
+
+
+def scenario_data(plan: YearPlan, inputs: dict, baselines: Optional[dict], index: int) -> Data:
+    """One scenario of array inputs as a year's data: each float as the shortest decimal that reads back as it."""
+    points = []
+    for key, values in inputs.items():
+        if key == "stop-loss excess":
+            continue
+        name, _, segment = key.partition("/")
+        points.append(DataPoint(name, plan.year, segment or None, Decimal(repr(float(values[index])))))
+    for key, value in (baselines or {}).items():
+        name, _, segment = key.partition("/")
+        points.append(DataPoint(name, None, segment or None, Decimal(repr(float(value)))))
+    return Data(tuple(points))

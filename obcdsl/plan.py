@@ -1,0 +1,450 @@
+"""The year plan: a contract year compiled once, read by every evaluator.
+
+`plan_for(contract, year, data)` works out, exactly and once, everything in
+a year that does not depend on the indicator data: the budget and its
+adjustments (the population adjustment reads the year's actual
+population), core, pot and reserve in pennies, each indicator's allocation
+split among its segments, each paying part's lowered rule (bands with this
+year's shares, targets, sliding scales), its lowered value and baseline
+expressions, scaling factors, gateways, bonuses and the risk share's
+sharing bands, caps and floors for the year's budget.
+
+The exact evaluator (`obcdsl.evaluate`), the array evaluator
+(`obcdsl.vector`), the static bounds (`obcdsl.bounds`) and the
+counterexample search (`obcdsl.checks.bounds`) all read this plan through
+one interpreter (`obcdsl.interpret`); none computes a payment rule itself.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Optional
+
+import attrs
+
+from . import ast, model
+from . import diagnostics as d
+from .data import ACTUAL_POPULATION, MAX_DIGITS, Data, data_error
+from .diagnostics import Diagnostic
+from .expressions import Condition, ExpressionError, Number, lower_condition, lower_indicator_value, lower_number, references, scope
+from .lowering import LoweredRule, Sharing, lower_rule, lower_sharing
+from .money import HUNDRED, ZERO, percent_text, pounds, split, to_penny
+from .statement import BudgetStep
+
+ONE = Decimal(1)
+
+
+class Missing(Exception):
+    """Values needed for the year are not in the data (or cannot be computed from it): one diagnostic each."""
+
+    def __init__(self, *diagnostics: Diagnostic):
+        self.diagnostics = diagnostics
+
+
+# ---------------------------------------------------------------- the plan
+
+
+@attrs.frozen
+class PartPlan:
+    """One indicator's rule in one segment (or the whole population): `key` names its value in array inputs."""
+
+    indicator: str
+    segment: Optional[str]
+    key: str
+    rule: ast.Rule
+    lowered: LoweredRule
+    allocation: Decimal  # its share of the indicator's allocation, in pennies (0 without one)
+    weight: Decimal  # that share, as a fraction
+    shares: Optional[tuple[tuple[Decimal, Optional[str]], ...]]  # bands: each band's (share, base) this year
+    value: Number
+    baseline: Optional[Number]  # for relative thresholds
+    most: Decimal  # the most it pays, to the penny
+
+    @property
+    def band_names(self) -> tuple[str, ...]:
+        return tuple(b.name for b in self.rule.bands) if isinstance(self.rule, ast.Bands) else ()
+
+
+@attrs.frozen
+class ScalePlan:
+    """`scaled by FACTOR capped at N%`."""
+
+    factor: Number
+    cap: Optional[Decimal]
+    missing: str  # the missing-data policy of the indicator the factor reads first
+    source: ast.Scaling
+
+
+@attrs.frozen
+class GatePlan:
+    """`only if CONDITION`, on the indicator or its outcome."""
+
+    condition: Condition
+    missing: str
+    source: ast.Gate
+
+
+@attrs.frozen
+class LinePlan:
+    """An indicator with a payment rule, in the year."""
+
+    indicator: ast.Indicator
+    outcome: ast.Outcome
+    linked: bool
+    allocation: Optional[Decimal]
+    parts: tuple[PartPlan, ...]
+    scale: Optional[ScalePlan]
+    gates: tuple[GatePlan, ...]
+    missing: str  # "error" | "not achieved"
+
+    @property
+    def name(self) -> str:
+        return self.indicator.name
+
+    @property
+    def most(self) -> Decimal:
+        return sum((p.most for p in self.parts), ZERO)
+
+
+@attrs.frozen
+class BonusPlan:
+    bonus: ast.Bonus
+    allocation: Decimal
+    condition: Optional[Condition]
+
+
+@attrs.frozen
+class RiskPlan:
+    """The risk share in the year: sharing bands for the year's budget, and any stop-loss."""
+
+    source: ast.RiskShare
+    gains: Optional[Sharing]
+    losses: Optional[Sharing]
+    stop_loss: Optional[ast.StopLoss]
+
+    @property
+    def shares_variance(self) -> bool:
+        return self.gains is not None
+
+
+@attrs.frozen
+class YearPlan:
+    """A contract year, compiled: what every evaluator reads."""
+
+    contract: ast.Contract
+    year: int
+    phase: Optional[ast.Phase]
+    rounding: str
+    budget: Optional[Decimal]
+    budget_steps: tuple[BudgetStep, ...]
+    core: Decimal
+    pot: Decimal
+    reserve: Decimal
+    lines: tuple[LinePlan, ...]
+    bonuses: tuple[BonusPlan, ...]
+    risk: Optional[RiskPlan]
+    linked: frozenset
+
+    @property
+    def reserve_paid(self) -> Decimal:
+        """The reserve is paid at settlement when the risk share sits within the budget."""
+        within = self.contract.risk_share is not None and self.contract.risk_share.placement == "within"
+        return self.reserve if within else ZERO
+
+    @property
+    def parts(self) -> tuple[PartPlan, ...]:
+        return tuple(part for line in self.lines if line.linked for part in line.parts)
+
+    def line(self, name: str) -> LinePlan:
+        return next(line for line in self.lines if line.name == name)
+
+
+def rounding_of(contract: ast.Contract) -> str:
+    header = contract.header
+    return header.rounding if header and header.rounding else "half up"
+
+
+def missing_policy(contract: ast.Contract, indicator: Optional[ast.Indicator]) -> str:
+    """What missing data means for an indicator: the nearest statement, else an error."""
+    for policy in (
+        indicator.missing_data if indicator is not None else None,
+        contract.outcomes.missing_data if contract.outcomes else None,
+        contract.header.missing_data if contract.header else None,
+    ):
+        if policy is not None:
+            return policy
+    return "error"
+
+
+def plan_for(contract: ast.Contract, year: int, data: Optional[Data] = None, cache: Optional[dict] = None) -> YearPlan:
+    """The year's plan; `data` gives the actual population for the budget's adjustment. Raises `Missing`."""
+    budget, steps = budget_for_year(contract, data or Data(), year, rounding_of(contract))
+    key = (year, budget, tuple(steps))
+    if cache is not None and key in cache:
+        return cache[key]
+    plan = compile_year(contract, year, budget, tuple(steps))
+    if cache is not None:
+        cache[key] = plan
+    return plan
+
+
+def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], steps: tuple[BudgetStep, ...] = ()) -> YearPlan:
+    rounding = rounding_of(contract)
+    core, pot, reserve = components(contract, year, budget, rounding)
+    shares = allocations(contract, pot)
+    linked = frozenset(i.name for i in model.linked_indicators(contract, year))
+    where = scope(contract, linked)
+    owners = model.outcome_of(contract)
+    lines = []
+    try:
+        for indicator in contract.all_indicators:
+            if not model.has_rule(indicator):
+                continue
+            lines.append(line_plan(contract, year, indicator, owners[indicator.name], shares.get(indicator.name), pot, where))
+        bonuses = tuple(BonusPlan(b, shares.get(b.name, ZERO), lower_condition(b.condition, where) if b.condition is not None else None)
+                        for b in contract.all_bonuses)
+    except ExpressionError as exc:
+        raise Missing(d.error("OBC915", exc.message, exc.span, help=exc.help)) from None
+    return YearPlan(contract, year, model.phase_for(contract, year), rounding, budget, steps, core, pot, reserve,
+                    tuple(lines), bonuses, risk_plan(contract, year, budget, rounding), linked)
+
+
+def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, allocation: Optional[Decimal], pot: Decimal, where) -> LinePlan:
+    direction = indicator.direction or "higher"
+    if indicator.by_segment is not None:
+        weights = segment_weights(contract, indicator)
+        pieces = [(s, next((r.rule for r in indicator.segment_rules if r.segment == s), indicator.rule), w) for s, w in weights]
+    else:
+        pieces = [(None, indicator.rule, ONE)]
+    pennies = split(allocation, [allocation * w for _, _, w in pieces]) if allocation is not None else [ZERO] * len(pieces)
+    value = lower_indicator_value(indicator, where)
+    baseline = lower_indicator_value(indicator, where, baseline=True)
+    parts = []
+    for (segment, rule, weight), part_allocation in zip(pieces, pennies):
+        shares = (tuple((share if share is not None else ZERO, base)
+                        for _, share, base, _ in model.year_band_shares(contract, indicator, rule, year))
+                  if isinstance(rule, ast.Bands) else None)
+        lowered = lower_rule(rule, direction, part_allocation, pot, shares)
+        parts.append(PartPlan(indicator.name, segment, f"{indicator.name}/{segment}" if segment else indicator.name, rule,
+                              lowered, part_allocation, weight, shares, value,
+                              baseline if needs_baseline(rule) else None, to_penny(lowered.most, rounding_of(contract))))
+    policy = missing_policy(contract, indicator)
+    scale = None
+    if indicator.scaling is not None:
+        factor = lower_number(indicator.scaling.factor, where)
+        scale = ScalePlan(factor, indicator.scaling.cap, first_policy(contract, factor, where), indicator.scaling)
+    gates = []
+    for gate in outcome.gates + indicator.gates:
+        condition = lower_condition(gate.condition, where)
+        gates.append(GatePlan(condition, first_policy(contract, condition, where), gate))
+    return LinePlan(indicator, outcome, indicator.name in where.linked, allocation, tuple(parts), scale, tuple(gates), policy)
+
+
+def first_policy(contract: ast.Contract, node, where) -> str:
+    """The missing-data policy of the first indicator an expression reads as data."""
+    names = references(node)
+    return missing_policy(contract, where.indicators.get(names[0])) if names else "error"
+
+
+def risk_plan(contract: ast.Contract, year: int, budget: Optional[Decimal], rounding: str) -> Optional[RiskPlan]:
+    risk = contract.risk_share
+    phase = model.phase_for(contract, year)
+    if risk is None or (phase is not None and phase.risk_share is False):
+        return None
+    if not (risk.gains or risk.losses):
+        return RiskPlan(risk, None, None, risk.stop_loss)
+    if budget is None:
+        raise AssertionError("gains or losses bands need a budget (OBC602)")
+    return RiskPlan(risk, lower_sharing(risk, "gains", budget, rounding), lower_sharing(risk, "losses", budget, rounding), risk.stop_loss)
+
+
+# ---------------------------------------------------------------- budget, components and allocations
+
+
+def budget_for_year(contract: ast.Contract, data: Data, year: int, rounding: str) -> tuple[Optional[Decimal], list[BudgetStep]]:
+    budget = contract.budget
+    if budget is None:
+        return None, []
+    steps: list[BudgetStep] = []
+    if budget.baseline is not None:
+        amount = budget.baseline
+        steps.append(BudgetStep(f"baseline {pounds(amount)}", amount, budget.clause))
+    else:
+        heads = sum(((s.people or ZERO) * (s.weight if s.weight is not None else ONE) for s in contract.segments), ZERO)
+        amount = budget.capitation * heads
+        steps.append(BudgetStep(f"capitation {pounds(budget.capitation)} × {heads.normalize():f} weighted people", amount, budget.clause))
+        within_limit(amount, 1, budget.capitation_span, budget.clause)
+    for step_year in range(2, year + 1):
+        for rate in budget.efficiency:
+            if applies(rate, step_year):
+                amount = amount * (ONE - rate.rate / HUNDRED)
+                steps.append(BudgetStep(f"year {step_year}: efficiency −{percent_text(rate.rate)}", amount, rate.clause))
+        for rate in budget.uplift:
+            if applies(rate, step_year):
+                amount = amount * (ONE + rate.rate / HUNDRED)
+                steps.append(BudgetStep(f"year {step_year}: uplift +{percent_text(rate.rate)}", amount, rate.clause))
+                within_limit(amount, step_year, rate.span, rate.clause)
+    adjustment = budget.population_adjustment
+    if adjustment is not None:
+        amount = adjust_for_population(contract, data, year, amount, adjustment, steps)
+        within_limit(amount, year, adjustment.span, adjustment.clause)
+    rounded = to_penny(amount, rounding)
+    steps.append(BudgetStep(f"budget for year {year}, to the penny", rounded, budget.clause))
+    return rounded, steps
+
+
+MAX_BUDGET = Decimal(10) ** MAX_DIGITS  # the data's limit too: beyond it pennies are no longer exact
+
+
+
+MAX_BUDGET = Decimal(10) ** MAX_DIGITS  # the data's limit too: beyond it pennies are no longer exact
+
+
+
+def within_limit(amount: Decimal, year: int, span, clause: Optional[str]) -> None:
+    """A budget that grows past what is computed exactly is refused, naming the year and the term that grows it."""
+    if abs(amount) >= MAX_BUDGET:
+        raise Missing(d.error("OBC605", f"the budget grows beyond £{MAX_BUDGET - 1:,} by year {year}, more than obcdsl computes exactly",
+                              span, clause=clause, help="is the rate right? an uplift of 2.5% is written `uplift 2.5% each year`"))
+
+
+
+def applies(rate: ast.YearlyRate, year: int) -> bool:
+    if rate.scope == "in":
+        return rate.year == year
+    if rate.scope == "from":
+        return year >= (rate.year or 2)
+    return year >= 2
+
+
+
+def adjust_for_population(contract, data: Data, year: int, amount: Decimal, adjustment: ast.PopulationAdjustment, steps) -> Decimal:
+    segments = contract.segments
+    growth = (contract.population.projected_growth if contract.population else None) or ZERO
+    rows = [(s, data.lookup(ACTUAL_POPULATION, year, s.name)) for s in segments]
+    total_row = data.lookup(ACTUAL_POPULATION, year, None)
+    people = [s for s in segments if s.people is not None]
+    if not people or (total_row is None and not any(p for _, p in rows)):
+        steps.append(BudgetStep(f"year {year}: no actual population supplied, so no population adjustment", amount, adjustment.clause))
+        return amount
+    weighted = adjustment.counts == "weighted people" and len({s.weight if s.weight is not None else ONE for s in people}) > 1
+
+    def weight(segment: ast.Segment) -> Decimal:
+        return (segment.weight if segment.weight is not None else ONE) if weighted else ONE
+
+    factor = (ONE + growth / HUNDRED) ** (year - 1)
+    if any(p for _, p in rows):
+        projected = sum((s.people * weight(s) * factor for s, p in rows if p is not None and s.people is not None), ZERO)
+        actual = sum((p.value * weight(s) for s, p in rows if p is not None and s.people is not None), ZERO)
+    elif weighted:
+        raise Missing(data_error("OBC911", f"the population adjustment counts weighted people, so the actual population "
+                                           f"for year {year} must be given for each segment", total_row.cell("segment"),
+                                 total_row.cell("segment").file,
+                                 help="give one `actual population` row for each segment, or state `counting heads` in the contract"))
+    else:
+        projected = sum((s.people for s in people), ZERO) * factor
+        actual = total_row.value
+    what = "weighted population" if weighted else "population"
+    if projected == 0:
+        return amount
+    difference = actual / projected - ONE
+    tolerance = adjustment.tolerance / HUNDRED
+    words = (f"actual {what} {actual.normalize():f} against projected {projected.quantize(Decimal('1')):f} "
+             f"({percent_text((difference * HUNDRED).quantize(Decimal('0.01')))})")
+    if abs(difference) <= tolerance:
+        steps.append(BudgetStep(f"year {year}: {words}, within the {percent_text(adjustment.tolerance)} tolerance", amount, adjustment.clause))
+        return amount
+    if adjustment.basis == "whole":
+        scale = ONE + difference
+    else:
+        scale = ONE + (difference - tolerance if difference > 0 else difference + tolerance)
+    amount = amount * scale
+    steps.append(BudgetStep(f"year {year}: {words}, beyond the {percent_text(adjustment.tolerance)} tolerance: × {scale.quantize(Decimal('0.000001')).normalize():f}", amount, adjustment.clause))
+    return amount
+
+
+
+def allocations(contract: ast.Contract, pot: Decimal) -> dict[str, Decimal]:
+    """The pot divided among indicators and bonuses by their weights, in pennies.
+
+    Split by largest remainder, with anything the weights leave unallocated
+    as a last part, so the allocations and the rest add up to the pot.
+    """
+    owners = model.outcome_of(contract)
+    names, exact = [], []
+    for indicator in contract.all_indicators:
+        if not model.has_rule(indicator):
+            continue
+        fraction = model.allocation_fraction(contract, owners[indicator.name], indicator)
+        if fraction is not None:
+            names.append(indicator.name)
+            exact.append(pot * fraction)
+    for bonus in contract.all_bonuses:
+        fraction = model.bonus_fraction(contract, bonus)
+        if fraction is not None:
+            names.append(bonus.name)
+            exact.append(pot * fraction)
+    rest = pot - sum(exact, ZERO)
+    pennies = split(pot, exact + [rest])
+    return dict(zip(names, pennies))
+
+
+
+def components(contract: ast.Contract, year: int, budget: Optional[Decimal], rounding: str) -> tuple[Decimal, Decimal, Decimal]:
+    """Core, pot and reserve for the year, in pennies; parts of the budget add up to it exactly."""
+    phase = model.phase_for(contract, year)
+    own = phase.components if phase is not None else ast.Components()
+    stated = model.effective(contract.payments, own) if contract.payments is not None else own
+    amounts = {}
+    shares = {}
+    for key in ("core", "pot", "reserve"):
+        amount = getattr(stated, key)
+        if amount is None:
+            continue
+        if amount.kind == "money":
+            amounts[key] = to_penny(amount.value, rounding)
+        else:
+            shares[key] = amount.value
+    if budget is not None and shares:
+        exact = {k: budget * v / HUNDRED for k, v in shares.items()}
+        if "core" not in shares and "core" not in amounts:
+            exact["core"] = budget - sum(exact.values(), ZERO) - sum(amounts.values(), ZERO)
+        keys = list(exact)
+        total = sum(exact.values(), ZERO)
+        if total == budget - sum(amounts.values(), ZERO) and total == to_penny(total, rounding):
+            amounts.update(zip(keys, split(total, [exact[k] for k in keys])))
+        else:
+            amounts.update({k: to_penny(v, rounding) for k, v in exact.items()})
+    elif budget is not None and "core" not in amounts:
+        amounts["core"] = budget - amounts.get("pot", ZERO) - amounts.get("reserve", ZERO)
+    core, pot, reserve = amounts.get("core", ZERO), amounts.get("pot", ZERO), amounts.get("reserve", ZERO)
+    if budget is not None and core < 0:
+        raise Missing(d.error("OBC601", f"the outcomes pot and risk reserve ({pounds(pot + reserve)}) come to more than "
+                                        f"the budget for year {year} ({pounds(budget)}), leaving a negative core",
+                              (stated.pot or stated.reserve).span, clause=stated.clause,
+                              help="state the pot and reserve as shares of the budget"))
+    if budget is not None and core + pot + reserve != budget:
+        raise AssertionError(f"year {year}: the components {core} + {pot} + {reserve} do not make the budget {budget} (OBC601)")
+    return core, pot, reserve
+
+
+
+def segment_weights(contract: ast.Contract, indicator: ast.Indicator) -> list[tuple[str, Decimal]]:
+    segments = contract.segments
+    if indicator.by_segment == "population":
+        total = sum((s.people or ZERO for s in segments), ZERO)
+        if total > 0:
+            return [(s.name, (s.people or ZERO) / total) for s in segments]
+    count = Decimal(len(segments)) if segments else ONE
+    return [(s.name, ONE / count) for s in segments]
+
+
+
+def needs_baseline(rule: ast.Rule) -> bool:
+    if isinstance(rule, ast.Target):
+        return rule.threshold.value.kind != "absolute"
+    if isinstance(rule, ast.Bands):
+        return any(b.threshold.value.kind != "absolute" for b in rule.bands)
+    return rule.floor.kind != "absolute" or rule.ceiling.kind != "absolute"
+
+
