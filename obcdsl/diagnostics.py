@@ -40,6 +40,7 @@ CODES: dict[str, str] = {
     "OBC203": "required item missing",
     "OBC204": "item stated twice",
     "OBC205": "name used in the wrong place",
+    "OBC206": "expression of the wrong kind, or measured in terms of itself",
     # weights, shares and percentages
     "OBC301": "outcome weights do not add up to their total",
     "OBC302": "indicator weights do not add up to 100% of their outcome",

@@ -26,7 +26,7 @@ from . import ast, model
 from . import diagnostics as d
 from .data import ACTUAL_POPULATION, MAX_DIGITS, Data, data_error
 from .diagnostics import Diagnostic
-from .expressions import Condition, ExpressionError, Number, lower_condition, lower_indicator_value, lower_number, references, scope
+from .expressions import Condition, Number, lower_condition, lower_indicator_value, lower_number, references, scope
 from .lowering import LoweredRule, Sharing, lower_rule, lower_sharing
 from .money import HUNDRED, ZERO, percent_text, pounds, split, to_penny
 from .statement import BudgetStep
@@ -195,16 +195,13 @@ def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], s
     linked = frozenset(i.name for i in model.linked_indicators(contract, year))
     where = scope(contract, linked)
     owners = model.outcome_of(contract)
-    lines = []
-    try:
-        for indicator in contract.all_indicators:
-            if not model.has_rule(indicator):
-                continue
-            lines.append(line_plan(contract, year, indicator, owners[indicator.name], shares.get(indicator.name), pot, where))
-        bonuses = tuple(BonusPlan(b, shares.get(b.name, ZERO), lower_condition(b.condition, where) if b.condition is not None else None)
-                        for b in contract.all_bonuses)
-    except ExpressionError as exc:
-        raise Missing(d.error("OBC915", exc.message, exc.span, help=exc.help)) from None
+    lines = []  # an expression of the wrong kind raises ExpressionError: `obcdsl check` refuses such contracts (OBC206)
+    for indicator in contract.all_indicators:
+        if not model.has_rule(indicator):
+            continue
+        lines.append(line_plan(contract, year, indicator, owners[indicator.name], shares.get(indicator.name), pot, where))
+    bonuses = tuple(BonusPlan(b, shares.get(b.name, ZERO), lower_condition(b.condition, where) if b.condition is not None else None)
+                    for b in contract.all_bonuses)
     return YearPlan(contract, year, model.phase_for(contract, year), rounding, budget, steps, core, pot, reserve,
                     tuple(lines), bonuses, risk_plan(contract, year, budget, rounding), linked)
 

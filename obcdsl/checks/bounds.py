@@ -12,6 +12,7 @@ from .. import bounds as analysis
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic
 from ..backends import Exact
+from ..expressions import ExpressionError
 from ..interpret import ExactInputs, run_year
 from ..lowering import lower_sharing
 from ..money import HUNDRED, exact_context, pounds
@@ -30,6 +31,8 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
         years = analysis.bounds(contract)
     except Missing as exc:  # the year's parts cannot be set out (a pot larger than the budget)
         return found + list(exc.diagnostics[:1])
+    except ExpressionError:  # reported by the expressions family (OBC206)
+        return found
     except (decimal.DecimalException, ArithmeticError, KeyError, TypeError, AttributeError, AssertionError):
         # a contract whose other errors leave amounts undefined; those errors are reported already
         return found
