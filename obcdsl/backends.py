@@ -82,6 +82,9 @@ class Exact:
     def doubt(self, mask) -> None:
         """Exact arithmetic has nothing to doubt."""
 
+    def refuse(self, mask) -> None:
+        """The exact interpreter raises instead."""
+
     def index(self, value: int):
         return value
 
@@ -101,6 +104,7 @@ class Array:
         self.np = np
         self.size = size
         self.doubtful = np.zeros(size, dtype=bool)
+        self.unpayable = np.zeros(size, dtype=bool)  # a division by zero: the exact evaluator would refuse the data
 
     def const(self, value: Decimal) -> Any:
         return float(value)
@@ -126,6 +130,9 @@ class Array:
 
     def doubt(self, mask) -> None:
         self.doubtful |= self.np.broadcast_to(mask, (self.size,))
+
+    def refuse(self, mask) -> None:
+        self.unpayable |= self.np.broadcast_to(mask, (self.size,))
 
     def compare(self, op: str, left, right):
         np = self.np

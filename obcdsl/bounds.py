@@ -253,6 +253,9 @@ def counterexample(contract: ast.Contract, year: int, actual_cost: Optional[Deci
             points.append(DataPoint(indicator.name, year, segment, best_value(indicator, rule, baseline)))
             if _relative(rule):
                 points.append(DataPoint(indicator.name, None, segment, baseline))
+    plan = plan_for(contract, year)
+    if actual_cost is None and plan.risk is not None and plan.risk.shares_variance:
+        actual_cost = plan.budget  # on budget: the risk share moves nothing, so the payments show alone
     if actual_cost is not None:
         points.append(DataPoint(ACTUAL_COST, year, None, actual_cost))
     given = {p.measure for p in points}
@@ -295,7 +298,8 @@ def best_combination(contract: ast.Contract, year: int, points: list[DataPoint],
         return Data(tuple(points) + tuple(DataPoint(n, year, None, v) for n, v in zip(auxiliary, combos[index])))
 
     results = run(plan, inputs, baselines, exact_data)
-    return int(np.argmax(results.outcomes_paid + results.bonus_paid))
+    paid = np.where(results.refused, -np.inf, results.outcomes_paid + results.bonus_paid)
+    return int(np.argmax(paid))
 
 
 def contract_indicator(contract: ast.Contract, name: str) -> Optional[ast.Indicator]:

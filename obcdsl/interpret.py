@@ -212,7 +212,7 @@ class Run:
                 if bk.exact and right == 0:
                     raise Missing(d.error("OBC915", "a division by zero", node.span, help="check the data of the indicators divided by"))
                 if not bk.exact:
-                    bk.doubt(right == 0)
+                    bk.refuse(right == 0)
             return bk.arithmetic(node.operator, left, right)
         if isinstance(node, Extreme):
             values = [self.number(a, segment) for a in node.arguments]

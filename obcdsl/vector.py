@@ -79,6 +79,7 @@ class Results:
     cap_binds: np.ndarray
     total_to_provider: np.ndarray
     variance: np.ndarray
+    refused: np.ndarray  # scenarios with a division by zero, which exact evaluation refuses as data (a factor then counts as 0)
     settled_exactly: int = 0  # how many scenarios were near a tie and paid with the exact backend
 
 
@@ -93,7 +94,7 @@ def run(plan: YearPlan, inputs: dict, baselines: Optional[dict] = None,
     backend = Array(size)
     result = run_year(plan, backend, ArrayInputs(inputs, baselines, size))
     arrays = collect(result, size)
-    doubtful = np.flatnonzero(backend.doubtful)
+    doubtful = np.flatnonzero(backend.doubtful & ~backend.unpayable)
     settled = 0
     for index in doubtful:
         data = exact_data(int(index)) if exact_data is not None else scenario_data(plan, inputs, baselines, int(index))
@@ -101,10 +102,10 @@ def run(plan: YearPlan, inputs: dict, baselines: Optional[dict] = None,
             with decimal.localcontext(exact_context()):
                 exact = run_year(plan, EXACT, ExactInputs(plan, data))
         except Missing:
-            continue  # a division by zero in this scenario: the floats' answer (nothing) stands
+            continue  # data the exact evaluator refuses (a stop-loss without patient costs): the floats' answer stands
         overwrite(arrays, int(index), exact)
         settled += 1
-    return Results(settled_exactly=settled, **arrays)
+    return Results(refused=backend.unpayable.copy(), settled_exactly=settled, **arrays)
 
 
 def collect(result: YearResult, size: int) -> dict:

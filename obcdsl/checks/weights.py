@@ -91,6 +91,25 @@ def unweighted(node: ast.Outcome | ast.Bonus) -> Diagnostic:
     )
 
 
+def overcommits(contract: ast.Contract) -> bool:
+    """Whether outcome, bonus or indicator weights come to more than their totals (OBC301, OBC302 say so)."""
+    outcomes = contract.outcomes
+    if outcomes is None:
+        return False
+    stated = [w for w in [o.weight for o in outcomes.outcomes] + [b.weight for b in outcomes.bonuses] if w is not None]
+    units = {w.unit for w in stated} | ({outcomes.total.unit} if outcomes.total is not None else set())
+    if len(units) == 1:
+        unit = next(iter(units))
+        total = outcomes.total.value if outcomes.total is not None else (HUNDRED if unit == "percent" else None)
+        if total is not None and sum((w.value for w in stated), Decimal(0)) > total:
+            return True
+    for outcome in contract.all_outcomes:
+        weights = [i.weight for i in outcome.indicators if i.weight is not None]
+        if weights and all(w.unit == "percent" for w in weights) and sum((w.value for w in weights), Decimal(0)) > HUNDRED:
+            return True
+    return False
+
+
 def overpayment_example(contract: ast.Contract):
     """Weights above their total overpay the pot: the first year that shows it, with the evaluator's numbers."""
     from ..bounds import describe as describe_data
