@@ -15,13 +15,12 @@ import attrs
 
 from .source import Span, span_field
 
-frozen = attrs.frozen
 
 
 # ---------------------------------------------------------------- expressions
 
 
-@frozen
+@attrs.frozen
 class Literal:
     """A number in an expression: `95%`, `£20,000`, `1.5`."""
 
@@ -30,7 +29,7 @@ class Literal:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Reference:
     """The value of an indicator, by name: `crisis_response_4h`."""
 
@@ -38,7 +37,7 @@ class Reference:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Negative:
     """`- x`."""
 
@@ -46,7 +45,7 @@ class Negative:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Arithmetic:
     """`a + b`, `a - b`, `a * b`, `a / b`."""
 
@@ -56,7 +55,7 @@ class Arithmetic:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Comparison:
     """`a at least b`, `a >= b` (written forms are normalised to symbols)."""
 
@@ -66,7 +65,7 @@ class Comparison:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Logical:
     """`a and b`, `a or b`."""
 
@@ -76,7 +75,7 @@ class Logical:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Not:
     """`not a`."""
 
@@ -84,7 +83,7 @@ class Not:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Achieved:
     """`live_longer is achieved`: the outcome or indicator earned all of its allocation."""
 
@@ -92,14 +91,14 @@ class Achieved:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class AllAchieved:
     """`all outcomes are achieved`."""
 
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Reached:
     """`crisis_response_4h reached improved`: the indicator reached that band or better."""
 
@@ -108,7 +107,7 @@ class Reached:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Extremum:
     """`min(a, b, ...)` or `max(a, b, ...)`."""
 
@@ -126,7 +125,7 @@ Expr = Union[
 # ---------------------------------------------------------------- header
 
 
-@frozen
+@attrs.frozen
 class Subcontractor:
     """`subcontractor mind "Mind"`."""
 
@@ -137,7 +136,7 @@ class Subcontractor:
     name_span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Term:
     """`term 5 years from 2015/16, extendable by up to 2 years`."""
 
@@ -162,7 +161,7 @@ class Term:
         return self.years + self.extension_years
 
 
-@frozen
+@attrs.frozen
 class Header:
     """The `contract "..." ... end` section."""
 
@@ -181,7 +180,7 @@ class Header:
 # ---------------------------------------------------------------- population
 
 
-@frozen
+@attrs.frozen
 class Segment:
     """`segment psychosis "Psychosis including schizophrenia" ... end`."""
 
@@ -197,7 +196,7 @@ class Segment:
     name_span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Population:
     """`population ... end`: segments and projected growth."""
 
@@ -210,7 +209,7 @@ class Population:
 # ---------------------------------------------------------------- budget
 
 
-@frozen
+@attrs.frozen
 class YearlyRate:
     """`efficiency 4% each year`, `uplift 2% in year 3`, `... each year from year 2`."""
 
@@ -221,7 +220,7 @@ class YearlyRate:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class PopulationAdjustment:
     """`adjust for population growth beyond 1% tolerance, on the whole difference, counting weighted people`."""
 
@@ -237,7 +236,7 @@ class PopulationAdjustment:
         return self.measure or "weighted people"
 
 
-@frozen
+@attrs.frozen
 class Budget:
     """`budget ... end`: the capitated budget and its yearly adjustments."""
 
@@ -255,7 +254,7 @@ class Budget:
 # ---------------------------------------------------------------- payments
 
 
-@frozen
+@attrs.frozen
 class BudgetAmount:
     """`80% of budget` (kind "share", value in percent) or `£1m` (kind "money")."""
 
@@ -265,7 +264,7 @@ class BudgetAmount:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Components:
     """Core, outcomes pot and risk reserve: the `payments` section or a phase's own."""
 
@@ -280,7 +279,7 @@ class Components:
 # ---------------------------------------------------------------- outcomes
 
 
-@frozen
+@attrs.frozen
 class Weight:
     """`weight 20 points` or `weight 25%`."""
 
@@ -289,7 +288,7 @@ class Weight:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class ThresholdValue:
     """`85%`, `12`, `5 points above baseline`, `10% below baseline`."""
 
@@ -300,7 +299,7 @@ class ThresholdValue:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Threshold:
     """`at least 85%`; with no comparator, reaching the value counts."""
 
@@ -309,7 +308,7 @@ class Threshold:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Target:
     """`target at least 85%`: pays the whole allocation when met."""
 
@@ -318,7 +317,7 @@ class Target:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Band:
     """`improved at least 80% pays 50%`: one named band."""
 
@@ -333,7 +332,7 @@ class Band:
     share_span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Bands:
     """`bands ... end`: the highest band reached pays its share."""
 
@@ -342,7 +341,7 @@ class Bands:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class SlidingScale:
     """`sliding scale from 60% paying 0% to 90% paying 100%`: linear, clamped."""
 
@@ -357,7 +356,7 @@ class SlidingScale:
 Rule = Union[Target, Bands, SlidingScale]
 
 
-@frozen
+@attrs.frozen
 class SegmentRule:
     """`in segment psychosis: target at least 20%`."""
 
@@ -367,7 +366,7 @@ class SegmentRule:
     segment_span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Scaling:
     """`scaled by quality_score / 100 capped at 100%`."""
 
@@ -377,7 +376,7 @@ class Scaling:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Gate:
     """`only if data_completeness at least 95%`."""
 
@@ -386,7 +385,7 @@ class Gate:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Unit:
     """`unit percent`, `unit rate per 1,000`, `unit count`, `unit score`, `unit money`."""
 
@@ -395,7 +394,7 @@ class Unit:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Indicator:
     """`indicator crisis_response_4h "..." ... end`."""
 
@@ -424,7 +423,7 @@ class Indicator:
     data_from_span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Outcome:
     """`outcome live_longer "People will live longer" ... end`."""
 
@@ -439,7 +438,7 @@ class Outcome:
     name_span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Bonus:
     """`bonus all_outcomes "..." weight 10 points pays when all outcomes are achieved end`."""
 
@@ -453,7 +452,7 @@ class Bonus:
     name_span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Unearned:
     """`unearned pot reinvested in "..."` or `unearned pot retained by the commissioner`."""
 
@@ -463,7 +462,7 @@ class Unearned:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Outcomes:
     """`outcomes ... end`: the incentive pot's outcomes, bonuses and unearned rule."""
 
@@ -479,7 +478,7 @@ class Outcomes:
 # ---------------------------------------------------------------- phasing
 
 
-@frozen
+@attrs.frozen
 class Link:
     """`link all indicators` (name None) or `link crisis_response_4h`."""
 
@@ -487,7 +486,7 @@ class Link:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class BandShare:
     """`good 9%` inside a `shares` line."""
 
@@ -496,7 +495,7 @@ class BandShare:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class BandShares:
     """`shares outcome_1: good 9%, improved 18%, excellent 40% of the pot`."""
 
@@ -508,7 +507,7 @@ class BandShares:
     indicator_span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Phase:
     """`phase "bedding in" years 2 to 3 ... end`."""
 
@@ -528,7 +527,7 @@ class Phase:
         return self.first_year <= year <= end
 
 
-@frozen
+@attrs.frozen
 class Phasing:
     """`phasing ... end`."""
 
@@ -540,7 +539,7 @@ class Phasing:
 # ---------------------------------------------------------------- risk share
 
 
-@frozen
+@attrs.frozen
 class Amount:
     """`£500,000` (kind "money") or `3% of budget` (kind "budget share")."""
 
@@ -549,7 +548,7 @@ class Amount:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class RiskBand:
     """`from 2% of budget to 10% of budget: provider 50%, commissioner 50%`."""
 
@@ -562,7 +561,7 @@ class RiskBand:
     split_span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class ExposureLimit:
     """`provider losses at most the lesser of £1m and 3% of budget`."""
 
@@ -575,7 +574,7 @@ class ExposureLimit:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class StopLoss:
     """`per patient stop-loss above £20,000, provider coinsurance 10%, up to £250,000 per patient`."""
 
@@ -586,7 +585,7 @@ class StopLoss:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class MinimumVariance:
     """`minimum variance 1% of budget, shared from the first pound`."""
 
@@ -596,7 +595,7 @@ class MinimumVariance:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class RiskShare:
     """`risk share ... end`: gain/loss bands, limits and stop-loss."""
 
@@ -617,7 +616,7 @@ class RiskShare:
 # ---------------------------------------------------------------- distribution
 
 
-@frozen
+@attrs.frozen
 class ComponentShare:
     """`5% of core`, `10% of outcome payments`, `10% of bonus`."""
 
@@ -626,7 +625,7 @@ class ComponentShare:
     span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class SubcontractorShare:
     """`mind receives 4% of core and 6% of outcome payments`."""
 
@@ -637,7 +636,7 @@ class SubcontractorShare:
     name_span: Optional[Span] = span_field()
 
 
-@frozen
+@attrs.frozen
 class Distribution:
     """`distribution ... end`."""
 
@@ -649,7 +648,7 @@ class Distribution:
 # ---------------------------------------------------------------- the contract
 
 
-@frozen
+@attrs.frozen
 class Contract:
     """A whole `.obc` file."""
 
