@@ -21,3 +21,25 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 @pytest.fixture
 def reference_contracts():
     return sorted(CONTRACTS.glob("*.obc"))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite the golden files under tests/golden from what obcdsl prints now")
+
+
+@pytest.fixture
+def golden(request):
+    """Compare text with a golden file, or (with --update-golden) write it."""
+    update = request.config.getoption("--update-golden")
+
+    def compare(path: Path, text: str) -> None:
+        if update:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        assert path.exists(), f"no golden file {path.name}; run `pytest --update-golden` and review the new file"
+        expected = path.read_text(encoding="utf-8")
+        assert text == expected, f"{path.name} differs from its golden file; if the change is meant, run `pytest --update-golden`"
+
+    return compare
