@@ -674,10 +674,14 @@ class Contract:
 
     @functools.cached_property
     def weight_total(self) -> Decimal:
-        """What outcome and bonus weights are shares of (see `model.outcome_weight_total`)."""
-        from .model import _outcome_weight_total
-
-        return _outcome_weight_total(self)
+        """What outcome and bonus weights are shares of: the stated total, else their sum (points) or 100%."""
+        outcomes = self.outcomes
+        if outcomes is not None and outcomes.total is not None:
+            return outcomes.total.value
+        stated = [w for w in [o.weight for o in self.all_outcomes] + [b.weight for b in self.all_bonuses] if w is not None]
+        if stated and all(w.unit == "percent" for w in stated):
+            return Decimal(100)
+        return sum((w.value for w in stated), Decimal(0))
 
     @property
     def all_bonuses(self) -> tuple[Bonus, ...]:

@@ -24,10 +24,10 @@ import attrs
 from . import ast, model
 from .backends import Exact
 from .data import ACTUAL_COST, Data, DataPoint
-from .interpret import ExactInputs, Run
+from .interpret import ExactInputs, Run, run_year
 from .lowering import lower_sharing, lower_threshold
 from .money import HUNDRED, ZERO, exact_context, to_penny
-from .plan import LinePlan, PartPlan, YearPlan, needs_baseline, plan_for
+from .plan import LinePlan, Missing, PartPlan, YearPlan, needs_baseline, plan_for
 
 ONE = Decimal(1)
 EXACT = Exact()
@@ -356,3 +356,20 @@ def describe(data: Data) -> str:
         name = point.measure + (f"[{point.segment}]" if point.segment else "")
         parts.append(f"{name} = {point.value.normalize():f}")
     return ", ".join(parts)
+
+
+def counterexample_for(contract: ast.Contract, year: int, actual_cost: Decimal | None = None):
+    """Counterexample data, and the year the interpreter pays from it exactly (None if it cannot be paid)."""
+    with decimal.localcontext(exact_context()):
+        data = counterexample(contract, year, actual_cost)
+        try:
+            plan = plan_for(contract, year)
+            result = run_year(plan, EXACT, ExactInputs(plan, data))
+        except Missing:  # the data cannot be paid from; report without the amounts
+            result = None
+    return data, result
+
+
+def attach(data, year: int, shows: str) -> tuple[str, dict]:
+    """The note and the JSON attachment for a counterexample the evaluator confirmed."""
+    return "counterexample: " + shows, {"year": year, "csv": csv_text(data), "shows": shows}

@@ -66,17 +66,6 @@ def outcome_weight_total(contract: ast.Contract) -> Decimal:
     return contract.weight_total
 
 
-def _outcome_weight_total(contract: ast.Contract) -> Decimal:
-    outcomes = contract.outcomes
-    if outcomes is not None and outcomes.total is not None:
-        return outcomes.total.value
-    weights = [o.weight for o in contract.all_outcomes] + [b.weight for b in contract.all_bonuses]
-    stated = [w for w in weights if w is not None]
-    if stated and all(w.unit == "percent" for w in stated):
-        return HUNDRED
-    return sum((w.value for w in stated), Decimal(0))
-
-
 def indicator_weight_total(outcome: ast.Outcome) -> Decimal:
     stated = [i.weight for i in outcome.indicators if i.weight is not None]
     if stated and all(w.unit == "percent" for w in stated):

@@ -8,17 +8,15 @@ import decimal
 from decimal import Decimal
 
 from .. import ast, model
+from . import weights
 from .. import bounds as analysis
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic
-from ..backends import Exact
 from ..expressions import ExpressionError
-from ..interpret import ExactInputs, run_year
 from ..lowering import lower_sharing
-from ..money import HUNDRED, exact_context, pounds
+from ..money import HUNDRED, pounds
 from ..plan import Missing, plan_for
 
-EXACT = Exact()
 
 
 def check(contract: ast.Contract) -> list[Diagnostic]:
@@ -42,28 +40,9 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
     return found
 
 
-def counterexample_for(contract: ast.Contract, year: int, actual_cost: Decimal | None = None):
-    """Counterexample data, and the year the interpreter pays from it exactly (None if it cannot be paid)."""
-    with decimal.localcontext(exact_context()):
-        data = analysis.counterexample(contract, year, actual_cost)
-        try:
-            plan = plan_for(contract, year)
-            result = run_year(plan, EXACT, ExactInputs(plan, data))
-        except Missing:  # the data cannot be paid from; report without the amounts
-            result = None
-    return data, result
-
-
 def weights_overcommitted(contract: ast.Contract) -> bool:
     """Outcome or indicator weights above their total: OBC301/OBC302 report that, with the counterexample."""
-    from .weights import overcommits
-
-    return overcommits(contract)
-
-
-def attach(data, year: int, shows: str) -> tuple[str, dict]:
-    """The note and the JSON attachment for a counterexample the evaluator confirmed."""
-    return "counterexample: " + shows, {"year": year, "csv": analysis.csv_text(data), "shows": shows}
+    return weights.overcommits(contract)
 
 
 def pot_overpays(contract: ast.Contract, years) -> list[Diagnostic]:
@@ -82,7 +61,7 @@ def pot_overpays(contract: ast.Contract, years) -> list[Diagnostic]:
         failing.append(bounds.year)
         if found:
             continue  # one error for the root cause; the other years are named in its notes
-        data, statement = counterexample_for(contract, bounds.year)
+        data, statement = analysis.counterexample_for(contract, bounds.year)
         phase = model.phase_for(contract, bounds.year)
         span = phase.years_span if phase is not None else contract.outcomes.span
         notes = [f"the pot for year {bounds.year} is {pounds(bounds.pot)}; the outcome payments and bonuses can reach {pounds(most)}"]
@@ -92,7 +71,7 @@ def pot_overpays(contract: ast.Contract, years) -> list[Diagnostic]:
         attachment = None
         if statement is not None:
             paid = statement.outcomes_paid + statement.bonus_paid
-            note, attachment = attach(data, bounds.year, f"with {analysis.describe(data)} the year pays {pounds(paid)} from a pot of {pounds(statement.plan.pot)}")
+            note, attachment = analysis.attach(data, bounds.year, f"with {analysis.describe(data)} the year pays {pounds(paid)} from a pot of {pounds(statement.plan.pot)}")
             notes.append(note)
         found.append(
             d.error(
@@ -125,12 +104,12 @@ def uncapped_scaling(contract: ast.Contract) -> list[Diagnostic]:
         attachment = None
         notes = ["a factor above 100% pays more than the indicator's allocation, and the pot can overpay"]
         if year is not None:
-            data, statement = counterexample_for(contract, year)
+            data, statement = analysis.counterexample_for(contract, year)
             if statement is not None:
                 line = statement.lines.get(indicator.name)
                 allocation = line.plan.allocation if line is not None else None
                 if allocation is not None and line.amount > allocation:
-                    note, attachment = attach(data, year, f"with {analysis.describe(data)}, `{indicator.name}` pays {pounds(line.amount)} of an allocation of {pounds(allocation)} in year {year}")
+                    note, attachment = analysis.attach(data, year, f"with {analysis.describe(data)}, `{indicator.name}` pays {pounds(line.amount)} of an allocation of {pounds(allocation)} in year {year}")
                     notes.append(note)
         found.append(
             d.error(
@@ -167,9 +146,9 @@ def ceiling(contract: ast.Contract, years) -> list[Diagnostic]:
         if bounds.risk_share is not None and bounds.budget is not None:
             # push the variance until the ceiling breaks
             cost = bounds.budget + max(limit, bounds.budget) * 2
-            data, statement = counterexample_for(contract, bounds.year, cost)
+            data, statement = analysis.counterexample_for(contract, bounds.year, cost)
             if statement is not None and statement.total_to_provider > limit:
-                note, attachment = attach(data, bounds.year, f"with {analysis.describe(data)} the total to the provider is {pounds(statement.total_to_provider)}")
+                note, attachment = analysis.attach(data, bounds.year, f"with {analysis.describe(data)} the total to the provider is {pounds(statement.total_to_provider)}")
                 notes.append(note)
         found.append(
             d.error(

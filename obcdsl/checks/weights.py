@@ -112,9 +112,9 @@ def overcommits(contract: ast.Contract) -> bool:
 
 def overpayment_example(contract: ast.Contract):
     """Weights above their total overpay the pot: the first year that shows it, with the evaluator's numbers."""
+    from ..bounds import attach, counterexample_for
     from ..bounds import describe as describe_data
     from ..money import pounds
-    from .bounds import attach, counterexample_for
 
     for year in model.contract_years(contract):
         try:
