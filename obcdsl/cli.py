@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("contract", metavar="CONTRACT", help="the .obc contract")
     evaluate.add_argument("--data", required=True, metavar="DATA", help="indicator and cost data: .csv, .json or .xlsx")
-    evaluate.add_argument("--patients", metavar="FILE", help="patient-level costs for the stop-loss: .csv or .parquet")
+    evaluate.add_argument("--patients", metavar="FILE", nargs="+",
+                          help="patient-level costs for the stop-loss: .csv or .parquet files, or a folder of them")
     years = evaluate.add_mutually_exclusive_group()
     years.add_argument("--year", type=int, metavar="N", help="the contract year (1 is the first); default: the latest year in the data")
     years.add_argument("--all-years", action="store_true", help="every year of the term for which the data has rows")
@@ -173,6 +174,7 @@ def emit_counterexamples(results, directory: Path) -> None:
 def print_data_problems(problems) -> None:
     """Data diagnostics on stderr, with the data file's line shown where the file is text."""
     from .source import SourceFile
+    from .tables import problem_count
 
     err = make_console(sys.stderr)
     sources: dict[str, Optional[SourceFile]] = {}
@@ -187,8 +189,8 @@ def print_data_problems(problems) -> None:
                 except (OSError, UnicodeDecodeError):
                     pass
         print_diagnostics(err, [problem], sources.get(name) if name else None)
-    errors = sum(1 for p in problems if p.is_error)
-    err.print(f"{errors} data problem{'s' if errors != 1 else ''}: nothing was computed")
+    errors = problem_count(p for p in problems if p.is_error)  # a summary line stands for the rows it counts
+    err.print(f"{errors:,} data problem{'s' if errors != 1 else ''}: nothing was computed")
 
 
 def data_years(contract, data) -> list[int]:
@@ -227,14 +229,16 @@ def run_evaluate(args) -> int:
     from .data import DataError, read_data
     from .statement_render import print_table, to_csv, to_json, to_markdown
 
-    for path, what in ((args.contract, "contract"), (args.data, "data"), (args.patients, "patient cost")):
-        if path is not None and not readable_file(path, what, folder_ok=what == "patient cost"):
+    paths = [(args.contract, "contract"), (args.data, "data")] + [(p, "patient cost") for p in args.patients or ()]
+    for path, what in paths:
+        if not readable_file(path, what, folder_ok=what == "patient cost"):
             return EXIT_USAGE
     contract = checked_contract(args.contract)
     if contract is None:
         return EXIT_ERRORS
     try:
-        data = read_data(args.data, patients=args.patients)
+        patients = args.patients[0] if args.patients and len(args.patients) == 1 else args.patients
+        data = read_data(args.data, patients=patients)
         if args.all_years:
             years = data_years(contract, data)
         elif args.year is not None:

@@ -10,59 +10,74 @@ from __future__ import annotations
 
 from . import ast, model
 from . import diagnostics as d
-from .data import RESERVED, Data, data_error
+from .data import RESERVED, Data, DataPoint, Written, data_error
+from .tables import Problems
 from .diagnostics import Diagnostic
 from .money import HUNDRED, ZERO, percent_text
 
 
 def validate(contract: ast.Contract, data: Data) -> list[Diagnostic]:
-    """Problems with the data as a whole, given the contract: names, years, segments, ranges."""
-    found = []
+    """Problems with the data as a whole, given the contract: names, years, segments, ranges.
+
+    At most a few problems of each kind in each file are described, and one
+    more diagnostic counts the rest (`data.Problems`).
+    """
+    found = Problems()
     indicators = {i.name.lower(): i for i in contract.all_indicators}
+    names = list(indicators) + list(RESERVED)
     segments = {s.name.lower() for s in contract.segments}
     last = model.last_year(contract)
     for point in data.points:
-        cell = point.cell("measure")
+        file = point.origin.file if point.origin is not None else "<data>"
+
+        def refuse(code: str, column: str, message: str, help: object = "", point: DataPoint = point, file: str = file) -> None:
+            def build() -> Diagnostic:
+                cell = point.cell(column)
+                return data_error(code, message, cell, cell.file, help=help() if callable(help) else help)
+
+            found.add(code, file, build)
+
         measure = point.measure.lower()
         if measure not in indicators and measure not in RESERVED:
-            found.append(data_error("OBC906", f"the contract has no indicator `{point.measure}`", cell, cell.file,
-                                    help=d.did_you_mean(point.measure, list(indicators) + list(RESERVED))
-                                    or "name an indicator of the contract, `actual cost` or `actual population`"))
+            refuse("OBC906", "measure", f"the contract has no indicator `{point.measure}`",
+                   lambda point=point: d.did_you_mean(point.measure, names)
+                   or "name an indicator of the contract, `actual cost` or `actual population`")
             continue
         if point.year is not None and point.year > last:
-            year_cell = point.cell("year")
-            found.append(data_error("OBC909", f"year {point.year} is outside the contract term (years 1 to {last})", year_cell, year_cell.file))
+            refuse("OBC909", "year", f"year {point.year} is outside the contract term (years 1 to {last})")
             continue
         indicator = indicators.get(measure)
         if point.segment is not None:
             if point.segment.lower() not in segments:
-                seg_cell = point.cells.get("segment", cell)
-                found.append(data_error("OBC911", f"the contract has no segment `{point.segment}`", seg_cell, seg_cell.file,
-                                        help=d.did_you_mean(point.segment, segments)))
+                refuse("OBC911", "segment", f"the contract has no segment `{point.segment}`",
+                       lambda point=point: d.did_you_mean(point.segment, segments))
                 continue
             if indicator is not None and indicator.by_segment is None and not indicator.segment_rules:
-                seg_cell = point.cells.get("segment", cell)
-                found.append(data_error("OBC911", f"`{indicator.name}` is not measured by segment", seg_cell, seg_cell.file,
-                                        help="leave the segment empty for this indicator"))
+                refuse("OBC911", "segment", f"`{indicator.name}` is not measured by segment", "leave the segment empty for this indicator")
                 continue
         elif indicator is not None and indicator.by_segment is not None and point.year is not None:
-            found.append(data_error("OBC911", f"`{indicator.name}` is measured by segment, but the row names none", cell, cell.file,
-                                    help="give one row for each segment"))
+            refuse("OBC911", "measure", f"`{indicator.name}` is measured by segment, but the row names none", "give one row for each segment")
             continue
         if indicator is not None and indicator.measured_as is not None:
-            found.append(data_error("OBC906", f"`{indicator.name}` is computed from other indicators, not given as data", cell, cell.file,
-                                    help="give the data for the indicators it is measured as"))
+            refuse("OBC906", "measure", f"`{indicator.name}` is computed from other indicators, not given as data",
+                   "give the data for the indicators it is measured as")
             continue
-        value_cell = point.cell("value")
         unit = indicator.unit.kind if indicator is not None and indicator.unit is not None else None
+        if indicator is not None and unit == "percent" and point.written is Written.NUMBER and ZERO < point.value <= 1:
+            shown = f"{point.value.normalize():f}"
+            points = f"{(point.value * HUNDRED).normalize():f}"
+            refuse("OBC918", "value", f"`{shown}` is ambiguous for `{indicator.name}`, a percentage: {shown}% or {points}%?",
+                   f"write `{points}%` or `{shown}%`, or format the spreadsheet cell as a percentage")
+            continue
         value = point.value * HUNDRED if unit == "percent" and point.denominator is not None else point.value
-        if unit == "percent" and not (ZERO <= value <= HUNDRED):
-            found.append(data_error("OBC907", f"{percent_text(value)} is not a percentage between 0% and 100%", value_cell, value_cell.file,
-                                    help=f"`{indicator.name}` is a percentage; write 87.2 or 87.2% for 87.2%"))
+        if indicator is not None and unit == "percent" and not (ZERO <= value <= HUNDRED):
+            refuse("OBC907", "value", f"{percent_text(value)} is not a percentage between 0% and 100%",
+                   f"`{indicator.name}` is a percentage; write 87.2 or 87.2% for 87.2%")
         elif value < 0 and (unit in ("count", "rate", "percent", "money") or measure in RESERVED):
             what = {"count": "a count", "rate": "a rate", "money": "an amount"}.get(unit or "", "this measure")
-            found.append(data_error("OBC908", f"`{point.measure}` is {what} and cannot be negative", value_cell, value_cell.file))
+            refuse("OBC908", "value", f"`{point.measure}` is {what} and cannot be negative")
+    problems = found.diagnostics()
     late = sorted(y for y in data.patient_years() if y > last)
     if late:
-        found.append(d.error("OBC909", f"the patient costs have rows for year {late[0]}, outside the contract term (years 1 to {last})", None))
-    return found
+        problems.append(d.error("OBC909", f"the patient costs have rows for year {late[0]}, outside the contract term (years 1 to {last})", None))
+    return problems

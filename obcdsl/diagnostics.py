@@ -102,6 +102,8 @@ CODES: dict[str, str] = {
     "OBC914": "no actual cost for the risk share",
     "OBC915": "a value cannot be computed",
     "OBC916": "simulation spec cannot be used",
+    "OBC917": "number whose decimal mark is ambiguous",
+    "OBC918": "bare number in a percentage is ambiguous",
 }
 
 

@@ -182,3 +182,15 @@ def test_simulate_help_describes_its_options():
     text = " ".join(proc.stdout.split())
     assert "the contract year to simulate" in text
     assert "how many scenarios of the year to draw (default 10,000)" in text
+
+
+def test_a_patients_costs_in_two_files_are_added_up(tmp_path, capsys):
+    """Two files, one row each for P1 (£12,000 and £18,000): one patient at £30,000, so £9,000.00 over £20,000 less 10%."""
+    (tmp_path / "a.csv").write_text("patient,year,cost\nP1,2,12000\n")
+    (tmp_path / "b.csv").write_text("patient,year,cost\nP1,2,18000\n")
+    args = ["evaluate", str(CONTRACTS / "risk_share_corridor.obc"), "--data", str(DATA / "risk_share_corridor.csv"),
+            "--year", "2", "--format", "json", "--patients"]
+    assert main(args + [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]) == 0
+    assert json.loads(capsys.readouterr().out)["risk_share"]["stop_loss"] == "9000.00"
+    assert main(args + [str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["risk_share"]["stop_loss"] == "9000.00"

@@ -4,12 +4,11 @@ import json
 from decimal import Decimal
 
 import pytest
+from conftest import CONTRACTS
 
 import obcdsl
 from obcdsl.cli import main
 from obcdsl.data import DataError, read_data
-
-from conftest import CONTRACTS
 
 MONITOR = CONTRACTS / "monitor_staged_linking.obc"
 OXFORDSHIRE = CONTRACTS / "oxfordshire_mental_health.obc"
@@ -89,7 +88,7 @@ def test_missing_data_counted_as_not_achieved_when_the_contract_says_so(tmp_path
 
 def test_missing_baseline(tmp_path, capsys):
     data = (CONTRACTS / "data" / "oxfordshire_mental_health.csv").read_text().replace("recovery_star,baseline,,3.0,,\n", "")
-    exit_code, out, err = evaluate_cli(capsys, OXFORDSHIRE, write(tmp_path, data), "--year", "3")
+    exit_code, _out, err = evaluate_cli(capsys, OXFORDSHIRE, write(tmp_path, data), "--year", "3")
     assert exit_code == 1 and "error[OBC913]" in err
 
 
@@ -97,26 +96,26 @@ def test_missing_actual_cost_for_the_risk_share(tmp_path, capsys):
     contract = CONTRACTS / "risk_share_corridor.obc"
     data = write(tmp_path, HEADER + "recovery_rate,1,,50%,,\n")
     patients = CONTRACTS / "data" / "risk_share_corridor_patients.csv"
-    exit_code, out, err = evaluate_cli(capsys, contract, data, "--year", "1", "--patients", str(patients))
+    exit_code, _out, err = evaluate_cli(capsys, contract, data, "--year", "1", "--patients", str(patients))
     assert exit_code == 1 and "error[OBC914]" in err
 
 
 def test_every_problem_is_reported_at_once(tmp_path, capsys):
     text = HEADER + "outcome_1_measure,2,,abc,,\noutcome_9,2,,5%,,\noutcome_2_measure,2,,150%,,\n"
-    exit_code, out, err = evaluate_cli(capsys, MONITOR, write(tmp_path, text), "--year", "2")
+    exit_code, _out, err = evaluate_cli(capsys, MONITOR, write(tmp_path, text), "--year", "2")
     assert exit_code == 1
     assert all(f"error[{c}]" in err for c in ("OBC903", "OBC906", "OBC907"))
 
 
 def test_missing_data_file_is_a_usage_error(tmp_path, capsys):
-    exit_code, out, err = evaluate_cli(capsys, MONITOR, tmp_path / "none.csv", "--year", "2")
+    exit_code, _out, _err = evaluate_cli(capsys, MONITOR, tmp_path / "none.csv", "--year", "2")
     assert exit_code == 2
 
 
 def test_not_utf8(tmp_path, capsys):
     path = tmp_path / "data.csv"
     path.write_bytes((HEADER + "outcome_1_measure,2,,72%,,\n").encode() + b"\xff\xfe")
-    exit_code, out, err = evaluate_cli(capsys, MONITOR, path, "--year", "2")
+    exit_code, _out, err = evaluate_cli(capsys, MONITOR, path, "--year", "2")
     assert exit_code == 1 and "error[OBC901]" in err
 
 
@@ -145,7 +144,7 @@ def test_json_data_reads_like_csv(tmp_path):
 def test_json_errors_name_the_line(tmp_path, capsys):
     rows = [{"measure": "outcome_1_measure", "year": 2, "value": "72.5%"}, {"measure": "outcome_2_measure", "year": 2, "value": "lots"}]
     path = write(tmp_path, json.dumps({"rows": rows}, indent=2), "data.json")
-    exit_code, out, err = evaluate_cli(capsys, MONITOR, path, "--year", "2")
+    exit_code, _out, err = evaluate_cli(capsys, MONITOR, path, "--year", "2")
     assert exit_code == 1 and "error[OBC903]" in err
     text = path.read_text().splitlines()
     line = next(i for i, l in enumerate(text, start=1) if '"lots"' in l)
@@ -176,7 +175,7 @@ def test_xlsx_errors_name_row_and_column(tmp_path, capsys):
     sheet.append(["outcome_1_measure", 2, None, "n/a"])
     path = tmp_path / "data.xlsx"
     book.save(path)
-    exit_code, out, err = evaluate_cli(capsys, MONITOR, path, "--year", "2")
+    exit_code, _out, err = evaluate_cli(capsys, MONITOR, path, "--year", "2")
     assert exit_code == 1
     assert "error[OBC903]" in err and "row 2, column `value`" in err
 
