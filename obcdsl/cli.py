@@ -38,6 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--bounds", action="store_true", help="print each year's least and most payments, proved from the contract alone")
     check.add_argument("--emit-test", metavar="DIR", help="write each counterexample as a data file that `obcdsl evaluate` reproduces")
 
+    fmt = commands.add_parser(
+        "fmt", help="lay out contracts in the canonical form, keeping every comment",
+        description="Lay out .obc contracts in the canonical form: one item a line, two spaces a level, every comment kept. "
+                    "The meaning never changes.",
+    )
+    fmt.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="contract files, or folders to search for .obc files")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if any file is not in the canonical layout")
+    fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change, as a unified diff")
+
     evaluate = commands.add_parser(
         "evaluate", help="compute a year's payment statement",
         description="Compute what is paid to whom, and why, from a contract and a year's data.",
@@ -99,6 +108,47 @@ def run_check(args) -> int:
     if io_failure:
         return EXIT_USAGE
     return EXIT_ERRORS if errors else EXIT_OK
+
+
+def run_fmt(args) -> int:
+    """`obcdsl fmt`: rewrite files in place, or with --check / --diff only say what would change."""
+    import difflib
+
+    from .checker import check_bytes, decode
+    from .layout import layout
+
+    files, problems = contract_files(args.paths)
+    err = make_console(sys.stderr)
+    for problem in problems:
+        print_diagnostics(err, [problem], None)
+    unchanged = changed = broken = 0
+    for name in files:
+        data = Path(name).read_bytes()
+        source, reading = decode(data, name)
+        formatted = layout(source.text) if source is not None else None
+        if formatted is None:
+            result = check_bytes(data, name)
+            print_diagnostics(err, [x for x in result.diagnostics if x.is_error] or reading, result.source)
+            broken += 1
+            continue
+        if formatted == source.text and not data.startswith(b"\xef\xbb\xbf") and b"\r" not in data:
+            unchanged += 1
+            continue
+        changed += 1
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(source.text.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                                                       fromfile=name, tofile=f"{name} (formatted)"))
+        elif args.check:
+            sys.stdout.write(f"would reformat {name}\n")
+        else:
+            Path(name).write_text(formatted, encoding="utf-8")
+            sys.stdout.write(f"reformatted {name}\n")
+    verb = "would be reformatted" if args.check or args.diff else "reformatted"
+    err.print(f"{changed} file{'s' if changed != 1 else ''} {verb}, {unchanged} unchanged"
+              + (f", {broken} with syntax errors left as they are" if broken else ""))
+    if any(p.severity is Severity.ERROR for p in problems):
+        return EXIT_USAGE
+    return EXIT_ERRORS if broken or ((args.check or args.diff) and changed) else EXIT_OK
 
 
 def contract_bounds(results):
@@ -341,6 +391,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "fmt":
+            return run_fmt(args)
         if args.command == "evaluate":
             return run_evaluate(args)
         if args.command == "simulate":
