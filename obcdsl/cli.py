@@ -19,6 +19,7 @@ from .render import diagnostics_json, dumps, make_console, print_diagnostics, su
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE
+REVIEW_FORMATS = ("github", "sarif", "junit")  # for merge requests and CI (obcdsl/review.py, docs/ci.md)
 
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own exits with 2 too; keep its words short
@@ -34,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
     check = commands.add_parser("check", help="parse and validate contracts", description="Parse and validate .obc contracts.")
     check.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="contract files, or folders to search for .obc files")
-    check.add_argument("--format", choices=("text", "json"), default="text", help="text for people (default), json for tools")
+    check.add_argument("--format", choices=("text", "json", *REVIEW_FORMATS), default="text",
+                       help="text for people (default), json for tools, github for workflow annotations, "
+                            "sarif for code scanning, junit for CI test reports (docs/ci.md)")
     check.add_argument("--bounds", action="store_true", help="print each year's least and most payments, proved from the contract alone")
     check.add_argument("--emit-test", metavar="DIR", help="write each counterexample as a data file that `obcdsl evaluate` reproduces")
 
@@ -77,13 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_check(args) -> int:
+    if args.bounds and args.format in REVIEW_FORMATS:
+        sys.stderr.write(f"obcdsl: --bounds prints a table or JSON; it cannot go with --format {args.format}\n")
+        return EXIT_USAGE
     files, problems = contract_files(args.paths)
     results = [check_path(f) for f in files]
     io_failure = any(p.severity is Severity.ERROR for p in problems) or any(
         x.code == "OBC001" for r in results for x in r.diagnostics
     )
     errors = sum(1 for r in results for x in r.diagnostics if x.is_error)
-    if args.format == "json":
+    if args.format in REVIEW_FORMATS:
+        from . import review
+
+        sys.stdout.write(getattr(review, args.format)(results, problems=problems))
+    elif args.format == "json":
         document = diagnostics_json(results)
         document["problems"] = [p.to_dict() for p in problems]
         if args.bounds:
@@ -101,7 +111,7 @@ def run_check(args) -> int:
             out.print(summary_line(errors, warnings, len(results)))
         else:
             err.print("no contracts were checked")
-    if args.bounds and args.format != "json":
+    if args.bounds and args.format == "text":
         print_bounds(results)
     if args.emit_test:
         emit_counterexamples(results, Path(args.emit_test))

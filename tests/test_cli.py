@@ -194,3 +194,23 @@ def test_a_patients_costs_in_two_files_are_added_up(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["risk_share"]["stop_loss"] == "9000.00"
     assert main(args + [str(tmp_path)]) == 0
     assert json.loads(capsys.readouterr().out)["risk_share"]["stop_loss"] == "9000.00"
+
+
+def test_check_writes_review_formats(capsys):
+    import jsonschema
+    import xml.etree.ElementTree as ElementTree
+
+    from conftest import ROOT
+
+    broken = str(BROKEN / "OBC302_indicator_weights.obc")
+    assert main(["check", "--format", "sarif", broken, str(CONTRACTS)]) == 1
+    log = json.loads(capsys.readouterr().out)
+    schema = json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(log)
+    assert [r["ruleId"] for r in log["runs"][0]["results"] if r["level"] == "error"] == ["OBC302"]
+    assert main(["check", "--format", "github", broken]) == 1
+    assert capsys.readouterr().out.startswith("::error file=")
+    assert main(["check", "--format", "junit", broken]) == 1
+    suites = ElementTree.fromstring(capsys.readouterr().out)
+    assert len(suites.findall(".//failure")) == 1
+    assert main(["check", "--format", "sarif", "--bounds", broken]) == 2
