@@ -17,15 +17,15 @@ from __future__ import annotations
 import decimal
 import itertools
 from decimal import Decimal
-from typing import Optional
+from typing import AbstractSet, Optional
 
 import attrs
 
 from . import ast, model
 from .backends import Exact
 from .data import ACTUAL_COST, Data, DataPoint
-from .interpret import ExactInputs, Run, run_year
-from .lowering import lower_sharing, lower_threshold
+from .interpret import ExactInputs, RiskResult, Run, run_year
+from .lowering import LinearRule, lower_sharing, lower_threshold
 from .money import HUNDRED, ZERO, exact_context, to_penny
 from .plan import LinePlan, Missing, PartPlan, YearPlan, needs_baseline, plan_for
 
@@ -102,7 +102,7 @@ def year_bounds(contract: ast.Contract, year: int) -> YearBounds:
     )
 
 
-def can_hold(contract: ast.Contract, condition: ast.Expr, linked: set[str]) -> bool:
+def can_hold(contract: ast.Contract, condition: ast.Expr, linked: AbstractSet[str]) -> bool:
     """Whether a condition can hold in a year at all: an outcome with nothing linked is never achieved."""
     outcomes = {o.name: o for o in contract.all_outcomes}
 
@@ -140,7 +140,7 @@ def line_range(plan: YearPlan, line: LinePlan) -> Range:
 def part_least(plan: YearPlan, part: PartPlan) -> Decimal:
     """A step rule can reach no step; a sliding scale pays at least its lower end."""
     lowered = part.lowered
-    if hasattr(lowered, "floor_amount"):
+    if isinstance(lowered, LinearRule):
         return to_penny(min(lowered.floor_amount, lowered.ceiling_amount), plan.rounding)
     return ZERO
 
@@ -170,6 +170,8 @@ def variance_points(risk: ast.RiskShare, budget: Decimal) -> list[Decimal]:
 
 def settlement_at(plan: YearPlan, variance: Decimal):
     """The settlement for a given variance, by the interpreter itself (no stop-loss)."""
+    # asked only of a year whose risk share shares the variance, which needs a budget (plan.risk_plan)
+    assert plan.risk is not None and plan.budget is not None
     risk = attrs.evolve(plan.risk, stop_loss=None)
     bare = attrs.evolve(plan, risk=risk)
     data = Data((DataPoint(ACTUAL_COST, plan.year, None, plan.budget + variance),))
@@ -183,7 +185,8 @@ def risk_ranges(plan: YearPlan):
     stop = Range(ZERO, None) if risk.stop_loss is not None else None
     if not risk.shares_variance:
         return None, None, None, stop
-    points = variance_points(plan.contract.risk_share, plan.budget)
+    assert plan.budget is not None  # shared gains or losses need a budget (plan.risk_plan)
+    points = variance_points(risk.source, plan.budget)
     settlements = [(v, settlement_at(plan, v)) for v in points]
     transfers = [s.transfer for _, s in settlements]
     provider_losses = [s.provider_share if s.variance > 0 else ZERO for _, s in settlements]
@@ -198,9 +201,11 @@ def risk_ranges(plan: YearPlan):
     return transfer, provider, commissioner, stop
 
 
-def worst_variance(plan: YearPlan, party: str) -> Optional[tuple[Decimal, object]]:
+def worst_variance(plan: YearPlan, party: str) -> Optional[tuple[Decimal, RiskResult]]:
     """The variance at which a party's share of a loss is largest, and the settlement there."""
-    points = [v for v in variance_points(plan.contract.risk_share, plan.budget) if v > 0]
+    risk, budget = plan.contract.risk_share, plan.budget
+    assert risk is not None and budget is not None  # asked only of a year whose losses are shared, which needs a budget
+    points = [v for v in variance_points(risk, budget) if v > 0]
     best = None
     for variance in points:
         settlement = settlement_at(plan, variance)
@@ -250,6 +255,8 @@ def counterexample(contract: ast.Contract, year: int, actual_cost: Optional[Deci
         parts = [(s, next((r.rule for r in indicator.segment_rules if r.segment == s), indicator.rule)) for s in segments] \
             if indicator.by_segment is not None else [(None, indicator.rule)]
         for segment, rule in parts:
+            # every paying part has a rule: a contract where one has none is in error (OBC203, OBC407), and is not planned
+            assert rule is not None, f"no payment rule for `{indicator.name}`, segment {segment}"
             points.append(DataPoint(indicator.name, year, segment, best_value(indicator, rule, baseline)))
             if _relative(rule):
                 points.append(DataPoint(indicator.name, None, segment, baseline))
@@ -262,8 +269,9 @@ def counterexample(contract: ast.Contract, year: int, actual_cost: Optional[Deci
     auxiliary = sorted(
         {name for expr, _ in model.contract_expressions(contract) for name in _references(expr)} - given
     )
-    auxiliary = [n for n in auxiliary if contract_indicator(contract, n) is not None and contract_indicator(contract, n).measured_as is None]
-    candidates = {name: candidate_values(contract, contract_indicator(contract, name)) for name in auxiliary}
+    measured_only = [(n, i) for n in auxiliary if (i := contract_indicator(contract, n)) is not None and i.measured_as is None]
+    auxiliary = [n for n, _ in measured_only]
+    candidates = {name: candidate_values(contract, indicator) for name, indicator in measured_only}
     combos = list(itertools.islice(itertools.product(*(candidates[n] for n in auxiliary)), 4096)) if auxiliary else [()]
     best = best_combination(contract, year, points, auxiliary, combos, actual_cost) if len(combos) > 1 else 0
     return Data(tuple(points) + tuple(DataPoint(n, year, None, v) for n, v in zip(auxiliary, combos[best])))
@@ -292,7 +300,9 @@ def best_combination(contract: ast.Contract, year: int, points: list[DataPoint],
     for position, name in enumerate(auxiliary):
         inputs[name] = np.array([float(combo[position]) for combo in combos])
     if plan.risk is not None and plan.risk.shares_variance:
-        inputs[ACTUAL_COST] = np.full(size, float(actual_cost if actual_cost is not None else plan.budget))
+        cost = actual_cost if actual_cost is not None else plan.budget
+        assert cost is not None  # shared gains or losses need a budget (plan.risk_plan)
+        inputs[ACTUAL_COST] = np.full(size, float(cost))
 
     def exact_data(index: int) -> Data:
         return Data(tuple(points) + tuple(DataPoint(n, year, None, v) for n, v in zip(auxiliary, combos[index])))

@@ -100,7 +100,7 @@ class Builder:
                 value = parse_number(token)
         except (InvalidOperation, ValueError):
             self.report("OBC105", f"`{token}` cannot be read as a number", token)
-            raise BuildError
+            raise BuildError from None  # the diagnostic says what is wrong
         if value.adjusted() >= MAX_DIGITS or len(value.as_tuple().digits) > 40:
             self.report("OBC105", f"`{token}` is too large a number for a contract", token,
                         help=f"amounts and numbers have at most {MAX_DIGITS} digits before the decimal point")
@@ -113,6 +113,12 @@ class Builder:
             self.report("OBC105", f"{what} must be a whole number, not `{token}`", token)
             raise BuildError
         return int(value)
+
+    @staticmethod
+    def token(child: Tree | Token) -> Token:
+        """A child that the grammar makes a token (a NAME, STRING, NUMBER, PERCENT or MONEY)."""
+        assert isinstance(child, Token), child
+        return child
 
     @staticmethod
     def text(token: Token) -> str:
@@ -288,14 +294,14 @@ class Builder:
             "segment",
         )
         return ast.Segment(
-            name=str(name), title=self.text(title), clause=self.clause(tree),
+            name=str(name), title=self.text(self.token(title)), clause=self.clause(tree),
             span=self.span(tree), name_span=self.span(name), **fields,
         )
 
     # ------------------------------------------------------------ budget
 
     def yearly_rate(self, node: Tree) -> ast.YearlyRate:
-        rate = self.number(node.children[0])
+        rate = self.number(self.token(node.children[0]))
         scope_tree = self.subtrees(node)[0]
         scope = {"every_year": "each", "every_year_from": "from", "in_year": "in"}[scope_tree.data]
         year = None
@@ -348,7 +354,7 @@ class Builder:
     def budget_amount(self, node: Tree) -> ast.BudgetAmount:
         amount = self.subtrees(node)[0]
         kind = "share" if amount.data == "share_of_budget" else "money"
-        return ast.BudgetAmount(kind, self.number(amount.children[0]), self.clause(node), self.span(node))
+        return ast.BudgetAmount(kind, self.number(self.token(amount.children[0])), self.clause(node), self.span(node))
 
     def component_handlers(self) -> dict:
         def core_share(node, f, block):
@@ -384,7 +390,7 @@ class Builder:
 
     def weight_value(self, node: Tree) -> ast.Weight:
         unit = "percent" if node.data == "weight_percent" else "points"
-        return ast.Weight(self.number(node.children[0]), unit, self.span(node))
+        return ast.Weight(self.number(self.token(node.children[0])), unit, self.span(node))
 
     def outcomes(self, tree: Tree) -> ast.Outcomes:
         fields: dict[str, Any] = {"outcomes": [], "bonuses": []}
@@ -446,7 +452,7 @@ class Builder:
         fields["indicators"] = tuple(fields["indicators"])
         fields["gates"] = tuple(fields["gates"])
         return ast.Outcome(
-            name=str(name), title=self.text(title), clause=self.clause(tree),
+            name=str(name), title=self.text(self.token(title)), clause=self.clause(tree),
             span=self.span(tree), name_span=self.span(name), **fields,
         )
 
@@ -464,7 +470,7 @@ class Builder:
             "bonus",
         )
         return ast.Bonus(
-            name=str(name), title=self.text(title), clause=self.clause(tree),
+            name=str(name), title=self.text(self.token(title)), clause=self.clause(tree),
             span=self.span(tree), name_span=self.span(name), **fields,
         )
 
@@ -540,7 +546,7 @@ class Builder:
         fields["segment_rules"] = tuple(fields["segment_rules"])
         fields["gates"] = tuple(fields["gates"])
         return ast.Indicator(
-            name=str(name), title=self.text(title), clause=self.clause(tree),
+            name=str(name), title=self.text(self.token(title)), clause=self.clause(tree),
             span=self.span(tree), name_span=self.span(name), **fields,
         )
 
@@ -568,10 +574,11 @@ class Builder:
                 comparator = " ".join(str(t).lower() for t in child.children)
             else:
                 value = self.threshold_value(child)
+        assert value is not None  # the grammar: `threshold: comparator? threshold_value`
         return ast.Threshold(comparator, value, self.span(tree))
 
     def threshold_value(self, tree: Tree) -> ast.ThresholdValue:
-        token = tree.children[0]
+        token = self.token(tree.children[0])
         literal = {"PERCENT": "percent", "MONEY": "money"}.get(token.type, "number")
         amount = self.number(token)
         if tree.data == "absolute":
@@ -596,11 +603,12 @@ class Builder:
             elif child.data in ("absolute", "relative_points", "relative_percent"):
                 upper = self.threshold_value(child)
             elif child.data == "band_pays":
-                share = self.number(child.children[0])
+                share = self.number(self.token(child.children[0]))
                 share_span = self.span(child)
                 bases = self.subtrees(child)
                 if bases:
                     base = "pot" if bases[0].data == "of_pot" else "allocation"
+        assert threshold is not None  # the grammar: `band: NAME threshold ...`
         return ast.Band(
             str(name), threshold, upper, share, base, self.clause(tree),
             self.span(tree), self.span(name), share_span,
@@ -619,7 +627,7 @@ class Builder:
         return ast.Phasing(tuple(phases), self.clause(tree), self.span(tree))
 
     def phase(self, tree: Tree) -> ast.Phase:
-        name_token = tree.children[0]
+        name_token = self.token(tree.children[0])
         name = self.text(name_token) if name_token.type == "STRING" else str(name_token)
         years = [s for s in self.subtrees(tree) if s.data in ("single_year", "year_range", "open_years")][0]
         numbers = [self.whole_number(t, "a contract year") for t in self.tokens(years, "NUMBER")]
@@ -673,7 +681,7 @@ class Builder:
 
     def amount(self, tree: Tree) -> ast.Amount:
         kind = "money" if tree.data == "money_amount" else "budget share"
-        return ast.Amount(kind, self.number(tree.children[0]), self.span(tree))
+        return ast.Amount(kind, self.number(self.token(tree.children[0])), self.span(tree))
 
     def amounts(self, tree: Tree) -> list[ast.Amount]:
         return [self.amount(s) for s in self.subtrees(tree) if s.data in ("money_amount", "budget_share")]
@@ -768,7 +776,7 @@ class Builder:
                         continue
                     word = self.subtrees(part)[0].data
                     component = {"of_core": "core", "of_outcomes": "outcomes", "of_bonus": "bonus"}[word]
-                    parts.append(ast.ComponentShare(component, self.number(part.children[0]), self.span(part)))
+                    parts.append(ast.ComponentShare(component, self.number(self.token(part.children[0])), self.span(part)))
                 shares.append(
                     ast.SubcontractorShare(str(name), tuple(parts), self.clause(child), self.span(child), self.span(name))
                 )

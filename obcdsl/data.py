@@ -30,18 +30,23 @@ read two ways is refused. See docs/api.md, "Data files".
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
-from .diagnostics import Label
+from .diagnostics import Diagnostic, Label
 from .tables import (
     COLUMNS, EXTRA, MAX_DIGITS, POINT, SIMPLE, Cell, DataError, Number, NumberProblem, Problems, RawRow, RowOrigin,
     Table, Written, check_decimal_mark, data_error, open_table, parse_number, problem_count,
 )
+
+if TYPE_CHECKING:
+    from .stop_loss import PatientCosts  # obcdsl.stop_loss imports this module
 
 # what other modules and tools import from here, the tables' names among them
 __all__ = [
@@ -102,7 +107,7 @@ class Data:
     """Everything read from the data files, keyed for lookup."""
 
     points: tuple[DataPoint, ...] = ()
-    patients: object = ()  # tuple of PatientCost, or streamed stop_loss.PatientCosts files
+    patients: tuple[PatientCost, ...] | list[PatientCost] | PatientCosts = ()  # the rows, or the files to stream them from
     files: tuple[str, ...] = ()
     _index: dict | None = attrs.field(init=False, default=None, eq=False, repr=False)  # built at the first lookup
 
@@ -164,6 +169,14 @@ def read_data(path: PathLike, patients: PathLike | Sequence[PathLike] | None = N
     points: list[DataPoint] = []
     seen: dict[tuple, DataPoint] = {}
     table = open_table(path, mark)
+
+    def given_twice(point: DataPoint, first: DataPoint) -> Diagnostic:
+        return data_error(
+            "OBC905", f"`{point.measure}` for {year_words(point.year)}{segment_words(point.segment)} is given twice",
+            point.cell("measure"), table.label,
+            related=(Label(first.cell("measure").span(), f"first given in row {first.cell('measure').row}"),),
+            help="keep one row for each measure, year and segment")
+
     if table.header:
         columns = set(table.header)
         missing = [c for c in ("year", "value") if c not in columns]
@@ -182,16 +195,12 @@ def read_data(path: PathLike, patients: PathLike | Sequence[PathLike] | None = N
             key = (point.measure.lower(), point.year, point.segment.lower() if point.segment else None)
             first = seen.get(key)
             if first is not None:
-                problems.add("OBC905", table.label, lambda point=point, first=first: data_error(
-                    "OBC905", f"`{point.measure}` for {year_words(point.year)}{segment_words(point.segment)} is given twice",
-                    point.cell("measure"), table.label,
-                    related=(Label(first.cell("measure").span(), f"first given in row {first.cell('measure').row}"),),
-                    help="keep one row for each measure, year and segment"))
+                problems.add("OBC905", table.label, functools.partial(given_twice, point, first))
                 continue
             seen[key] = point
             points.append(point)
     found = problems.diagnostics()
-    patient_rows: object = ()
+    patient_rows: tuple[PatientCost, ...] | PatientCosts = ()
     files = [table.label]
     if patients is not None:
         from .stop_loss import PatientCosts, PatientFileError, patient_paths

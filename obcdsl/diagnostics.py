@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import difflib
-from typing import Iterable
+from typing import Any, Iterable
 
 import attrs
 
@@ -111,8 +111,16 @@ CODES: dict[str, str] = {
 class Label:
     """A secondary span with a short remark, shown under the source line."""
 
-    span: Span
+    # None only when the checks are given an AST built in code (`obcdsl.testing`) rather than read from a file:
+    # the builder gives every node it makes a span. A label is shown only beside a diagnostic that has a span.
+    span: Span | None
     message: str
+
+    @property
+    def place(self) -> Span:
+        """The span, for a label of a contract read from a file (where every node has one)."""
+        assert self.span is not None, "a label without a span: the contract was not read from a file"
+        return self.span
 
 
 @attrs.frozen
@@ -135,7 +143,7 @@ class Diagnostic:
         return self.severity is Severity.ERROR
 
     def to_dict(self) -> dict:
-        out = {
+        out: dict[str, Any] = {
             "code": self.code,
             "severity": self.severity.value,
             "message": self.message,
@@ -153,7 +161,7 @@ class Diagnostic:
             out["counterexample"] = dict(self.counterexample)
         if self.related:
             out["related"] = [
-                {"span": r.span.to_dict(), "message": r.message} for r in self.related
+                {"span": r.place.to_dict(), "message": r.message} for r in self.related
             ]
         return out
 

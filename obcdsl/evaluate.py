@@ -21,6 +21,7 @@ from .data import Data, DataError
 from .data_validation import validate
 from .expressions import ExpressionError, lower_number, scope
 from .interpret import ExactInputs, LineResult, PartResult, RiskResult, Run, YearResult
+from .lowering import LinearRule, StepRule
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split
 from .plan import Missing, YearPlan, plan_for
 from .statement import Line, PartyShare, RiskSettlement, Statement
@@ -67,6 +68,7 @@ def assemble(run: Run, result: YearResult) -> Statement:
         if bonus.holds:
             words = f"{bonus.bonus.title}: the condition holds → {pounds(bonus.allocation)}"
         else:
+            assert bonus.bonus.condition is not None  # a bonus without a condition always holds (interpret.Run.year)
             words = f"{bonus.bonus.title}: {describe_condition(run, bonus.bonus.condition)} → not paid"
         lines.append(Line("bonus", bonus.bonus.name, bonus.bonus.title, bonus.amount, words + clause_words(bonus.bonus.clause),
                           bonus.bonus.clause, rule="bonus", linked=plan.pot > 0, achieved=bool(bonus.holds and bonus.allocation > 0),
@@ -164,6 +166,7 @@ def part_words(run: Run, indicator: ast.Indicator, part: PartResult) -> tuple[st
     shown = show_value(indicator, value)
     facts: dict = {"value": value, "baseline": baseline}
     if isinstance(rule, ast.Target):
+        assert isinstance(lowered, StepRule)  # lowering.lower_rule: a target or bands lower to steps
         threshold = lowered.cuts[0].at(baseline)
         met = part.index >= 0
         facts["threshold"] = threshold
@@ -171,6 +174,7 @@ def part_words(run: Run, indicator: ast.Indicator, part: PartResult) -> tuple[st
         return (f"{shown} {symbol(rule.threshold.comparator, direction, met)} {target} → "
                 + (f"100% of {pounds(base)}" if met else f"0% of {pounds(base)}")), facts
     if isinstance(rule, ast.Bands):
+        assert isinstance(lowered, StepRule) and plan.shares is not None  # plan.line_plan: bands have their shares
         if part.index < 0:
             first = rule.bands[0]
             threshold = lowered.cuts[0].at(baseline)
@@ -184,6 +188,7 @@ def part_words(run: Run, indicator: ast.Indicator, part: PartResult) -> tuple[st
         return (f"{shown} {symbol(band.threshold.comparator, direction, True)} {band.name} "
                 f"{show_value(indicator, threshold)}{baseline_words(indicator, band.threshold.value, baseline)} → "
                 f"{percent_text(share)} {of}"), facts
+    assert isinstance(lowered, LinearRule)  # the rule left, a sliding scale, lowers to a line
     floor, ceiling = lowered.floor.at(baseline), lowered.ceiling.at(baseline)
     share = rule.floor_pays + (rule.ceiling_pays - rule.floor_pays) * lowered.position(value, baseline)
     return (f"{shown} on the scale from {show_value(indicator, floor)} ({percent_text(rule.floor_pays)}) "
@@ -270,6 +275,7 @@ def show_value(indicator: Optional[ast.Indicator], value: Decimal) -> str:
 def risk_lines(plan: YearPlan, risk: RiskResult, lines: list[Line]) -> RiskSettlement:
     """The stop-loss and the settlement, step by step: each step a line with each party's part."""
     source = plan.contract.risk_share
+    assert source is not None  # a year with a risk result has a risk share (plan.risk_plan)
     if source.stop_loss is not None:
         lines.append(stop_loss_line(source.stop_loss, risk))
     if risk.variance is None:
@@ -287,6 +293,7 @@ def risk_lines(plan: YearPlan, risk: RiskResult, lines: list[Line]) -> RiskSettl
                 words = f"the {noun} of {pounds(magnitude)} is below the minimum variance of {pounds(step.amount)}: not shared"
             else:
                 words = f"the first {pounds(step.amount)} of the {noun} (the minimum variance) is not shared"
+            assert source.minimum is not None  # a minimum step comes from the minimum variance (lowering.Sharing.settle)
             name, title, clause_ref, inputs = "minimum variance", "Minimum variance", source.minimum.clause, {}
         elif step.kind == "band":
             band = step.band

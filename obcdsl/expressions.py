@@ -21,6 +21,7 @@ from typing import Iterable, Optional, Union
 import attrs
 
 from . import ast
+from .source import Span
 
 # ---------------------------------------------------------------- the lowered forms
 
@@ -49,7 +50,7 @@ class Arithmetic:
     operator: str  # "+" | "-" | "*" | "/"
     left: "Number"
     right: "Number"
-    span: object = attrs.field(default=None, eq=False)  # for a division by zero
+    span: Optional[Span] = attrs.field(default=None, eq=False)  # for a division by zero
 
 
 @attrs.frozen

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from . import ast
 
@@ -40,7 +40,7 @@ def clause(ref: Optional[str]) -> str:
 
 
 class Writer:
-    def __init__(self):
+    def __init__(self) -> None:
         self.lines: list[str] = []
         self.depth = 0
 
@@ -62,7 +62,7 @@ class Writer:
 def render(contract: ast.Contract) -> str:
     """The contract as `.obc` text."""
     out = Writer()
-    sections = [
+    sections: list[tuple[Any, Callable[[Writer, Any], None]]] = [  # each section with its writer
         (contract.header, header), (contract.population, population), (contract.budget, budget),
         (contract.payments, payments), (contract.outcomes, outcomes), (contract.phasing, phasing),
         (contract.risk_share, risk_share), (contract.distribution, distribution),
@@ -182,14 +182,14 @@ def outcomes(out: Writer, node: ast.Outcomes) -> None:
         out.line(f"total {weight(node.total)}")
     for item in node.outcomes:
         outcome(out, item)
-    for item in node.bonuses:
-        out.open(f"bonus {item.name} {quoted(item.title)}{clause(item.clause)}")
-        if item.weight is not None:
-            out.line(f"weight {weight(item.weight)}")
-        if item.description is not None:
-            out.line(f"description {quoted(item.description)}")
-        if item.condition is not None:
-            out.line(f"pays when {expression(item.condition)}")
+    for bonus in node.bonuses:
+        out.open(f"bonus {bonus.name} {quoted(bonus.title)}{clause(bonus.clause)}")
+        if bonus.weight is not None:
+            out.line(f"weight {weight(bonus.weight)}")
+        if bonus.description is not None:
+            out.line(f"description {quoted(bonus.description)}")
+        if bonus.condition is not None:
+            out.line(f"pays when {expression(bonus.condition)}")
         out.close()
     if node.unearned is not None:
         unearned = node.unearned
@@ -290,7 +290,7 @@ def band_text(band: ast.Band) -> str:
     return text + clause(band.clause)
 
 
-def rule_line(node: ast.Rule) -> str:
+def rule_line(node: ast.Target | ast.SlidingScale) -> str:  # bands take a block (`rule`)
     if isinstance(node, ast.Target):
         return f"target {threshold(node.threshold)}{clause(node.clause)}"
     return (f"sliding scale from {threshold_value(node.floor)} paying {percent(node.floor_pays)} "
@@ -348,6 +348,7 @@ def risk_share(out: Writer, node: ast.RiskShare) -> None:
         out.open(word + clause(node.gains_clause if word == "gains" else node.losses_clause))
         for band in bands:
             if band.lower is None:
+                assert band.upper is not None  # a band open at both ends has no form (`up to`, `from`, `above`)
                 where = f"up to {amount(band.upper)}"
             elif band.upper is None:
                 where = f"above {amount(band.lower)}"

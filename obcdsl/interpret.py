@@ -26,7 +26,7 @@ from . import diagnostics as d
 from .data import ACTUAL_COST, Data, DataPoint
 from .diagnostics import Diagnostic
 from .expressions import Achieved, Arithmetic, Compare, Const, Extreme, Logic, Negated, Negation, Reached, Value
-from .lowering import Settled
+from .lowering import Settled, StepRule
 from .money import HUNDRED, ZERO
 from .plan import GatePlan, LinePlan, Missing, PartPlan, YearPlan
 
@@ -270,7 +270,9 @@ class Run:
         for part in self.line(name).parts:
             if band not in part.plan.band_names or part.value is None:
                 continue
-            cut = part.plan.lowered.cuts[part.plan.band_names.index(band)]
+            lowered = part.plan.lowered
+            assert isinstance(lowered, StepRule)  # a part with band names has bands, which lower to steps
+            cut = lowered.cuts[part.plan.band_names.index(band)]
             result = bk.either(result, cut.reached_by(bk, part.value, part.baseline))
         return result
 
@@ -401,16 +403,19 @@ class Run:
                 problems.extend(exc.diagnostics)
         if not risk.shares_variance:
             return RiskResult(None, stop_total, patients, excess, None, zero, zero, zero, bk.falses())
+        gains, losses = risk.gains, risk.losses
+        assert gains is not None and losses is not None  # plan.risk_plan lowers the two sides together
         actual = bk.penny(self.inputs.actual_cost(), plan.rounding)
         variance = actual - stop_total - bk.const(plan.budget)
         loss = bk.compare(">", variance, zero)
         magnitude = bk.where(loss, variance, -variance)
         if bk.exact:
-            settled = (risk.losses if loss else risk.gains).settle(bk, magnitude)
+            settled = (losses if loss else gains).settle(bk, magnitude)
         else:
-            losses, gains = risk.losses.settle(bk, magnitude), risk.gains.settle(bk, magnitude)
-            settled = Settled(bk.where(loss, losses.provider, gains.provider), bk.where(loss, losses.commissioner, gains.commissioner),
-                              bk.where(loss, losses.binds, gains.binds))
+            on_losses, on_gains = losses.settle(bk, magnitude), gains.settle(bk, magnitude)
+            settled = Settled(bk.where(loss, on_losses.provider, on_gains.provider),
+                              bk.where(loss, on_losses.commissioner, on_gains.commissioner),
+                              bk.where(loss, on_losses.binds, on_gains.binds))
         # the variance is a total split in two, by largest remainder with a tie to the provider (`money.split`):
         # for two parts that is the provider's share rounded half up, whatever the contract's rounding rule
         provider_share = bk.penny(settled.provider, "half up")

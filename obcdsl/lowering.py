@@ -226,7 +226,7 @@ class Sharing:
             else:
                 commissioner, provider = commissioner - moved, provider + moved
                 step = Step(limit.kind, moved, -moved, limit=limit, amount=moved) if steps is not None else None
-            if steps is not None and applies:
+            if steps is not None and step is not None and applies:  # step is built exactly when steps are kept
                 steps.append(step)
         return Settled(provider, commissioner, binds, tuple(steps) if steps is not None else ())
 

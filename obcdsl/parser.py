@@ -6,6 +6,7 @@ import functools
 import re
 from importlib import resources
 from pathlib import Path
+from typing import cast
 
 import lark
 from lark import Lark, Token, Tree
@@ -125,15 +126,18 @@ def syntax_diagnostic(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
         return unexpected_end(source, exc)
     if isinstance(exc, UnexpectedEOF):
         return unexpected_end(source, exc)
+    assert isinstance(exc, UnexpectedToken)  # lark's three kinds of UnexpectedInput; the other two are handled above
     return unexpected_token(source, exc)
 
 
 def unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diagnostic:
-    char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
-    span = source.span(exc.pos_in_stream, exc.pos_in_stream + 1)
+    # lark declares `pos_in_stream = None` on UnexpectedInput; UnexpectedCharacters sets it to the lexer's offset
+    pos = cast(int, exc.pos_in_stream)
+    char = source.text[pos] if pos < len(source.text) else ""
+    span = source.span(pos, pos + 1)
     expected = expected_words(exc.allowed or ())
     shown = repr(char)[1:-1] if not char.isprintable() else char
-    help_text = character_hint(source, exc.pos_in_stream, char)
+    help_text = character_hint(source, pos, char)
     return d.error(
         "OBC101",
         f"`{shown}` cannot be read here",

@@ -208,6 +208,7 @@ def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], s
 
 def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, allocation: Optional[Decimal], pot: Decimal, where) -> LinePlan:
     direction = indicator.direction or "higher"
+    pieces: list[tuple[Optional[str], Optional[ast.Rule], Decimal]]  # (segment, its rule, its share of the allocation)
     if indicator.by_segment is not None:
         weights = segment_weights(contract, indicator)
         pieces = [(s, next((r.rule for r in indicator.segment_rules if r.segment == s), indicator.rule), w) for s, w in weights]
@@ -218,6 +219,8 @@ def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, al
     baseline = lower_indicator_value(indicator, where, baseline=True)
     parts = []
     for (segment, rule, weight), part_allocation in zip(pieces, pennies):
+        # every paying part has a rule: a contract where one has none is in error (OBC203, OBC407), and is not planned
+        assert rule is not None, f"no payment rule for `{indicator.name}`, segment {segment}"
         shares = (tuple((share if share is not None else ZERO, base)
                         for _, share, base, _ in model.year_band_shares(contract, indicator, rule, year))
                   if isinstance(rule, ast.Bands) else None)
@@ -267,6 +270,8 @@ def budget_for_year(contract: ast.Contract, data: Data, year: int, rounding: str
         amount = budget.baseline
         steps.append(BudgetStep(f"baseline {pounds(amount)}", amount, budget.clause))
     else:
+        # a budget states a baseline or a capitation rate (OBC203)
+        assert budget.capitation is not None, "the budget states neither a baseline nor a capitation rate"
         heads = sum(((s.people or ZERO) * (s.weight if s.weight is not None else ONE) for s in contract.segments), ZERO)
         amount = budget.capitation * heads
         steps.append(BudgetStep(f"capitation {pounds(budget.capitation)} × {heads.normalize():f} weighted people", amount, budget.clause))
@@ -333,12 +338,14 @@ def adjust_for_population(contract, data: Data, year: int, amount: Decimal, adju
     if any(p for _, p in rows):
         projected = sum((s.people * weight(s) * factor for s, p in rows if p is not None and s.people is not None), ZERO)
         actual = sum((p.value * weight(s) for s, p in rows if p is not None and s.people is not None), ZERO)
-    elif weighted:
-        raise Missing(data_error("OBC911", f"the population adjustment counts weighted people, so the actual population "
-                                           f"for year {year} must be given for each segment", total_row.cell("segment"),
-                                 total_row.cell("segment").file,
-                                 help="give one `actual population` row for each segment, or state `counting heads` in the contract"))
     else:
+        assert total_row is not None  # with no segment's row, only a total row gets past the return above
+        if weighted:
+            raise Missing(data_error("OBC911", f"the population adjustment counts weighted people, so the actual population "
+                                               f"for year {year} must be given for each segment", total_row.cell("segment"),
+                                     total_row.cell("segment").file,
+                                     help="give one `actual population` row for each segment, "
+                                          "or state `counting heads` in the contract"))
         projected = sum((s.people for s in people), ZERO) * factor
         actual = total_row.value
     what = "weighted population" if weighted else "population"
@@ -416,9 +423,12 @@ def components(contract: ast.Contract, year: int, budget: Optional[Decimal], rou
         amounts["core"] = budget - amounts.get("pot", ZERO) - amounts.get("reserve", ZERO)
     core, pot, reserve = amounts.get("core", ZERO), amounts.get("pot", ZERO), amounts.get("reserve", ZERO)
     if budget is not None and core < 0:
+        beyond = stated.pot or stated.reserve
+        # a core below zero is left by a pot or reserve beyond the budget (a core in pounds is an error, OBC601)
+        assert beyond is not None
         raise Missing(d.error("OBC601", f"the outcomes pot and risk reserve ({pounds(pot + reserve)}) come to more than "
                                         f"the budget for year {year} ({pounds(budget)}), leaving a negative core",
-                              (stated.pot or stated.reserve).span, clause=stated.clause,
+                              beyond.span, clause=stated.clause,
                               help="state the pot and reserve as shares of the budget"))
     if budget is not None and core + pot + reserve != budget:
         raise AssertionError(f"year {year}: the components {core} + {pot} + {reserve} do not make the budget {budget} (OBC601)")

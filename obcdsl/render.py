@@ -35,7 +35,7 @@ def render_text(diagnostic: Diagnostic, source: Optional[SourceFile]) -> Text:
             out.append("  = help: ", style="bold")
             out.append(f"{diagnostic.help}\n")
         return out
-    gutter = len(str(max(span.line, *(r.span.line for r in diagnostic.related)) if diagnostic.related else span.line))
+    gutter = len(str(max(span.line, *(r.place.line for r in diagnostic.related)) if diagnostic.related else span.line))
     pad = " " * gutter
     out.append(f"{pad}--> ", style="bold blue")
     where = f"{span.file}:{span.line}:{span.column}"
@@ -45,7 +45,7 @@ def render_text(diagnostic: Diagnostic, source: Optional[SourceFile]) -> Text:
     if source is not None:
         out.append(f"{pad} |\n", style="bold blue")
         snippets = [(span, diagnostic.label, style)]
-        snippets += [(r.span, r.message, "bold blue") for r in diagnostic.related if r.span.file == span.file]
+        snippets += [(r.place, r.message, "bold blue") for r in diagnostic.related if r.place.file == span.file]
         by_line: dict[int, list] = {}
         for snippet in snippets:
             by_line.setdefault(snippet[0].line, []).append(snippet)

@@ -104,6 +104,7 @@ class Marginal:
             return rng.triangular(p["low"], p["mode"], p["high"], count)
         if self.kind == "beta":
             return p.get("scale", 100.0) * rng.beta(p["alpha"], p["beta"], count)
+        assert self.history is not None  # the one kind left, "history", is read with its values (read_spec)
         return rng.choice(self.history, count)
 
     def draw(self, normals: np.ndarray) -> np.ndarray:
@@ -123,6 +124,7 @@ class Marginal:
             return np.where(uniforms < cut, left, right)
         if self.kind == "beta":
             return p.get("scale", 100.0) * stats.beta.ppf(uniforms, p["alpha"], p["beta"])
+        assert self.history is not None  # the one kind left, "history", is read with its values (read_spec)
         values = np.sort(self.history)
         index = np.minimum((uniforms * len(values)).astype(np.int64), len(values) - 1)
         return values[index]
@@ -148,9 +150,9 @@ def read_spec(path: str | Path, year: YearModel) -> Spec:
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SpecError([spec_error(name, f"cannot read `{name}`: {(exc.strerror or str(exc)).lower()}")])
+        raise SpecError([spec_error(name, f"cannot read `{name}`: {(exc.strerror or str(exc)).lower()}")]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SpecError([spec_error(name, f"the spec is not valid TOML: {exc}")])
+        raise SpecError([spec_error(name, f"the spec is not valid TOML: {exc}")]) from None
     problems: list[Diagnostic] = []
     entries = document.get("indicators", {})
     if not isinstance(entries, dict):
@@ -246,7 +248,7 @@ def history_values(path: Path, measure: str, problems: list, name: str) -> Optio
 def read_baselines(entry, path: Path, problems: list, name: str) -> dict:
     from .data import DataError, read_data
 
-    baselines = {}
+    baselines: dict[str, float] = {}
     if not isinstance(entry, dict):
         problems.append(spec_error(name, "`baselines` must be a table"))
         return baselines
@@ -287,12 +289,14 @@ def draw_inputs(spec: Spec, year: YearModel, count: int, rng: np.random.Generato
         try:
             factor = np.linalg.cholesky(matrix[np.ix_(index, index)])
         except np.linalg.LinAlgError:
-            raise SpecError([spec_error(spec.path, "the correlations are not consistent with each other (the matrix is not positive definite)")])
+            raise SpecError([spec_error(spec.path, "the correlations are not consistent with each other "
+                                                   "(the matrix is not positive definite)")]) from None
         normals = rng.standard_normal((count, len(correlated))) @ factor.T
     inputs = {}
     indicators = {i.name: i for i in year.contract.all_indicators}
     for name in names:
         marginal = spec.cost if name == "actual_cost" else spec.marginals[name]
+        assert marginal is not None  # `actual_cost` is among the names only when the spec has a cost
         if name in correlated:
             values = marginal.draw(normals[:, correlated.index(name)])
         else:
@@ -348,7 +352,7 @@ def simulate(contract: ast.Contract, year: int, spec_path: str | Path, scenarios
     model_year = year_model(contract, year)
     spec = read_spec(spec_path, model_year)
     rng = np.random.default_rng(seed)
-    collected = {k: [] for k in MEASURES}
+    collected: dict[str, list[np.ndarray]] = {k: [] for k in MEASURES}
     reached_counts: dict = {}
     binds = 0
     done = 0

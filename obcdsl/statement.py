@@ -45,7 +45,7 @@ class Line:
     party_amounts: dict = attrs.field(factory=dict)  # for risk-share lines: provider / commissioner
 
     def to_dict(self) -> dict:
-        out = {
+        out: dict[str, Any] = {
             "kind": self.kind,
             "name": self.name,
             "title": self.title,

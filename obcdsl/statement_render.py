@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 from typing import Sequence
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -30,8 +31,8 @@ def destination_words(statement: Statement) -> str:
     return "retained by the commissioner"
 
 
-def summary_rows(statement: Statement) -> list[tuple[str, object]]:
-    rows = []
+def summary_rows(statement: Statement) -> list[tuple[str, Decimal]]:
+    rows: list[tuple[str, Decimal]] = []
     if statement.budget is not None:
         rows.append(("Budget", statement.budget))
     rows += [
@@ -62,7 +63,7 @@ def clause_width(statement: Statement) -> int:
 
 def as_table(statement: Statement) -> Group:
     """The statement as rich renderables, for a finance lead to read."""
-    parts = []
+    parts: list[RenderableType] = []
     heading = Text(title_of(statement), style="bold")
     parties = Text(f"Commissioner: {statement.commissioner or '-'}    Lead provider: {statement.lead_provider or '-'}")
     parts += [heading, parties, Text(f"Amounts to the penny; rounding {statement.rounding}; parts add up exactly to their totals.", style="dim")]
@@ -96,6 +97,8 @@ def as_table(statement: Statement) -> Group:
         table.add_column("Provider", justify="right", no_wrap=True, min_width=money_width("Provider", amounts))
         table.add_column("Commissioner", justify="right", no_wrap=True, min_width=money_width("Commissioner", amounts))
         if risk.variance is not None:
+            # the variance is the actual cost less stop-loss less the budget (interpret.Run.settle): all three are known
+            assert risk.actual_cost is not None and statement.budget is not None
             table.add_row("", f"actual cost {pounds(risk.actual_cost)}, less stop-loss {pounds(risk.stop_loss)}, "
                               f"less budget {pounds(statement.budget)}: variance {pounds(risk.variance)}", "", "")
         for line in statement.lines:
@@ -113,7 +116,7 @@ def as_table(statement: Statement) -> Group:
     summary.add_column("Component", overflow="fold")
     summary.add_column("Amount", justify="right", no_wrap=True, min_width=money_width("Amount", [a for _, a in summary_rows(statement)]))
     for label, amount in summary_rows(statement):
-        style = "bold" if label.startswith("Total") else None
+        style = "bold" if label.startswith("Total") else ""  # "": rich's own default, no style
         summary.add_row(Text(label, style=style), Text(pounds(amount), style=style))
     parts.append(summary)
 
@@ -129,7 +132,7 @@ def as_table(statement: Statement) -> Group:
             distribution.add_row(share.title, pounds(share.core), pounds(share.outcomes), pounds(share.bonus),
                                  pounds(share.other), pounds(share.total))
         parts.append(distribution)
-    spaced = []
+    spaced: list[RenderableType] = []
     for part in parts:
         if isinstance(part, Table):
             spaced.append(Text(""))

@@ -20,6 +20,7 @@ a few of each kind; `PatientCosts.excess` then streams the rows of one year.
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Iterator, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -215,7 +216,7 @@ def parquet_rows(file: PatientFile, problems: Problems, chunk_rows: int, decimal
     try:
         source = pq.ParquetFile(file.path)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds for a damaged file
-        raise PatientFileError([error("OBC901", name, f"the Parquet file cannot be read: {short(exc)}")])
+        raise PatientFileError([error("OBC901", name, f"the Parquet file cannot be read: {short(exc)}")]) from exc
     names = source.schema_arrow.names
     lowered_columns(names, dict(file.partition), name)
     wanted_columns = [c for c in names if others or c.strip().lower() in COLUMNS]
@@ -228,7 +229,7 @@ def parquet_rows(file: PatientFile, problems: Problems, chunk_rows: int, decimal
             first += batch.num_rows
             yield from clean_rows(reading, lines, with_partition(arrays, file, batch.num_rows), problems, others, year)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise PatientFileError([error("OBC901", name, f"the Parquet file cannot be read: {short(exc)}")])
+        raise PatientFileError([error("OBC901", name, f"the Parquet file cannot be read: {short(exc)}")]) from None
 
 
 def lowered_columns(names: Sequence[str], partition: dict, name: str) -> list[str]:
@@ -262,7 +263,7 @@ def csv_layout(file: PatientFile, decimal_mark: str | None):
         with open(file.path, "rb") as handle:
             head = handle.read(1 << 16)
     except OSError as exc:
-        raise PatientFileError([error("OBC901", name, f"cannot read `{name}`: {(exc.strerror or str(exc)).lower()}")])
+        raise PatientFileError([error("OBC901", name, f"cannot read `{name}`: {(exc.strerror or str(exc)).lower()}")]) from None
     text = head.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if len(head) == 1 << 16:
@@ -304,7 +305,7 @@ def csv_file_rows(file: PatientFile, problems: Problems, chunk_rows: int, decima
                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, OSError) as exc:
-        raise PatientFileError([csv_error(name, exc)])
+        raise PatientFileError([csv_error(name, exc)]) from None
     # row k (0-based, among the rows pyarrow gives) is record t of the file, counting the records it skipped
     shifted = reading.skipped - np.arange(reading.skipped.size)
     ordinal = 0
@@ -334,7 +335,7 @@ def csv_file_rows(file: PatientFile, problems: Problems, chunk_rows: int, decima
                 records = records[keep_mask]
             yield from clean_rows(reading, header_line + 1 + records, arrays, problems, others, year)
     except pa.ArrowInvalid as exc:
-        raise PatientFileError([csv_error(name, exc)])
+        raise PatientFileError([csv_error(name, exc)]) from None
     if unsplit and skipped is None:
         raise Unsplit(len(unsplit))
 
@@ -352,6 +353,12 @@ def unsplit_records(file: PatientFile, decimal_mark: str | None, problems: Probl
     header_line, delimiter, names, _, _ = csv_layout(file, decimal_mark)
     name = file.name
     found = []
+
+    def fields_error(at: int, n: int) -> Diagnostic:
+        return error(
+            "OBC912", name, f"row {at} has {n} field{'s' if n != 1 else ''}, but the header names {len(names)} columns",
+            line=at, help="put a number that has commas in quotes (`\"£25,000.50\"`), or remove the extra fields")
+
     with open(file.path, encoding="utf-8-sig", errors="replace", newline="") as handle:
         lines = iter(handle)
         for _ in range(header_line):
@@ -368,9 +375,7 @@ def unsplit_records(file: PatientFile, decimal_mark: str | None, problems: Probl
                 continue  # a comment line
             at = header_line + 1 + index
             count = len(fields)
-            problems.add("OBC912", name, lambda at=at, n=count: error(
-                "OBC912", name, f"row {at} has {n} field{'s' if n != 1 else ''}, but the header names {len(names)} columns",
-                line=at, help="put a number that has commas in quotes (`\"£25,000.50\"`), or remove the extra fields"))
+            problems.add("OBC912", name, functools.partial(fields_error, at, count))
     return np.asarray(found, dtype=np.int64)
 
 
@@ -456,7 +461,8 @@ def patient_keys(array, name: str) -> tuple[pa.Array, np.ndarray]:
         try:
             array = pc.cast(array, pa.string())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            raise PatientFileError([error("OBC903", name, f"the `patient` column holds {array.type}, not names or numbers")])
+            raise PatientFileError(
+                [error("OBC903", name, f"the `patient` column holds {array.type}, not names or numbers")]) from None
     text = pc.utf8_trim_whitespace(array.fill_null(""))
     return text, np.asarray(pc.equal(text, "").to_numpy(zero_copy_only=False), dtype=bool)
 
@@ -827,8 +833,7 @@ def repeated_rows(readable: list, keys: list[np.ndarray], mark: str | None, chun
                 if earlier is None:
                     first_seen[identity] = (batch.file, at)
                     continue
-                problems.add("OBC905", batch.file, lambda batch=batch, index=index, at=at, earlier=earlier: repeat_error(
-                    batch, index, at, earlier))
+                problems.add("OBC905", batch.file, functools.partial(repeat_error, batch, index, at, earlier))
             position += count
 
 

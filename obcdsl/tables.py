@@ -15,6 +15,7 @@ import array
 import bisect
 import csv
 import enum
+import functools
 import io
 import json
 import math
@@ -22,7 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -36,7 +37,8 @@ COLUMNS = ("measure", "year", "segment", "value", "numerator", "denominator")  #
 class DataError(Exception):
     """Data that could not be read or does not fit the contract; carries the diagnostics."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic], partial: "Data | None" = None):  # noqa: F821 - obcdsl.data.Data
+    # `partial` is an `obcdsl.data.Data` or None; not named here, as obcdsl.data imports this module (no import cycles)
+    def __init__(self, diagnostics: Iterable[Diagnostic], partial: Any = None):
         self.diagnostics = tuple(diagnostics)
         self.partial = partial  # the rows that did read, so that a caller can report every problem at once
         first = self.diagnostics[0].message if self.diagnostics else "bad data"
@@ -81,6 +83,11 @@ def data_error(code: str, message: str, cell: Cell | None, file: str, **kw) -> D
 CAP = 20  # diagnostics shown of each code in each file; the rest are counted in one more
 
 
+def built(diagnostic: Diagnostic) -> Callable[[], Diagnostic]:
+    """What `Problems.add` takes, for a diagnostic built already."""
+    return lambda: diagnostic
+
+
 class Problems:
     """Diagnostics as they are found: the first `cap` of each code in each file, then a count of the rest.
 
@@ -112,7 +119,7 @@ class Problems:
         key = (code, file)
         before = self._counts.get(key, 0)
         for index in range(max(0, min(count, self.cap + 1 - before))):
-            self.add(code, file, lambda index=index: build(index))
+            self.add(code, file, functools.partial(build, index))
         self._counts[key] = before + count
 
     def append(self, diagnostic: Diagnostic) -> None:
@@ -128,10 +135,10 @@ class Problems:
         for key, count in other._counts.items():
             shown = [x for k, x in other._shown if k == key]
             for diagnostic in shown:
-                self.add(key[0], key[1], lambda diagnostic=diagnostic: diagnostic)
+                self.add(key[0], key[1], built(diagnostic))
             rest = count - len(shown)
             if rest > 0:
-                self.add(key[0], key[1], lambda key=key: other._next[key])
+                self.add(key[0], key[1], functools.partial(other._next.__getitem__, key))
                 self._counts[key] += rest - 1
 
     def __bool__(self) -> bool:
@@ -524,7 +531,7 @@ class JsonTable(Table):
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError([d.error("OBC901", f"the file is not valid JSON: {exc.msg.lower()}",
-                                     Span(name, exc.pos, exc.pos, exc.lineno, exc.colno, exc.lineno, exc.colno + 1))])
+                                     Span(name, exc.pos, exc.pos, exc.lineno, exc.colno, exc.lineno, exc.colno + 1))]) from None
         self.set_mark(decimal_mark, False)
         if isinstance(document, dict):
             keys = {" ".join(str(k).replace("_", " ").lower().split()): k for k in document}
@@ -625,11 +632,11 @@ class SheetTable(Table):
         try:
             import openpyxl
         except ImportError:  # pragma: no cover - openpyxl is a dependency
-            raise DataError([data_error("OBC901", "reading spreadsheets needs the openpyxl package", None, name)])
+            raise DataError([data_error("OBC901", "reading spreadsheets needs the openpyxl package", None, name)]) from None
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
-            raise DataError([data_error("OBC901", f"the spreadsheet cannot be opened: {exc}", None, name)])
+            raise DataError([data_error("OBC901", f"the spreadsheet cannot be opened: {exc}", None, name)]) from exc
         try:
             sheet = book.worksheets[0]
             self.label = f"{name}[{sheet.title}]"
@@ -637,7 +644,7 @@ class SheetTable(Table):
             self.sheet_rows = [(number, [spreadsheet_value(c) for c in cells])
                                for number, cells in enumerate(sheet.iter_rows(), start=1)]
         except Exception as exc:  # noqa: BLE001 - a damaged sheet can fail while its rows are read
-            raise DataError([data_error("OBC901", f"the spreadsheet cannot be read: {exc}", None, name)])
+            raise DataError([data_error("OBC901", f"the spreadsheet cannot be read: {exc}", None, name)]) from exc
         finally:
             book.close()
         self.header_row = 0
@@ -725,12 +732,13 @@ def open_table(path: Path, decimal_mark: str | None = None) -> Table:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DataError([data_error("OBC901", f"cannot read `{name}`: {(exc.strerror or str(exc)).lower()}", None, name)])
+        raise DataError(
+            [data_error("OBC901", f"cannot read `{name}`: {(exc.strerror or str(exc)).lower()}", None, name)]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError([data_error("OBC901", f"byte 0x{data[exc.start]:02x} at offset {exc.start} is not UTF-8 text", None, name,
-                                    help="save the file as UTF-8 (CSV UTF-8 in Excel)")])
+                                    help="save the file as UTF-8 (CSV UTF-8 in Excel)")]) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if suffix == ".json":
         return JsonTable(name, text, decimal_mark)

@@ -68,7 +68,7 @@ def test_negative_count(tmp_path, capsys):
 
 def test_missing_linked_data_names_indicator_year_and_segment(tmp_path, capsys):
     data = (CONTRACTS / "data" / "oxfordshire_mental_health.csv").read_text()
-    data = "\n".join(l for l in data.splitlines() if not l.startswith("paid_employment,3,psychosis")) + "\n"
+    data = "\n".join(row for row in data.splitlines() if not row.startswith("paid_employment,3,psychosis")) + "\n"
     path = write(tmp_path, data)
     exit_code, out, err = evaluate_cli(capsys, OXFORDSHIRE, path, "--year", "3")
     assert exit_code == 1 and out == ""
@@ -81,7 +81,7 @@ def test_missing_data_counted_as_not_achieved_when_the_contract_says_so(tmp_path
     contract = obcdsl.loads(text)
     data = read_data(write(tmp_path, HEADER + "outcome_1_measure,2,,72.5%,,\n"))
     statement = contract.evaluate(data, year=2)
-    line = next(l for l in statement.lines if l.name == "outcome_2_measure")
+    line = next(entry for entry in statement.lines if entry.name == "outcome_2_measure")
     assert line.amount == 0 and "counted as not achieved" in line.explanation
     assert statement.outcomes_paid == Decimal("750000.00")
 
@@ -147,7 +147,7 @@ def test_json_errors_name_the_line(tmp_path, capsys):
     exit_code, _out, err = evaluate_cli(capsys, MONITOR, path, "--year", "2")
     assert exit_code == 1 and "error[OBC903]" in err
     text = path.read_text().splitlines()
-    line = next(i for i, l in enumerate(text, start=1) if '"lots"' in l)
+    line = next(i for i, row in enumerate(text, start=1) if '"lots"' in row)
     assert f"{path}:{line}:" in err
 
 

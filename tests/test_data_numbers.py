@@ -100,7 +100,7 @@ def test_actual_cost_with_a_decimal_comma_is_refused_not_read_as_billions(tmp_pa
     # issue 9: `36420000,50` was read as 3,642,000,050 and the provider's year-3 total became £3,640,890,309.71
     text = OXFORDSHIRE_DATA.read_text().replace('actual cost,3,,"£36,420,000",,', 'actual cost,3,,"36420000,50",,')
     path = write(tmp_path, text)
-    line = next(i for i, l in enumerate(text.splitlines(), start=1) if l.startswith("actual cost,3"))
+    line = next(i for i, row in enumerate(text.splitlines(), start=1) if row.startswith("actual cost,3"))
     (problem,) = problems(path)
     assert problem.code == "OBC917"
     assert problem.span.file == str(path) and problem.span.line == line and problem.span.column == 16
@@ -135,7 +135,7 @@ def test_a_european_excel_export_reads_when_it_declares_its_decimal_comma(oxford
 
 def test_a_european_excel_export_without_its_declaration_is_refused_on_each_ambiguous_number(tmp_path):
     lines = EUROPEAN.read_text(encoding="utf-8-sig").splitlines()
-    path = write(tmp_path, "\n".join(l for l in lines if not l.startswith("# decimal mark")) + "\n")
+    path = write(tmp_path, "\n".join(row for row in lines if not row.startswith("# decimal mark")) + "\n")
     found = problems(path)
     assert {p.code for p in found} == {"OBC917"}
     assert any("`4,1` could be 4.1 (decimal comma) or 41 (thousands separators)" in p.message for p in found)
@@ -144,7 +144,7 @@ def test_a_european_excel_export_without_its_declaration_is_refused_on_each_ambi
     # a semicolon file that declares nothing: `14.650` is refused too (14.65 people, or 14,650?)
     assert any("`14.650` could be 14.650 (decimal point) or 14650 (a point grouping thousands)" in p.message for p in found)
     # exactly the numbers with separators are refused; the others (`120`, `14%`, `7`) read
-    values = [f for l in lines[3:] for f in l.split(";")[3:] if f]
+    values = [f for row in lines[3:] for f in row.split(";")[3:] if f]
     separated = sum(1 for v in values if "," in v or "." in v)
     shown, summary = found[:-1], found[-1]  # the first 20 of a kind, then a count of the rest
     assert len(shown) == 20 and summary.message == f"… and {separated - 20} more rows like this (OBC917)"
@@ -187,7 +187,7 @@ def test_json_declares_its_decimal_mark(tmp_path):
     found = problems(undeclared)
     assert [p.code for p in found] == ["OBC917", "OBC917"]
     text = undeclared.read_text().splitlines()
-    assert found[0].span.line == next(i for i, l in enumerate(text, start=1) if '"value": "87,2%"' in l)
+    assert found[0].span.line == next(i for i, row in enumerate(text, start=1) if '"value": "87,2%"' in row)
 
 
 def test_a_bad_declaration_is_refused(tmp_path):

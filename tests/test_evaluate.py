@@ -128,7 +128,7 @@ def test_oxfordshire_gateway_withholds_the_outcome(oxfordshire):
     points = tuple(p if p.measure != "data_completeness" else DataPoint("data_completeness", 3, None, D(80)) for p in data.points)
     statement = oxfordshire.evaluate(Data(points), year=3)
     for name in ("paid_employment", "voluntary_activity", "education", "home_or_parent"):
-        line = next(l for l in statement.lines if l.name == name)
+        line = next(entry for entry in statement.lines if entry.name == name)
         assert line.amount == 0
         assert "gateway not met" in line.explanation
 
@@ -229,10 +229,10 @@ def test_corridor_shares_add_up_and_respect_caps(corridor_cost):
         assert risk.provider_share <= D("400000")
     else:
         assert risk.commissioner_share <= D("700000")
-    lines = [l for l in statement.lines if l.kind == "risk share"]
-    assert sum(l.party_amounts["provider"] for l in lines) == risk.provider_share
-    assert sum(l.party_amounts["commissioner"] for l in lines) == risk.commissioner_share
-    assert sum(l.amount for l in lines) == risk.transfer
+    lines = [entry for entry in statement.lines if entry.kind == "risk share"]
+    assert sum(entry.party_amounts["provider"] for entry in lines) == risk.provider_share
+    assert sum(entry.party_amounts["commissioner"] for entry in lines) == risk.commissioner_share
+    assert sum(entry.amount for entry in lines) == risk.transfer
 
 
 def test_reference_risk_share_contract(tmp_path):

@@ -83,8 +83,8 @@ def test_parts_add_up_to_the_penny(case):
     contract, year, data = case
     statement = evaluate(contract, data, year)
     assert statement.core + statement.pot == statement.budget
-    indicators = [l for l in statement.lines if l.kind == "indicator"]
-    assert sum(l.amount for l in indicators) == statement.outcomes_paid
+    indicators = [entry for entry in statement.lines if entry.kind == "indicator"]
+    assert sum(entry.amount for entry in indicators) == statement.outcomes_paid
     assert statement.outcomes_paid + statement.bonus_paid + statement.unearned == statement.pot
     assert sum(p.total for p in statement.distribution) == statement.total_to_provider
     owners = model.outcome_of(contract)
@@ -94,8 +94,8 @@ def test_parts_add_up_to_the_penny(case):
         if fraction is not None and line.allocation is not None:
             assert abs(line.allocation - statement.pot * fraction) < PENNY
     if statement.risk is not None:
-        lines = [l for l in statement.lines if l.kind == "risk share"]
-        assert sum(l.party_amounts["provider"] for l in lines) == statement.risk.provider_share
+        lines = [entry for entry in statement.lines if entry.kind == "risk share"]
+        assert sum(entry.party_amounts["provider"] for entry in lines) == statement.risk.provider_share
 
 
 # 5. evaluation is deterministic: the same contract and data give byte-identical JSON

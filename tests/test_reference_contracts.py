@@ -86,7 +86,7 @@ def test_risk_share_contract_uses_every_feature():
     assert risk.placement == "within" and contract.payments.reserve.value == 3
     assert risk.minimum.basis == "above minimum"
     assert risk.stop_loss.threshold == 20000 and risk.stop_loss.coinsurance == 10 and risk.stop_loss.limit == 250000
-    assert {(l.party, l.exposure, l.kind, l.combine) for l in risk.limits} == {
+    assert {(limit.party, limit.exposure, limit.kind, limit.combine) for limit in risk.limits} == {
         ("provider", "losses", "cap", "lesser"),
         ("commissioner", "gains", "cap", "greater"),
         ("provider", "gains", "floor", "single"),

@@ -74,6 +74,7 @@ def comparator_direction(indicator: ast.Indicator, threshold: ast.Threshold, cla
 def band_order(indicator: ast.Indicator, rule: ast.Bands) -> list[Diagnostic]:
     found = []
     direction = indicator.direction
+    assert direction is not None  # `check` skips an indicator that does not say which direction is better
     for band in rule.bands:
         found += comparator_direction(indicator, band.threshold, band.clause or rule.clause)
     for lower, higher in zip(rule.bands, rule.bands[1:]):
@@ -172,6 +173,7 @@ def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Ba
 
 def sliding_scale(indicator: ast.Indicator, rule: ast.SlidingScale) -> list[Diagnostic]:
     found = []
+    assert indicator.direction is not None  # `check` skips an indicator that does not say which direction is better
     floor = model.performance_key(rule.floor, indicator.direction)
     ceiling = model.performance_key(rule.ceiling, indicator.direction)
     if floor[0] == ceiling[0] and ceiling[1] <= floor[1]:

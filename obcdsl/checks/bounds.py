@@ -63,6 +63,7 @@ def pot_overpays(contract: ast.Contract, years) -> list[Diagnostic]:
             continue  # one error for the root cause; the other years are named in its notes
         data, statement = analysis.counterexample_for(contract, bounds.year)
         phase = model.phase_for(contract, bounds.year)
+        assert contract.outcomes is not None  # with no outcomes section nothing is paid from the pot, so it is never overpaid
         span = phase.years_span if phase is not None else contract.outcomes.span
         notes = [f"the pot for year {bounds.year} is {pounds(bounds.pot)}; the outcome payments and bonuses can reach {pounds(most)}"]
         for name, amount in bounds.indicator_most.items():
@@ -167,15 +168,15 @@ def ceiling(contract: ast.Contract, years) -> list[Diagnostic]:
 
 
 def caps_hold(contract: ast.Contract, years) -> list[Diagnostic]:
-    risk = contract.risk_share
-    if risk is None:
+    risk, header = contract.risk_share, contract.header
+    if risk is None or header is None:  # `check` asks only of a contract with a header
         return []
     found = []
     for bounds in years:
         if bounds.budget is None or bounds.provider_exposure is None:
             continue
         written = [limit for limit in risk.limits if limit.exposure == "losses"]
-        lowered = lower_sharing(risk, "losses", bounds.budget, contract.header.rounding).limits
+        lowered = lower_sharing(risk, "losses", bounds.budget, header.rounding).limits
         for limit, cap_in_pennies in zip(written, lowered):
             if limit.kind != "cap":
                 continue
@@ -219,9 +220,10 @@ def rising_conditions(contract: ast.Contract) -> list[Diagnostic]:
                     if not isinstance(node, ast.Comparison) or node.operator not in RISING:
                         continue
                     if isinstance(node.left, ast.Reference) and isinstance(node.right, ast.Literal):
-                        name, rewards = node.left.name, RISING[node.operator]
+                        name, rewards, literal = node.left.name, RISING[node.operator], node.right
                     elif isinstance(node.right, ast.Reference) and isinstance(node.left, ast.Literal):
-                        name, rewards = node.right.name, {"higher": "lower", "lower": "higher"}[RISING[node.operator]]
+                        name, literal = node.right.name, node.left
+                        rewards = {"higher": "lower", "lower": "higher"}[RISING[node.operator]]
                     else:
                         continue
                     target = paying.get(name)
@@ -229,7 +231,6 @@ def rising_conditions(contract: ast.Contract) -> list[Diagnostic]:
                         continue
                     if _under_not(gate.condition, node):
                         continue
-                    literal = node.right if isinstance(node.right, ast.Literal) else node.left
                     found.append(
                         d.error(
                             "OBC384",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import ast, model
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic, Label
@@ -129,7 +131,7 @@ def duplicates(contract: ast.Contract) -> list[Diagnostic]:
 
 
 def duplicate_names(items, span_attr: str = "name_span") -> list[Diagnostic]:
-    first: dict[str, tuple[str, object]] = {}
+    first: dict[str, tuple[str, Any]] = {}  # name → (kind, node): nodes of many kinds, each with a span
     found = []
     for kind, name, node in items:
         key = name.lower()
@@ -172,7 +174,7 @@ def references(contract: ast.Contract) -> list[Diagnostic]:
     segments = {s.name: s for s in contract.segments}
     subcontractors = {s.name for s in (contract.header.subcontractors if contract.header else ())}
 
-    for expr, purpose in model.contract_expressions(contract):
+    for expr, _ in model.contract_expressions(contract):
         for node in model.iter_subexpressions(expr):
             if isinstance(node, ast.Reference) and node.name not in indicators:
                 if node.name in outcomes or node.name in bonuses:
@@ -237,9 +239,9 @@ def references(contract: ast.Contract) -> list[Diagnostic]:
                 found.append(unknown(rule.segment, "segment", rule.segment_span, segments, indicator.clause))
 
     if contract.distribution is not None:
-        for share in contract.distribution.shares:
-            if share.subcontractor not in subcontractors:
-                found.append(unknown(share.subcontractor, "subcontractor", share.name_span, subcontractors, share.clause))
+        for line in contract.distribution.shares:
+            if line.subcontractor not in subcontractors:
+                found.append(unknown(line.subcontractor, "subcontractor", line.name_span, subcontractors, line.clause))
     return found
 
 

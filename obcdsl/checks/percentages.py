@@ -73,13 +73,15 @@ def percentages(contract: ast.Contract) -> Iterator[Item]:
             if amount.kind == "budget share":
                 yield amount.value, amount.span, "a share of budget", clause
     if contract.distribution is not None:
-        for share in contract.distribution.shares:
-            for part in share.parts:
-                yield part.share, part.span, f"`{share.subcontractor}`'s share of {part.component}", share.clause
+        for line in contract.distribution.shares:
+            for part in line.parts:
+                yield part.share, part.span, f"`{line.subcontractor}`'s share of {part.component}", line.clause
 
 
 def weights(contract: ast.Contract):
     outcomes = contract.outcomes
+    if outcomes is None:  # as `percentages` asks only when there is an outcomes section
+        return
     yield outcomes.total, "the total weight", outcomes.clause
     for outcome in outcomes.outcomes:
         yield outcome.weight, f"the weight of `{outcome.name}`", outcome.clause

@@ -51,7 +51,7 @@ def splits(bands) -> list[Diagnostic]:
 
 
 def contiguity(word: str, bands) -> list[Diagnostic]:
-    found = []
+    found: list[Diagnostic] = []
     if not bands:
         return found
     first = bands[0]
@@ -167,8 +167,8 @@ def floors_and_caps(risk: ast.RiskShare) -> list[Diagnostic]:
     found = []
     for party in ("provider", "commissioner"):
         for exposure in ("gains", "losses"):
-            caps = [l for l in risk.limits if (l.party, l.exposure, l.kind) == (party, exposure, "cap")]
-            floors = [l for l in risk.limits if (l.party, l.exposure, l.kind) == (party, exposure, "floor")]
+            caps = [limit for limit in risk.limits if (limit.party, limit.exposure, limit.kind) == (party, exposure, "cap")]
+            floors = [limit for limit in risk.limits if (limit.party, limit.exposure, limit.kind) == (party, exposure, "floor")]
             for cap in caps:
                 for floor in floors:
                     if cap.combine == floor.combine == "single":
@@ -185,7 +185,8 @@ def floors_and_caps(risk: ast.RiskShare) -> list[Diagnostic]:
                                 )
                             )
             if party == "provider":
-                other_caps = [l for l in risk.limits if (l.party, l.exposure, l.kind) == ("commissioner", exposure, "cap")]
+                other_caps = [limit for limit in risk.limits
+                              if (limit.party, limit.exposure, limit.kind) == ("commissioner", exposure, "cap")]
                 if caps and other_caps:
                     found.append(
                         d.error(

@@ -27,6 +27,8 @@ def describe(value: Decimal, unit: str) -> str:
 
 def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
     outcomes = contract.outcomes
+    if outcomes is None:  # as `check` does
+        return []
     items = [(o.weight, o) for o in outcomes.outcomes] + [(b.weight, b) for b in outcomes.bonuses]
     stated = [(w, node) for w, node in items if w is not None]
     found: list[Diagnostic] = []
@@ -40,6 +42,8 @@ def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
     if len(units) > 1:
         first_points = next(w for w, _ in stated if w.unit == "points") if any(w.unit == "points" for w, _ in stated) else outcomes.total
         first_percent = next((w for w, _ in stated if w.unit == "percent"), outcomes.total)
+        # two units, so the total is written in whichever unit no stated weight is
+        assert first_points is not None and first_percent is not None
         return [
             d.error(
                 "OBC305",
@@ -148,6 +152,7 @@ def indicator_weights(outcome: ast.Outcome) -> list[Diagnostic]:
     if len(indicators) < 2:
         return []
     stated = [i for i in indicators if i.weight is not None]
+    weighted = [(i, i.weight) for i in indicators if i.weight is not None]  # as `stated`, with each weight
     paying = [i for i in indicators if model.has_rule(i)]
     found = []
     if not stated and not pays_from_pot_directly(outcome) and len(paying) > 1:
@@ -171,8 +176,8 @@ def indicator_weights(outcome: ast.Outcome) -> list[Diagnostic]:
                     clause=indicator.clause,
                 )
             )
-    if stated and all(i.weight.unit == "percent" for i in stated):
-        total = sum((i.weight.value for i in stated), Decimal(0))
+    if weighted and all(w.unit == "percent" for _, w in weighted):
+        total = sum((w.value for _, w in weighted), Decimal(0))
         if total != HUNDRED:
             found.append(
                 d.error(
@@ -180,8 +185,8 @@ def indicator_weights(outcome: ast.Outcome) -> list[Diagnostic]:
                     f"the indicator weights of `{outcome.name}` add up to {describe(total, 'percent')}, expected 100%",
                     outcome.name_span,
                     label="in this outcome",
-                    notes=tuple(f"`{i.name}` weighs {describe(i.weight.value, 'percent')}" for i in stated),
-                    related=tuple(Label(i.weight.span, f"{describe(i.weight.value, 'percent')}") for i in stated),
+                    notes=tuple(f"`{i.name}` weighs {describe(w.value, 'percent')}" for i, w in weighted),
+                    related=tuple(Label(w.span, f"{describe(w.value, 'percent')}") for _, w in weighted),
                     help="make the weights of an outcome's indicators total 100%",
                     clause=outcome.clause,
                 )
