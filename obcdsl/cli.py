@@ -136,7 +136,7 @@ def run_fmt(args) -> int:
         data = Path(name).read_bytes()
         source, reading = decode(data, name)
         formatted = layout(source.text) if source is not None else None
-        if formatted is None:
+        if source is None or formatted is None:
             result = check_bytes(data, name)
             print_diagnostics(err, [x for x in result.diagnostics if x.is_error] or reading, result.source)
             broken += 1

@@ -75,11 +75,13 @@ def lark_parser() -> Lark:
 
 
 def parse_tree(source: SourceFile) -> tuple[Tree | None, list[Diagnostic]]:
-    """Parse a contract's text; a syntax error becomes a diagnostic."""
+    """Parse a contract's text; syntax errors become diagnostics, every one in the file (`obcdsl.recovery`)."""
+    from .recovery import syntax_errors
+
     try:
         return lark_parser().parse(source.text), []
     except UnexpectedInput as exc:
-        return None, [syntax_diagnostic(source, exc)]
+        return None, syntax_errors(source, exc)
 
 
 def token_span(source: SourceFile, token: Token) -> Span:

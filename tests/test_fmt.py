@@ -1,7 +1,6 @@
 """`obcdsl fmt`: the canonical layout, keeping every comment, never changing what a contract means."""
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given, strategies as st
