@@ -17,6 +17,7 @@ from . import ast
 from . import diagnostics as d
 from .builder import build_contract
 from .checks import run_checks
+from .data import collector_paused
 from .diagnostics import Diagnostic, has_errors, sort_key
 from .parser import parse_tree
 from .source import SourceFile, Span
@@ -95,6 +96,13 @@ def check_bytes(data: bytes, name: str) -> CheckResult:
 
 
 def check_source(source: SourceFile, name: str) -> CheckResult:
+    # a long contract makes hundreds of thousands of objects and almost no cycles: the collector would walk them
+    # all again and again (a third of the time for 5,000 indicators), so it rests until the check is done
+    with collector_paused():
+        return check_parsed(source, name)
+
+
+def check_parsed(source: SourceFile, name: str) -> CheckResult:
     tree, problems = parse_tree(source)
     if tree is None:
         return CheckResult(name, source, None, tuple(problems))

@@ -14,6 +14,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import diagnostics as d
 from .diagnostics import Diagnostic, Label
+from .recovery import syntax_errors
 from .source import SourceFile, Span
 
 GRAMMAR_NAME = "obc.lark"
@@ -76,12 +77,10 @@ def lark_parser() -> Lark:
 
 def parse_tree(source: SourceFile) -> tuple[Tree | None, list[Diagnostic]]:
     """Parse a contract's text; syntax errors become diagnostics, every one in the file (`obcdsl.recovery`)."""
-    from .recovery import syntax_errors
-
     try:
         return lark_parser().parse(source.text), []
     except UnexpectedInput as exc:
-        return None, syntax_errors(source, exc)
+        return None, syntax_errors(source, exc, lark_parser().parse, syntax_diagnostic)
 
 
 def token_span(source: SourceFile, token: Token) -> Span:

@@ -17,7 +17,7 @@ the file unreadable is reported once, with at most `MAX_ERRORS` in all.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import attrs
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -31,11 +31,9 @@ REPARSE_BUDGET = 5_000_000  # characters read again in search of further errors:
 STAND_INS = {"NAME": "missing_name ", "STRING": '"" ', "PERCENT": "0% ", "NUMBER": "0 ", "MONEY": "£0 "}
 
 
-def first_error(text: str) -> Optional[UnexpectedInput]:
-    from .parser import lark_parser
-
+def first_error(parse: Callable[[str], object], text: str) -> Optional[UnexpectedInput]:
     try:
-        lark_parser().parse(text)
+        parse(text)
     except UnexpectedInput as exc:
         return exc
     return None
@@ -115,10 +113,13 @@ def moved(diagnostic: Diagnostic, repaired: Repaired, source: SourceFile) -> Dia
     return attrs.evolve(diagnostic, span=back(diagnostic.span), related=related)
 
 
-def syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnostic]:
-    """The first error, and each one after it that a repair of the ones before uncovers."""
-    from .parser import syntax_diagnostic
+def syntax_errors(source: SourceFile, first: UnexpectedInput, parse: Callable[[str], object],
+                  describe: Callable[[SourceFile, UnexpectedInput], Diagnostic]) -> list[Diagnostic]:
+    """The first error, and each one after it that a repair of the ones before uncovers.
 
+    `parse` is the parser (it raises lark's UnexpectedInput), `describe` turns an error into its diagnostic.
+    """
+    syntax_diagnostic = describe
     found = [syntax_diagnostic(source, first)]
     if not source.text[: error_offset(first, source.text)].strip():
         return found  # nothing before the first error reads as a contract: this is not one, and one error says so
@@ -131,7 +132,7 @@ def syntax_errors(source: SourceFile, first: UnexpectedInput) -> list[Diagnostic
         best: Optional[tuple[int, Repaired, Optional[UnexpectedInput]]] = None
         for candidate in repairs(current, exc):
             budget -= len(candidate.text)
-            after = first_error(candidate.text)
+            after = first_error(parse, candidate.text)
             reach = candidate.original(error_offset(after, candidate.text)) if after is not None else len(source.text) + 1
             if best is None or reach > best[0]:
                 best = (reach, candidate, after)
