@@ -299,7 +299,6 @@ MAX_BUDGET = Decimal(10) ** MAX_DIGITS  # the data's limit too: beyond it pennie
 
 
 
-MAX_BUDGET = Decimal(10) ** MAX_DIGITS  # the data's limit too: beyond it pennies are no longer exact
 
 
 

@@ -228,3 +228,10 @@ def test_a_budget_that_grows_past_exact_arithmetic_is_refused():
     grows = (CONTRACTS / "risk_share_corridor.obc").read_text().replace(
         "term 3 years", "term 50 years").replace("uplift 2.1% in year 2 clause 2.2", "uplift 99% each year clause 2.2")
     assert codes(grows) == ["OBC605"]
+
+
+def test_uncapped_scaling_beside_an_undefined_budget_is_reported_not_a_fault():
+    text = (CONTRACTS / "oxfordshire_mental_health.obc").read_text()
+    text = text.replace("scaled by carer_survey_coverage capped at 100%", "scaled by carer_survey_coverage")
+    text = text.replace("  baseline £37,110,000 clause 3.1  # FY 2013/14 planned spend on in-scope services\n", "")
+    assert [x.code for x in check_text(text).diagnostics if x.is_error] == ["OBC203", "OBC381"]

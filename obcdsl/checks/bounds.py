@@ -19,6 +19,11 @@ from ..plan import Missing, plan_for
 
 
 
+# what computing the amounts of a contract with other errors can raise; those errors are reported by their families
+UNDEFINED = (Missing, ExpressionError, decimal.DecimalException, ArithmeticError, KeyError, TypeError, AttributeError,
+             AssertionError)
+
+
 def check(contract: ast.Contract) -> list[Diagnostic]:
     if contract.header is None or contract.term is None or model.term_too_long(contract):
         return []
@@ -31,8 +36,7 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
         return found + list(exc.diagnostics[:1])
     except ExpressionError:  # reported by the expressions family (OBC206)
         return found
-    except (decimal.DecimalException, ArithmeticError, KeyError, TypeError, AttributeError, AssertionError):
-        # a contract whose other errors leave amounts undefined; those errors are reported already
+    except UNDEFINED:  # a contract whose other errors leave amounts undefined; those errors are reported already
         return found
     found += pot_overpays(contract, years)
     found += ceiling(contract, years)
@@ -104,8 +108,12 @@ def uncapped_scaling(contract: ast.Contract) -> list[Diagnostic]:
         year = next((y for y in model.contract_years(contract) if indicator in model.linked_indicators(contract, y)), None)
         attachment = None
         notes = ["a factor above 100% pays more than the indicator's allocation, and the pot can overpay"]
+        statement = None
         if year is not None:
-            data, statement = analysis.counterexample_for(contract, year)
+            try:
+                data, statement = analysis.counterexample_for(contract, year)
+            except UNDEFINED:  # other errors leave the year's amounts undefined: the finding stands without numbers
+                statement = None
             if statement is not None:
                 line = statement.lines.get(indicator.name)
                 allocation = line.plan.allocation if line is not None else None
