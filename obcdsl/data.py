@@ -110,6 +110,8 @@ class Data:
     patients: tuple[PatientCost, ...] | list[PatientCost] | PatientCosts = ()  # the rows, or the files to stream them from
     files: tuple[str, ...] = ()
     _index: dict | None = attrs.field(init=False, default=None, eq=False, repr=False)  # built at the first lookup
+    # what `data_validation.validate` found against a contract: the same data is often paid year after year
+    _validated: dict = attrs.field(init=False, factory=dict, eq=False, repr=False)
 
     def lookup(self, measure: str, year: int | None, segment: str | None = None) -> DataPoint | None:
         index = self._index

@@ -20,8 +20,18 @@ def validate(contract: ast.Contract, data: Data) -> list[Diagnostic]:
     """Problems with the data as a whole, given the contract: names, years, segments, ranges.
 
     At most a few problems of each kind in each file are described, and one
-    more diagnostic counts the rest (`data.Problems`).
+    more diagnostic counts the rest (`data.Problems`). Both are immutable, so
+    the answer is kept on the data for the next year paid from it.
     """
+    known = data._validated.get(id(contract))
+    if known is not None and known[0] is contract:
+        return list(known[1])
+    found = find_problems(contract, data)
+    data._validated[id(contract)] = (contract, tuple(found))
+    return found
+
+
+def find_problems(contract: ast.Contract, data: Data) -> list[Diagnostic]:
     found = Problems()
     indicators = {i.name.lower(): i for i in contract.all_indicators}
     names = list(indicators) + list(RESERVED)

@@ -16,6 +16,7 @@ two shares make the variance exactly.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any, Optional
 
@@ -426,7 +427,8 @@ class Run:
                           settled.binds, settled.steps)
 
 
-def values_read(node) -> list[Value]:
+@functools.lru_cache(maxsize=8192)
+def values_read(node) -> tuple[Value, ...]:
     """The data values an expression reads, each once, in order."""
     found: list[Value] = []
     stack = [node]
@@ -441,7 +443,7 @@ def values_read(node) -> list[Value]:
             stack.append(current.operand)
         elif isinstance(current, Extreme):
             stack.extend(reversed(current.arguments))
-    return found
+    return tuple(found)
 
 
 def scenario_data(plan: YearPlan, inputs: dict, baselines: Optional[dict], index: int) -> Data:

@@ -11,6 +11,7 @@ scenarios at once. Nothing else computes a payment rule.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Optional, Sequence
 
@@ -62,6 +63,12 @@ def lower_threshold(value: ast.ThresholdValue, comparator: Optional[str], direct
     return Cut(ZERO, ONE + sign * value.amount / HUNDRED, operator)
 
 
+@functools.lru_cache(maxsize=4096)
+def rounded(amounts: tuple[Decimal, ...], rounding: Optional[str]) -> tuple[Decimal, ...]:
+    """Each step's amount to the penny, worked out once."""
+    return tuple(to_penny(a, rounding) for a in amounts)
+
+
 @attrs.frozen
 class StepRule:
     """Bands or a target: the highest step reached pays its amount (money, exact)."""
@@ -83,7 +90,7 @@ class StepRule:
     def paid(self, bk, value, baseline, rounding: Optional[str]):
         """(the amount paid, to the penny, the index reached): the steps' amounts are rounded once, exactly."""
         _, index = self.apply(bk, value, baseline)
-        return bk.take(index, tuple(to_penny(a, rounding) for a in self.amounts)), index
+        return bk.take(index, rounded(self.amounts, rounding)), index
 
     def reached_index(self, value: Decimal, baseline: Optional[Decimal]) -> int:
         return self.apply(EXACT, value, baseline)[1]
