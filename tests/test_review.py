@@ -349,11 +349,13 @@ def test_junit_is_valid_xml_with_control_characters_and_problems(tmp_path):
     assert document.startswith('<?xml version="1.0" encoding="UTF-8"?>\n')
     root = ET.fromstring(document.encode("utf-8"))
     assert [s.get("name") for s in root.findall("testsuite")] == ["paths", 'odd<&>".obc']
-    assert root.get("failures") == "2"
+    # the missing path, and the two syntax errors of the odd file (`\x01`, then `<`: every one in one run)
+    assert root.get("failures") == "3"
     [failure] = root.find("testsuite[@name='paths']/testcase").findall("failure")
     assert failure.get("type") == "OBC001"
-    [failure] = root.findall("testsuite")[1].find("testcase").findall("failure")
-    assert "£10m \\x01 <&>" in failure.text  # the source line as `obcdsl check` shows it, less what XML cannot hold
+    first, second = root.findall("testsuite")[1].find("testcase").findall("failure")
+    assert (first.get("type"), second.get("type")) == ("OBC101", "OBC102")
+    assert "£10m \\x01 <&>" in first.text  # the source line as `obcdsl check` shows it, less what XML cannot hold
 
 
 def test_empty_input():
