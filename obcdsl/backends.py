@@ -49,7 +49,7 @@ class Exact:
     def divide(self, left: Decimal, right: Decimal, otherwise: Decimal) -> Decimal:
         return otherwise if right == 0 else left / right
 
-    def compare(self, op: str, left: Decimal, right: Decimal) -> bool:
+    def compare(self, op: str, left: Decimal, right: Decimal, plain: bool = True) -> bool:
         return COMPARE[op](left, right)
 
     def where(self, condition: bool, yes, no):
@@ -70,7 +70,7 @@ class Exact:
     def negate(self, value: bool) -> bool:
         return not value
 
-    def penny(self, amount: Decimal, rounding: Optional[str]) -> Decimal:
+    def penny(self, amount: Decimal, rounding: Optional[str], grid: Optional[int] = None) -> Decimal:
         return to_penny(amount, rounding)
 
     def same_money(self, left: Decimal, right: Decimal) -> bool:
@@ -98,11 +98,13 @@ class Array:
     exact = False
     TOLERANCE = 1e-13  # relative: a few hundred times float64's rounding error, far below a penny on £10^12
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, scale: float = 0.0):
+        """`scale`: the largest sum of money the year works with (its budget, say): float error grows with it."""
         import numpy as np
 
         self.np = np
         self.size = size
+        self.scale = abs(scale)
         self.doubtful = np.zeros(size, dtype=bool)
         self.unpayable = np.zeros(size, dtype=bool)  # a division by zero: the exact evaluator would refuse the data
 
@@ -134,13 +136,16 @@ class Array:
     def refuse(self, mask) -> None:
         self.unpayable |= self.np.broadcast_to(mask, (self.size,))
 
-    def compare(self, op: str, left, right):
+    def compare(self, op: str, left, right, plain: bool = True):
+        """`plain`: both sides are values as read or written (never computed), so equal floats mean equal decimals."""
         np = self.np
         left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
         gap = np.abs(left - right)
-        scale = np.maximum(1.0, np.maximum(np.abs(left), np.abs(right)))
-        # equal floats are trusted (both sides read from the same decimals); a hair apart is not
-        self.doubt((gap != 0) & (gap <= self.TOLERANCE * scale) | ~np.isfinite(gap))
+        scale = np.maximum(max(1.0, self.scale), np.maximum(np.abs(left), np.abs(right)))
+        near = gap <= self.TOLERANCE * scale
+        if plain:
+            near &= gap != 0  # two decimals of up to 15 digits are equal exactly when their floats are
+        self.doubt(near | ~np.isfinite(gap))
         return COMPARE[op](left, right)
 
     def where(self, condition, yes, no):
@@ -161,26 +166,35 @@ class Array:
     def negate(self, value):
         return self.np.logical_not(value)
 
-    def penny(self, amount, rounding: Optional[str]):
-        """Round to the penny by the contract's rule; a value within a hair of the rule's edge is doubtful."""
+    def penny(self, amount, rounding: Optional[str], grid: Optional[int] = None):
+        """Round to the penny by the contract's rule; a value the float cannot place on either side of the edge is doubtful.
+
+        `grid`, when known, is how many decimal places of a pound the exact amount has (pennies times shares
+        written with a few decimals): a float within float error of that grid is taken to be on it, so that an
+        exact half penny is seen as one. Without a grid (an amount that went through a division, or data), a
+        float on or a hair from the edge is settled exactly.
+        """
         np = self.np
         pennies = np.asarray(amount, dtype=float) * 100.0
-        # Amounts made of pennies and percentages lie on a grid of ten-thousandths of a penny; a float within
-        # float error of the grid is taken to be on it, so that an exact half penny is seen as one.
-        with np.errstate(invalid="ignore", over="ignore"):
-            grid = np.rint(pennies * 1e4) / 1e4
-            small = np.abs(pennies) < 2 ** 52 / 1e4
-            on_grid = small & (np.abs(pennies - grid) <= self.TOLERANCE * np.maximum(1.0, np.abs(pennies)))
-        pennies = np.where(on_grid, grid, pennies)
+        # float error in an amount grows with the sums it was computed from (a variance is cost less budget)
+        tolerance = self.TOLERANCE * np.maximum(max(1.0, 100.0 * self.scale), np.abs(pennies))
+        snapped = np.zeros(pennies.shape, dtype=bool)
+        if grid is not None:
+            steps = 10.0 ** max(grid - 2, 0)  # grid points a penny: a whole power of ten, so dividing by it is exact
+            with np.errstate(invalid="ignore", over="ignore"):
+                point = np.rint(pennies * steps) / steps
+                # sound only where two grid points lie further apart than twice the error, so the nearest is the one
+                snapped = (1.0 / steps > 4 * tolerance) & (np.abs(pennies - point) <= tolerance)
+            pennies = np.where(snapped, point, pennies)
         rule = rounding or "half up"
         if rule.startswith("half"):
             edge = np.abs(pennies - np.trunc(pennies)) - 0.5
         else:
             edge = pennies - np.rint(pennies)
-        # a hair from the edge (a whole penny, or half of one for the `half` rules) is settled exactly; on it, the
-        # float is trusted: landing exactly on it by error would need a value within 10^-16 of it, not on it
-        near = (edge != 0) & (np.abs(edge) <= self.TOLERANCE * np.maximum(1.0, np.abs(pennies)))
-        self.doubt(near | ~np.isfinite(pennies))
+        near = np.abs(edge) <= tolerance
+        if not rule.startswith("half"):
+            near &= edge != 0  # whole pennies round to themselves under `down` and `up`, whatever side they came from
+        self.doubt((near & ~snapped) | ~np.isfinite(pennies))
         if rule == "half even":
             whole = np.rint(pennies)
         elif rule == "half down":

@@ -27,7 +27,7 @@ from . import diagnostics as d
 from .data import ACTUAL_COST, Data, DataPoint
 from .diagnostics import Diagnostic
 from .expressions import Achieved, Arithmetic, Compare, Const, Extreme, Logic, Negated, Negation, Reached, Value
-from .lowering import Settled, StepRule
+from .lowering import Settled, places, StepRule
 from .money import HUNDRED, ZERO
 from .plan import GatePlan, LinePlan, Missing, PartPlan, YearPlan
 
@@ -238,7 +238,8 @@ class Run:
     def condition(self, node):
         bk = self.bk
         if isinstance(node, Compare):
-            return bk.compare(node.operator, self.number_all(node.left, None), self.number_all(node.right, None))
+            return bk.compare(node.operator, self.number_all(node.left, None), self.number_all(node.right, None),
+                              plain(node.left) and plain(node.right))
         if isinstance(node, Logic):
             left = self.condition(node.left)
             if bk.exact and (left if node.operator == "or" else not left):
@@ -274,7 +275,8 @@ class Run:
             lowered = part.plan.lowered
             assert isinstance(lowered, StepRule)  # a part with band names has bands, which lower to steps
             cut = lowered.cuts[part.plan.band_names.index(band)]
-            result = bk.either(result, cut.reached_by(bk, part.value, part.baseline))
+            result = bk.either(result, cut.reached_by(bk, part.value, part.baseline, plain(part.plan.value),
+                                                      part.plan.baseline is None or plain(part.plan.baseline)))
         return result
 
     # -- indicators
@@ -316,11 +318,12 @@ class Run:
                     raise
                 parts.append(PartResult(part, None, baseline, -1, ZERO))
                 continue
+            reads = (plain(part.value), part.baseline is None or plain(part.baseline))
             if line.scale is None:  # the common case: whole steps, rounded exactly once
-                paid, index = part.lowered.paid(bk, value, baseline, self.plan.rounding)
+                paid, index = part.lowered.paid(bk, value, baseline, self.plan.rounding, *reads)
                 paid = bk.where(held, paid, zero)
-            else:
-                raw, index = part.lowered.apply(bk, value, baseline)
+            else:  # a factor from the data: no grid for the amount
+                raw, index = part.lowered.apply(bk, value, baseline, *reads)
                 paid = bk.penny(bk.where(held, raw, zero) * scale, self.plan.rounding)
             parts.append(PartResult(part, value, baseline, index, paid))
             amount = amount + paid
@@ -399,7 +402,7 @@ class Run:
             try:
                 patients, excess = self.inputs.patient_excess(risk.stop_loss)
                 coinsurance = (risk.stop_loss.coinsurance or ZERO) / HUNDRED
-                stop_total = bk.penny(excess * bk.const(ONE - coinsurance), plan.rounding)
+                stop_total = bk.penny(excess * bk.const(ONE - coinsurance), plan.rounding, 2 + places(ONE - coinsurance))
             except Missing as exc:
                 problems.extend(exc.diagnostics)
         if not risk.shares_variance:
@@ -419,12 +422,18 @@ class Run:
                               bk.where(loss, on_losses.binds, on_gains.binds))
         # the variance is a total split in two, by largest remainder with a tie to the provider (`money.split`):
         # for two parts that is the provider's share rounded half up, whatever the contract's rounding rule
-        provider_share = bk.penny(settled.provider, "half up")
+        grid = max(losses.grid, gains.grid)  # the exact parts' decimal places: pennies times the shares
+        provider_share = bk.penny(settled.provider, "half up", grid)
         commissioner_share = magnitude - provider_share
         # the commissioner pays its share of a loss and is returned its share of a gain (never -0.00)
         transfer = bk.where(loss, commissioner_share, -commissioner_share + bk.const(ZERO))
         return RiskResult(actual, stop_total, patients, excess, variance, provider_share, commissioner_share, transfer,
                           settled.binds, settled.steps)
+
+
+def plain(node) -> bool:
+    """A value read or written as it stands, not computed: equal floats of two such are equal decimals."""
+    return isinstance(node, (Value, Const))
 
 
 @functools.lru_cache(maxsize=8192)

@@ -42,8 +42,10 @@ class Cut:
             return bk.const(self.constant)
         return bk.const(self.constant) + bk.const(self.per_baseline) * (baseline if baseline is not None else bk.const(ZERO))
 
-    def reached_by(self, bk, value, baseline):
-        return bk.compare(self.operator, value, self.threshold(bk, baseline))
+    def reached_by(self, bk, value, baseline, value_plain: bool = True, baseline_plain: bool = True):
+        """Whether the value reaches the threshold; `*_plain`: read as written, never computed (see `Array.compare`)."""
+        plain = value_plain and (self.per_baseline == 0 or (self.constant == 0 and self.per_baseline == 1 and baseline_plain))
+        return bk.compare(self.operator, value, self.threshold(bk, baseline), plain)
 
     def at(self, baseline: Optional[Decimal]) -> Decimal:
         """The threshold for a baseline, exactly."""
@@ -80,16 +82,16 @@ class StepRule:
     def most(self) -> Decimal:
         return max(self.amounts, default=ZERO)
 
-    def apply(self, bk, value, baseline):
+    def apply(self, bk, value, baseline, value_plain: bool = True, baseline_plain: bool = True):
         """(the amount paid, the index of the highest step reached or -1)."""
         index = bk.index(-1)
         for position, cut in enumerate(self.cuts):
-            index = bk.where(cut.reached_by(bk, value, baseline), position, index)
+            index = bk.where(cut.reached_by(bk, value, baseline, value_plain, baseline_plain), position, index)
         return bk.take(index, self.amounts), index
 
-    def paid(self, bk, value, baseline, rounding: Optional[str]):
+    def paid(self, bk, value, baseline, rounding: Optional[str], value_plain: bool = True, baseline_plain: bool = True):
         """(the amount paid, to the penny, the index reached): the steps' amounts are rounded once, exactly."""
-        _, index = self.apply(bk, value, baseline)
+        _, index = self.apply(bk, value, baseline, value_plain, baseline_plain)
         return bk.take(index, rounded(self.amounts, rounding)), index
 
     def reached_index(self, value: Decimal, baseline: Optional[Decimal]) -> int:
@@ -109,21 +111,22 @@ class LinearRule:
     def most(self) -> Decimal:
         return max(self.floor_amount, self.ceiling_amount)
 
-    def position_by(self, bk, value, baseline):
+    def position_by(self, bk, value, baseline, value_plain: bool = True, baseline_plain: bool = True):
         floor, ceiling = self.floor.threshold(bk, baseline), self.ceiling.threshold(bk, baseline)
         width = ceiling - floor
         zero, one = bk.const(ZERO), bk.const(ONE)
         along = bk.minimum(bk.maximum(bk.divide(value - floor, width, zero), zero), one)
-        flat = bk.compare("=", width, zero)
-        return bk.where(flat, bk.where(self.ceiling.reached_by(bk, value, baseline), one, zero), along)
+        flat = bk.compare("=", width, zero, self.floor.per_baseline == 0 and self.ceiling.per_baseline == 0)
+        reached = self.ceiling.reached_by(bk, value, baseline, value_plain, baseline_plain)
+        return bk.where(flat, bk.where(reached, one, zero), along)
 
-    def apply(self, bk, value, baseline):
-        position = self.position_by(bk, value, baseline)
+    def apply(self, bk, value, baseline, value_plain: bool = True, baseline_plain: bool = True):
+        position = self.position_by(bk, value, baseline, value_plain, baseline_plain)
         return bk.const(self.floor_amount) + bk.const(self.ceiling_amount - self.floor_amount) * position, None
 
-    def paid(self, bk, value, baseline, rounding: Optional[str]):
-        amount, _ = self.apply(bk, value, baseline)
-        return bk.penny(amount, rounding), None
+    def paid(self, bk, value, baseline, rounding: Optional[str], value_plain: bool = True, baseline_plain: bool = True):
+        amount, _ = self.apply(bk, value, baseline, value_plain, baseline_plain)
+        return bk.penny(amount, rounding), None  # a point along a scale went through a division: no grid
 
     def position(self, value: Decimal, baseline: Optional[Decimal]) -> Decimal:
         return self.position_by(EXACT, value, baseline)
@@ -188,6 +191,14 @@ class Sharing:
     bands: tuple[SharingBand, ...]
     limits: tuple[Limit, ...]
 
+    @property
+    def grid(self) -> int:
+        """The decimal places of a pound each party's exact part can have: of the amounts, plus of the shares."""
+        amounts = [self.minimum] if self.minimum is not None else []
+        amounts += [edge for band in self.bands for edge in (band.lower, band.upper) if edge is not None]
+        amounts += [limit.value for limit in self.limits]
+        return max([2] + [places(a) for a in amounts]) + max([0] + [places(b.provider) for b in self.bands])
+
     def settle(self, bk, magnitude) -> "Settled":
         """Each party's exact part of a variance of this size, after caps and floors.
 
@@ -246,6 +257,12 @@ class Settled:
     commissioner: object
     binds: object
     steps: tuple[Step, ...] = ()
+
+
+def places(value: Decimal) -> int:
+    """Decimal places a number is written to: 2 for 0.25, 0 for 300."""
+    exponent = value.normalize().as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
 def lower_sharing(risk: ast.RiskShare, side: str, budget: Decimal, rounding: Optional[str]) -> Sharing:

@@ -91,7 +91,9 @@ def run(plan: YearPlan, inputs: dict, baselines: Optional[dict] = None,
     floats were read from); otherwise a near tie is settled with the floats' exact values.
     """
     size = len(next(iter(inputs.values()))) if inputs else 1
-    backend = Array(size)
+    costs = np.asarray(inputs.get(ACTUAL_COST, 0.0), dtype=float)
+    scale = max(float(plan.budget or 0), float(plan.pot), float(np.max(np.abs(costs), initial=0.0)))
+    backend = Array(size, scale)
     result = run_year(plan, backend, ArrayInputs(inputs, baselines, size))
     arrays = collect(result, size)
     doubtful = np.flatnonzero(backend.doubtful & ~backend.unpayable)
