@@ -304,10 +304,8 @@ def best_combination(contract: ast.Contract, year: int, points: list[DataPoint],
         assert cost is not None  # shared gains or losses need a budget (plan.risk_plan)
         inputs[ACTUAL_COST] = np.full(size, float(cost))
 
-    def exact_data(index: int) -> Data:
-        return Data(tuple(points) + tuple(DataPoint(n, year, None, v) for n, v in zip(auxiliary, combos[index])))
 
-    results = run(plan, inputs, baselines, exact_data, settle_near_ties=False)  # the best is confirmed exactly after
+    results = run(plan, inputs, baselines, settle_near_ties=False)  # the best is confirmed exactly after
     paid = np.where(results.refused, -np.inf, results.outcomes_paid + results.bonus_paid)
     return int(np.argmax(paid))
 

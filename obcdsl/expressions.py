@@ -15,6 +15,7 @@ backends of `obcdsl.backends` supply the arithmetic.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Iterable, Optional, Union
 
@@ -275,19 +276,25 @@ def achieved(name: str, where: Scope) -> Achieved:
     return Achieved((name,) if name in where.linked else ())
 
 
-def references(node) -> list[str]:
-    """The indicators given as data that a lowered expression reads, each once, in order."""
-    found: list[str] = []
+@functools.lru_cache(maxsize=8192)
+def values_read(node) -> tuple[Value, ...]:
+    """The data values a lowered expression reads (value or baseline), each once, in order."""
+    found: list[Value] = []
     stack = [node]
     while stack:
         current = stack.pop()
         if isinstance(current, Value):
-            if current.name not in found:
-                found.append(current.name)
+            if current not in found:
+                found.append(current)
         elif isinstance(current, (Arithmetic, Compare, Logic)):
             stack.extend((current.right, current.left))
         elif isinstance(current, (Negated, Negation)):
             stack.append(current.operand)
         elif isinstance(current, Extreme):
             stack.extend(reversed(current.arguments))
-    return found
+    return tuple(found)
+
+
+def references(node) -> list[str]:
+    """The indicators given as data that a lowered expression reads, each once, in order."""
+    return list(dict.fromkeys(value.name for value in values_read(node)))

@@ -16,7 +16,6 @@ two shares make the variance exactly.
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 from typing import Any, Optional
 
@@ -26,7 +25,7 @@ from . import ast
 from . import diagnostics as d
 from .data import ACTUAL_COST, Data, DataPoint
 from .diagnostics import Diagnostic
-from .expressions import Achieved, Arithmetic, Compare, Const, Extreme, Logic, Negated, Negation, Reached, Value
+from .expressions import Achieved, Arithmetic, Compare, Const, Extreme, Logic, Negated, Negation, Reached, Value, values_read
 from .lowering import Settled, places, StepRule
 from .money import HUNDRED, ZERO
 from .plan import GatePlan, LinePlan, Missing, PartPlan, YearPlan
@@ -434,25 +433,6 @@ class Run:
 def plain(node) -> bool:
     """A value read or written as it stands, not computed: equal floats of two such are equal decimals."""
     return isinstance(node, (Value, Const))
-
-
-@functools.lru_cache(maxsize=8192)
-def values_read(node) -> tuple[Value, ...]:
-    """The data values an expression reads, each once, in order."""
-    found: list[Value] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, Value):
-            if current not in found:
-                found.append(current)
-        elif isinstance(current, (Arithmetic, Compare, Logic)):
-            stack.extend((current.right, current.left))
-        elif isinstance(current, (Negated, Negation)):
-            stack.append(current.operand)
-        elif isinstance(current, Extreme):
-            stack.extend(reversed(current.arguments))
-    return tuple(found)
 
 
 def scenario_data(plan: YearPlan, inputs: dict, baselines: Optional[dict], index: int) -> Data:

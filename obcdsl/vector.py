@@ -23,7 +23,8 @@ import numpy as np
 from . import ast
 from .backends import Array, Exact
 from .data import ACTUAL_COST, Data
-from .interpret import ArrayInputs, ExactInputs, YearResult, run_year, scenario_data, values_read
+from .expressions import values_read
+from .interpret import ArrayInputs, ExactInputs, YearResult, run_year, scenario_data
 from .money import exact_context
 from .plan import Missing, YearPlan, plan_for
 
