@@ -21,6 +21,22 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE
 REVIEW_FORMATS = ("github", "sarif", "junit")  # for merge requests and CI (obcdsl/review.py, docs/ci.md)
 
+# Commands whose code lives with their stage: each module has `add_parser(commands)` and `run(args) -> int`,
+# and imports what is heavy (pygls, python-docx, Jinja2) inside `run`, so that `check` stays light.
+STAGE_COMMANDS = {
+    "render": "obcdsl.schedule.command",
+    "diff": "obcdsl.diff.command",
+    "template": "obcdsl.data_template",
+    "lsp": "obcdsl.lsp.command",
+}
+
+
+def stage_command(name: str):
+    import importlib
+
+    return importlib.import_module(STAGE_COMMANDS[name])
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse's own exits with 2 too; keep its words short
         self.print_usage(sys.stderr)
@@ -76,6 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, default=0, metavar="S", help="the same seed gives the same results (default 0)")
     simulate.add_argument("--format", choices=("table", "json"), default="table", help="table for people (default), json for tools")
     simulate.add_argument("--plot", metavar="FILE.png", help="draw the income distribution and the payment curve")
+    for name in STAGE_COMMANDS:
+        stage_command(name).add_parser(commands)
     return parser
 
 
@@ -407,6 +425,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run_evaluate(args)
         if args.command == "simulate":
             return run_simulate(args)
+        if args.command in STAGE_COMMANDS:
+            return stage_command(args.command).run(args)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -124,6 +124,21 @@ class Label:
 
 
 @attrs.frozen
+class Fix:
+    """A text edit that resolves a diagnostic, offered by editors as a quick fix.
+
+    `title` says what it does in the reader's words: "change `crisis_responce` to `crisis_response`".
+    """
+
+    title: str
+    span: Span
+    replacement: str
+
+    def to_dict(self) -> dict:
+        return {"title": self.title, "span": self.span.to_dict(), "replacement": self.replacement}
+
+
+@attrs.frozen
 class Diagnostic:
     """One finding: a stable code, a severity, a message and where."""
 
@@ -137,6 +152,7 @@ class Diagnostic:
     related: tuple[Label, ...] = ()
     clause: str | None = None
     counterexample: dict | None = attrs.field(default=None, eq=False)  # {"year": N, "csv": "...", "shows": "..."}
+    fixes: tuple[Fix, ...] = ()
 
     @property
     def is_error(self) -> bool:
@@ -159,6 +175,8 @@ class Diagnostic:
             out["clause"] = self.clause
         if self.counterexample:
             out["counterexample"] = dict(self.counterexample)
+        if self.fixes:
+            out["fixes"] = [fix.to_dict() for fix in self.fixes]
         if self.related:
             out["related"] = [
                 {"span": r.place.to_dict(), "message": r.message} for r in self.related

@@ -1,0 +1,1 @@
+"""The contract's payment terms as a schedule to sign: Markdown, HTML and Word (`obcdsl render`)."""
