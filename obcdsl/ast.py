@@ -422,6 +422,11 @@ class Indicator:
     name_span: Optional[Span] = span_field()
     data_from_span: Optional[Span] = span_field()
 
+    @property
+    def has_rule(self) -> bool:
+        """Whether it states how it pays: a `target`, `bands`, a sliding scale or rules by segment."""
+        return self.rule is not None or bool(self.segment_rules)
+
 
 @attrs.frozen
 class Outcome:
@@ -436,6 +441,19 @@ class Outcome:
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
     name_span: Optional[Span] = span_field()
+
+    @functools.cached_property
+    def paying_indicator_count(self) -> int:
+        """How many of its indicators have a payment rule (`target`, `bands`, a sliding scale or segment rules)."""
+        return sum(1 for i in self.indicators if i.has_rule)
+
+    @functools.cached_property
+    def indicator_weight_total(self) -> Decimal:
+        """What its indicators' weights are shares of: 100% when all are percentages, else their sum."""
+        stated = [i.weight for i in self.indicators if i.weight is not None]
+        if stated and all(w.unit == "percent" for w in stated):
+            return Decimal(100)
+        return sum((w.value for w in stated), Decimal(0))
 
 
 @attrs.frozen

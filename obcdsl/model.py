@@ -67,10 +67,7 @@ def outcome_weight_total(contract: ast.Contract) -> Decimal:
 
 
 def indicator_weight_total(outcome: ast.Outcome) -> Decimal:
-    stated = [i.weight for i in outcome.indicators if i.weight is not None]
-    if stated and all(w.unit == "percent" for w in stated):
-        return HUNDRED
-    return sum((w.value for w in stated), Decimal(0))
+    return outcome.indicator_weight_total
 
 
 def allocation_fraction(contract: ast.Contract, outcome: ast.Outcome, indicator: ast.Indicator) -> Optional[Decimal]:
@@ -83,7 +80,7 @@ def allocation_fraction(contract: ast.Contract, outcome: ast.Outcome, indicator:
         outcome_share = ONE
     if outcome_share is None:
         return None
-    if sum(1 for i in outcome.indicators if has_rule(i)) == 1 and has_rule(indicator):
+    if outcome.paying_indicator_count == 1 and has_rule(indicator):
         return outcome_share
     within = weight_fraction(indicator.weight, indicator_weight_total(outcome))
     if within is None:
@@ -152,7 +149,7 @@ def linked_indicators(contract: ast.Contract, year: int) -> tuple[ast.Indicator,
 
 
 def has_rule(indicator: ast.Indicator) -> bool:
-    return indicator.rule is not None or bool(indicator.segment_rules)
+    return indicator.has_rule
 
 
 def band_shares_for_year(contract: ast.Contract, indicator: ast.Indicator, year: int) -> Optional[ast.BandShares]:

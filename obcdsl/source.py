@@ -2,23 +2,90 @@
 
 from __future__ import annotations
 
+import bisect
+import re
+
 import attrs
 
 
-@attrs.frozen
 class Span:
     """A stretch of source text: file, offsets, and 1-based line and column.
 
     `end_line`/`end_column` point one past the last character, as lark does.
+    A span made by `SourceFile.span` works out its lines and columns only when
+    asked: a long contract has hundreds of thousands of spans and shows few.
+    Spans are values: equal when file, offsets, lines and columns are.
     """
+
+    __slots__ = ("file", "start", "end", "_source", "_place")
 
     file: str
     start: int
     end: int
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+
+    def __init__(self, file: str, start: int, end: int, line: int, column: int, end_line: int, end_column: int):
+        self._set(file, start, end, None, (line, column, end_line, end_column))
+
+    def _set(self, file: str, start: int, end: int, source: "SourceFile | None",
+             place: "tuple[int, int, int, int] | None") -> None:
+        set_slot = object.__setattr__  # spans are immutable: nothing else writes these slots
+        set_slot(self, "file", file)
+        set_slot(self, "start", start)
+        set_slot(self, "end", end)
+        set_slot(self, "_source", source)
+        set_slot(self, "_place", place)
+
+    @classmethod
+    def in_source(cls, source: "SourceFile", start: int, end: int) -> "Span":
+        span = cls.__new__(cls)
+        span._set(source.name, start, end, source, None)
+        return span
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"a Span cannot be changed (tried to set {name})")
+
+    def _where(self) -> tuple[int, int, int, int]:
+        place = self._place
+        if place is None:
+            source = self._source
+            assert source is not None  # a span is made either with its place or from its source
+            place = source.position(self.start) + source.position(self.end)
+            object.__setattr__(self, "_place", place)
+        return place
+
+    @property
+    def line(self) -> int:
+        return self._where()[0]
+
+    @property
+    def column(self) -> int:
+        return self._where()[1]
+
+    @property
+    def end_line(self) -> int:
+        return self._where()[2]
+
+    @property
+    def end_column(self) -> int:
+        return self._where()[3]
+
+    def _key(self) -> tuple:
+        return (self.file, self.start, self.end, self._where())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Span):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (f"Span({self.file!r}, {self.start}, {self.end}, {self.line}, {self.column}, "
+                f"{self.end_line}, {self.end_column})")
+
+    def __reduce__(self):
+        return (Span, (self.file, self.start, self.end, *self._where()))
 
     def to_dict(self) -> dict:
         return {
@@ -47,9 +114,7 @@ class SourceFile:
 
     def __attrs_post_init__(self) -> None:
         starts = [0]
-        for index, char in enumerate(self.text):
-            if char == "\n":
-                starts.append(index + 1)
+        starts.extend(match.end() for match in re.finditer("\n", self.text))
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     def line_text(self, line: int) -> str:
@@ -62,16 +127,12 @@ class SourceFile:
 
     def position(self, offset: int) -> tuple[int, int]:
         """The 1-based line and column of a character offset."""
-        import bisect
-
         offset = max(0, min(offset, len(self.text)))
         index = bisect.bisect_right(self._line_starts, offset) - 1
         return index + 1, offset - self._line_starts[index] + 1
 
     def span(self, start: int, end: int) -> Span:
-        line, column = self.position(start)
-        end_line, end_column = self.position(end)
-        return Span(self.name, start, end, line, column, end_line, end_column)
+        return Span.in_source(self, start, end)
 
     def whole(self) -> Span:
         return self.span(0, 0)
