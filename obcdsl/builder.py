@@ -1,20 +1,28 @@
-"""Parse tree to AST: builds the frozen nodes of `obcdsl.ast` with their spans.
+"""Source text to AST in one pass: the LALR parser calls a builder method as it reduces each rule.
 
+No parse tree is made. Each method gets the rule's children, every token kept
+(the keywords too, so that a node's span runs from its first word to its last),
+and returns an AST node or a small part of one (`Item`, `Clause`, `Part`).
 Problems found while building (a number that cannot be read, an item stated
-twice in one block, an expression nested too deeply) become diagnostics; the
-build carries on so that one pass reports them all.
+twice in one block, an expression nested too deeply) become diagnostics; a part
+that cannot be built is `Failed`, and the block around it is built without it,
+so that one pass reports them all.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable, Iterable, Optional
 
-from lark import Token, Tree
+import attrs
+from lark import Lark, Token
 
 from . import ast
 from . import diagnostics as d
 from .diagnostics import Diagnostic
+from .lalr import WholeWords, grammar_path
 from .source import SourceFile, Span
 
 MAX_EXPRESSION_DEPTH = 64
@@ -25,6 +33,12 @@ MONEY_SCALE = {"": Decimal(1), "k": Decimal(1000), "m": Decimal(10) ** 6, "bn": 
 COMPARATORS = {
     "at least": ">=", "at most": "<=", "above": ">", "below": "<",
     ">=": ">=", "<=": "<=", ">": ">", "<": "<", "=": "=", "!=": "!=",
+}
+
+# What each section is called in messages, by the word that opens it.
+SECTION_WORDS = {
+    "header": "contract", "population": "population", "budget": "budget", "payments": "payments",
+    "outcomes": "outcomes", "phasing": "phasing", "risk_share": "risk share", "distribution": "distribution",
 }
 
 
@@ -58,37 +72,161 @@ def normalise(value: Decimal) -> Decimal:
     return value.normalize()
 
 
+# ---------------------------------------------------------------- the parts a rule can return
+
+
+@attrs.frozen
+class Failed:
+    """A part that could not be built; its diagnostic is already recorded."""
+
+    span: Optional[Span]
+
+
+@attrs.frozen
+class Clause:
+    """`clause 4.3`."""
+
+    number: str
+    span: Span
+
+
+@attrs.frozen
+class Part:
+    """What a rule passes up to the rule around it: `at least`, `half even`, a year range, a unit and its `per`."""
+
+    value: Any
+    span: Span
+
+
+@attrs.frozen
+class Item:
+    """One item of a block: the field it sets, its value, and where it is written.
+
+    `extra` fields are set by the first statement only (`baseline` also sets `baseline_span`);
+    a `repeatable` item is added to a list (`segment`, `indicator`, `efficiency` ...).
+    """
+
+    key: str
+    value: Any
+    span: Span
+    repeatable: bool = False
+    extra: tuple[tuple[str, Any], ...] = ()
+
+
+@attrs.frozen
+class Expression:
+    """An expression and how deeply it nests, so that one too deep is refused once, where it is used."""
+
+    node: ast.Expr
+    height: int
+    brackets: Optional[Span] = None  # `( ... )` around it: part of the text of the expression it is in
+
+    @property
+    def span(self) -> Optional[Span]:
+        return self.brackets or self.node.span
+
+
 class BuildError(Exception):
-    """Stops building one node; the diagnostic is already recorded."""
+    """Stops building one part; the diagnostic is already recorded."""
 
 
-class Builder:
-    def __init__(self, source: SourceFile):
-        self.source = source
+Child = Any  # a Token, an AST node or one of the parts above
+
+
+def callback(tolerant: bool = False) -> Callable:
+    """Wrap a rule's method: a part that cannot be built, or whose children could not, is `Failed`.
+
+    A `tolerant` rule (a block) is built from the children that could be, leaving the others out.
+    """
+
+    def wrap(method: Callable) -> Callable:
+        @functools.wraps(method)
+        def built(self: "ContractBuilder", children: list) -> Any:
+            span = self.span_of(children)
+            # most files have no part that failed: then no rule need look for one among its children
+            if self.failures and any(type(c) is Failed for c in children):
+                if not tolerant:
+                    return self.failed(span)
+                children = [c for c in children if type(c) is not Failed]
+            try:
+                return method(self, children, span)
+            except BuildError:
+                return self.failed(span)
+
+        return built
+
+    return wrap
+
+
+def tokens(children: Iterable[Child], kind: str) -> list[Token]:
+    return [c for c in children if isinstance(c, Token) and c.type == kind]
+
+
+def parts(children: Iterable[Child], kind: type) -> list:
+    return [c for c in children if isinstance(c, kind)]
+
+
+def first(children: Iterable[Child], kind: type) -> Any:
+    for c in children:
+        if isinstance(c, kind):
+            return c
+    return None
+
+
+def clause(children: Iterable[Child]) -> Optional[str]:
+    found = first(children, Clause)
+    return found.number if found is not None else None
+
+
+def words(children: Iterable[Child]) -> str:
+    return " ".join(str(c).lower() for c in children if isinstance(c, Token))
+
+
+def text(token: Token) -> str:
+    """A STRING token without its quotes."""
+    return str(token)[1:-1]
+
+
+class ContractBuilder:
+    """The methods the parser calls, one for each rule of grammar/obc.lark (by its name or `->` alias)."""
+
+    def __init__(self) -> None:
+        self.source = SourceFile("<none>", "")
         self.diagnostics: list[Diagnostic] = []
+        self.failures = 0
+
+    def failed(self, span: Optional[Span]) -> Failed:
+        self.failures += 1
+        return Failed(span)
 
     # ------------------------------------------------------------ helpers
 
-    def span(self, node: Tree | Token | None) -> Span | None:
-        if node is None:
+    def span_of(self, children: list) -> Optional[Span]:
+        """From the start of a rule's first child to the end of its last: a token, or a part with a span."""
+        if not children:
             return None
-        if isinstance(node, Token):
-            start = node.start_pos or 0
-            end = node.end_pos if node.end_pos is not None else start + len(node)
-            return self.source.span(start, end)
-        meta = node.meta
-        if getattr(meta, "empty", True):
-            return None
-        return self.source.span(meta.start_pos, meta.end_pos)
+        head, tail = children[0], children[-1]
+        if type(head) is Token:
+            start = head.start_pos or 0
+        else:
+            head_span = head.span
+            if head_span is None:
+                return None
+            start = head_span.start
+        if type(tail) is Token:
+            end = tail.end_pos or 0
+        else:
+            tail_span = tail.span
+            if tail_span is None:
+                return None
+            end = tail_span.end
+        return Span.in_source(self.source, start, end)
 
-    def join(self, first: Tree | Token | None, last: Tree | Token | None) -> Span | None:
-        a, b = self.span(first), self.span(last)
-        if a is None or b is None:
-            return a or b
-        return self.source.span(a.start, b.end)
+    def token_span(self, token: Token) -> Span:
+        return self.source.span(token.start_pos or 0, token.end_pos or 0)
 
-    def report(self, code: str, message: str, node, **kw) -> None:
-        self.diagnostics.append(d.error(code, message, self.span(node), **kw))
+    def report(self, code: str, message: str, span: Optional[Span], **kw) -> None:
+        self.diagnostics.append(d.error(code, message, span, **kw))
 
     def number(self, token: Token) -> Decimal:
         try:
@@ -99,10 +237,10 @@ class Builder:
             else:
                 value = parse_number(token)
         except (InvalidOperation, ValueError):
-            self.report("OBC105", f"`{token}` cannot be read as a number", token)
+            self.report("OBC105", f"`{token}` cannot be read as a number", self.token_span(token))
             raise BuildError from None  # the diagnostic says what is wrong
         if value.adjusted() >= MAX_DIGITS or len(value.as_tuple().digits) > 40:
-            self.report("OBC105", f"`{token}` is too large a number for a contract", token,
+            self.report("OBC105", f"`{token}` is too large a number for a contract", self.token_span(token),
                         help=f"amounts and numbers have at most {MAX_DIGITS} digits before the decimal point")
             raise BuildError
         return normalise(value)
@@ -110,734 +248,877 @@ class Builder:
     def whole_number(self, token: Token, what: str) -> int:
         value = self.number(token)
         if value != value.to_integral_value():
-            self.report("OBC105", f"{what} must be a whole number, not `{token}`", token)
+            self.report("OBC105", f"{what} must be a whole number, not `{token}`", self.token_span(token))
             raise BuildError
         return int(value)
 
-    @staticmethod
-    def token(child: Tree | Token) -> Token:
-        """A child that the grammar makes a token (a NAME, STRING, NUMBER, PERCENT or MONEY)."""
-        assert isinstance(child, Token), child
-        return child
+    def the_number(self, children: list) -> Decimal:
+        """The one MONEY, PERCENT or NUMBER among a rule's children."""
+        for c in children:
+            if isinstance(c, Token) and c.type in ("MONEY", "PERCENT", "NUMBER"):
+                return self.number(c)
+        raise AssertionError("the grammar gives this rule a number")
 
-    @staticmethod
-    def text(token: Token) -> str:
-        """A STRING token without its quotes."""
-        return str(token)[1:-1]
-
-    @staticmethod
-    def tokens(tree: Tree, kind: str | None = None) -> list[Token]:
-        return [c for c in tree.children if isinstance(c, Token) and (kind is None or c.type == kind)]
-
-    @staticmethod
-    def subtrees(tree: Tree) -> list[Tree]:
-        return [c for c in tree.children if isinstance(c, Tree)]
-
-    def clause(self, tree: Tree) -> str | None:
-        for child in self.subtrees(tree):
-            if child.data == "clause_ref":
-                return str(child.children[0])
-        return None
-
-    def once(self, fields: dict, key: str, value: Any, node, block: str) -> None:
-        """Set a field stated at most once in a block; a second statement is OBC204."""
-        if key in fields:
-            word = key.replace("_", " ")
-            self.report(
-                "OBC204",
-                f"`{word}` is stated twice in this {block}",
-                node,
-                label="second statement",
-                help="keep one statement and delete the other",
-            )
-            return
-        fields[key] = value
-
-    def build_items(self, tree: Tree, handlers: dict, fields: dict, block: str) -> None:
-        for child in self.subtrees(tree):
-            if child.data == "clause_ref":
+    def collect(self, items: Iterable[Child], block: str, lists: Iterable[str] = ()) -> dict[str, Any]:
+        """A block's fields from its items; a second statement of a single item is OBC204."""
+        fields: dict[str, Any] = {key: [] for key in lists}
+        for item in items:
+            if not isinstance(item, Item):
                 continue
-            handler = handlers.get(child.data)
-            if handler is None:
+            if item.repeatable:
+                fields.setdefault(item.key, []).append(item.value)
                 continue
-            try:
-                handler(child, fields, block)
-            except BuildError:
+            if item.key in fields:
+                self.report(
+                    "OBC204",
+                    f"`{item.key.replace('_', ' ')}` is stated twice in this {block}",
+                    item.span,
+                    label="second statement",
+                    help="keep one statement and delete the other",
+                )
                 continue
+            fields[item.key] = item.value
+            for key, value in item.extra:
+                fields.setdefault(key, value)
+        for key in lists:
+            fields[key] = tuple(fields[key])
+        return fields
+
+    def named(self, children: list) -> tuple[Token, str]:
+        """The NAME and the title of `indicator NAME "title"`, `outcome ...`, `segment ...`."""
+        return tokens(children, "NAME")[0], text(tokens(children, "STRING")[0])
 
     # ------------------------------------------------------------ contract
 
-    def contract(self, tree: Tree) -> ast.Contract:
+    @callback(tolerant=True)
+    def start(self, children: list, span: Optional[Span]) -> ast.Contract:
         fields: dict[str, Any] = {}
-        sections = {
-            "contract_section": ("header", self.header),
-            "population_section": ("population", self.population),
-            "budget_section": ("budget", self.budget),
-            "payments_section": ("payments", self.payments),
-            "outcomes_section": ("outcomes", self.outcomes),
-            "phasing_section": ("phasing", self.phasing),
-            "risk_share_section": ("risk_share", self.risk_share),
-            "distribution_section": ("distribution", self.distribution),
-        }
-        for child in self.subtrees(tree):
-            key, build = sections[child.data]
-            if key in fields:
-                word = key.replace("_", " ")
-                self.report(
-                    "OBC204",
-                    f"the `{word}` section appears twice",
-                    child.children[0] if child.children else child,
-                    help="merge the two sections into one",
-                )
+        for section in parts(children, Item):
+            if section.key in fields:
+                self.report("OBC204", f"the `{SECTION_WORDS[section.key]}` section appears twice", section.span,
+                            help="merge the two sections into one")
                 continue
-            try:
-                fields[key] = build(child)
-            except BuildError:
-                continue
+            fields[section.key] = section.value
         return ast.Contract(**fields, span=self.source.span(0, len(self.source.text)))
 
-    def header(self, tree: Tree) -> ast.Header:
-        fields: dict[str, Any] = {"subcontractors": []}
+    def section(self, key: str, value: Any, children: list) -> Item:
+        """A section, with the span of the word that opens it (for "appears twice")."""
+        opener = children[0]
+        if str(opener).lower() == "risk":  # `risk share`: both words
+            return Item(key, value, self.source.span(opener.start_pos, children[1].end_pos))
+        return Item(key, value, self.token_span(opener))
 
-        def commissioner(node, f, block):
-            self.once(f, "commissioner", self.text(node.children[0]), node, block)
+    @callback(tolerant=True)
+    def contract_section(self, children: list, span: Optional[Span]):
+        fields = self.collect(children, "contract header", lists=("subcontractors",))
+        name = text(tokens(children, "STRING")[0])
+        header = ast.Header(name=name, clause=clause(children), span=span, **fields)
+        return self.section("header", header, children)
 
-        def lead_provider(node, f, block):
-            self.once(f, "lead_provider", self.text(node.children[0]), node, block)
+    @callback()
+    def clause_ref(self, children: list, span: Span) -> Clause:
+        return Clause(str(tokens(children, "CLAUSE_ID")[0]), span)
 
-        def subcontractor(node, f, block):
-            name, title = node.children[0], node.children[1]
-            f["subcontractors"].append(
-                ast.Subcontractor(str(name), self.text(title), self.clause(node), self.span(node), self.span(name))
-            )
+    @callback()
+    def commissioner(self, children: list, span: Span) -> Item:
+        return Item("commissioner", text(tokens(children, "STRING")[0]), span)
 
-        def term(node, f, block):
-            numbers = self.tokens(node, "NUMBER")
-            years = self.whole_number(numbers[0], "the number of years")
-            first = str(self.tokens(node, "FIN_YEAR")[0])
-            extension = 0
-            for sub in self.subtrees(node):
-                if sub.data == "extension":
-                    extension = self.whole_number(self.tokens(sub, "NUMBER")[0], "the extension")
-            self.once(f, "term", ast.Term(years, first, extension, self.clause(node), self.span(node)), node, block)
+    @callback()
+    def lead_provider(self, children: list, span: Span) -> Item:
+        return Item("lead_provider", text(tokens(children, "STRING")[0]), span)
 
-        def currency(node, f, block):
-            self.once(f, "currency", str(node.children[0]).upper(), node, block)
+    @callback()
+    def subcontractor(self, children: list, span: Span) -> Item:
+        name, title = self.named(children)
+        return Item("subcontractors", ast.Subcontractor(str(name), title, clause(children), span, self.token_span(name)),
+                    span, repeatable=True)
 
-        def rounding(node, f, block):
-            mode = " ".join(str(t).lower() for t in node.children[0].children)
-            self.once(f, "rounding", mode, node, block)
+    @callback()
+    def term(self, children: list, span: Span) -> Item:
+        years = self.whole_number(tokens(children, "NUMBER")[0], "the number of years")
+        first_year = str(tokens(children, "FIN_YEAR")[0])
+        extension = first(children, Part)
+        extended = extension.value if extension is not None else 0
+        return Item("term", ast.Term(years, first_year, extended, clause(children), span), span)
 
-        def missing_data(node, f, block):
-            self.once(f, "missing_data", self.missing_rule(node), node, block)
+    @callback()
+    def extension(self, children: list, span: Span) -> Part:
+        return Part(self.whole_number(tokens(children, "NUMBER")[0], "the extension"), span)
 
-        self.build_items(
-            tree,
-            {
-                "commissioner": commissioner, "lead_provider": lead_provider,
-                "subcontractor": subcontractor, "term": term, "currency": currency,
-                "rounding": rounding, "missing_data": missing_data,
-            },
-            fields,
-            "contract header",
-        )
-        fields["subcontractors"] = tuple(fields["subcontractors"])
-        name = self.text(self.tokens(tree, "STRING")[0])
-        return ast.Header(name=name, clause=self.clause(tree), span=self.span(tree), **fields)
+    @callback()
+    def currency(self, children: list, span: Span) -> Item:
+        return Item("currency", str(tokens(children, "NAME")[0]).upper(), span)
 
-    def missing_rule(self, node: Tree) -> str:
-        rule = self.subtrees(node)[0].data
-        return "error" if rule == "missing_is_error" else "not achieved"
+    @callback()
+    def rounding(self, children: list, span: Span) -> Item:
+        return Item("rounding", first(children, Part).value, span)
+
+    @callback()
+    def rounding_mode(self, children: list, span: Span) -> Part:
+        return Part(words(children), span)
+
+    @callback()
+    def missing_data(self, children: list, span: Span) -> Item:
+        return Item("missing_data", first(children, Part).value, span)
+
+    @callback()
+    def missing_is_error(self, children: list, span: Span) -> Part:
+        return Part("error", span)
+
+    @callback()
+    def missing_not_achieved(self, children: list, span: Span) -> Part:
+        return Part("not achieved", span)
 
     # ------------------------------------------------------------ population
 
-    def population(self, tree: Tree) -> ast.Population:
-        fields: dict[str, Any] = {"segments": []}
+    @callback(tolerant=True)
+    def population_section(self, children: list, span: Optional[Span]):
+        fields = self.collect(children, "population section", lists=("segments",))
+        return self.section("population", ast.Population(clause=clause(children), span=span, **fields), children)
 
-        def segment(node, f, block):
-            f["segments"].append(self.segment(node))
+    @callback(tolerant=True)
+    def segment(self, children: list, span: Span) -> Item:
+        name, title = self.named(children)
+        fields = self.collect(children, "segment")
+        value = ast.Segment(name=str(name), title=title, clause=clause(children), span=span,
+                            name_span=self.token_span(name), **fields)
+        return Item("segments", value, span, repeatable=True)
 
-        def projected_growth(node, f, block):
-            self.once(f, "projected_growth", self.number(node.children[0]), node, block)
+    @callback()
+    def description(self, children: list, span: Span) -> Item:
+        return Item("description", text(tokens(children, "STRING")[0]), span)
 
-        self.build_items(tree, {"segment": segment, "projected_growth": projected_growth}, fields, "population section")
-        fields["segments"] = tuple(fields["segments"])
-        return ast.Population(clause=self.clause(tree), span=self.span(tree), **fields)
+    @callback()
+    def clusters(self, children: list, span: Span) -> Item:
+        return Item("clusters", tuple(r.value for r in parts(children, Part)), span)
 
-    def segment(self, tree: Tree) -> ast.Segment:
-        fields: dict[str, Any] = {}
-        name, title = tree.children[0], tree.children[1]
+    @callback()
+    def cluster_range(self, children: list, span: Span) -> Part:
+        numbers = [self.whole_number(t, "a HoNOS cluster") for t in tokens(children, "NUMBER")]
+        return Part((numbers[0], numbers[-1]), span)
 
-        def description(node, f, block):
-            self.once(f, "description", self.text(node.children[0]), node, block)
+    @callback()
+    def icd10(self, children: list, span: Span) -> Item:
+        return Item("icd10", tuple(str(t).upper() for t in tokens(children, "ICD_RANGE")), span)
 
-        def clusters(node, f, block):
-            ranges = []
-            for sub in self.subtrees(node):
-                numbers = [self.whole_number(t, "a HoNOS cluster") for t in self.tokens(sub, "NUMBER")]
-                ranges.append((numbers[0], numbers[-1]))
-            self.once(f, "clusters", tuple(ranges), node, block)
+    @callback()
+    def people(self, children: list, span: Span) -> Item:
+        return Item("people", self.the_number(children), span)
 
-        def icd10(node, f, block):
-            self.once(f, "icd10", tuple(str(t).upper() for t in self.tokens(node, "ICD_RANGE")), node, block)
+    @callback()
+    def risk_weight(self, children: list, span: Span) -> Item:
+        return Item("weight", self.the_number(children), span)
 
-        def people(node, f, block):
-            self.once(f, "people", self.number(node.children[0]), node, block)
-
-        def risk_weight(node, f, block):
-            self.once(f, "weight", self.number(node.children[0]), node, block)
-
-        self.build_items(
-            tree,
-            {"description": description, "clusters": clusters, "icd10": icd10, "people": people, "risk_weight": risk_weight},
-            fields,
-            "segment",
-        )
-        return ast.Segment(
-            name=str(name), title=self.text(self.token(title)), clause=self.clause(tree),
-            span=self.span(tree), name_span=self.span(name), **fields,
-        )
+    @callback()
+    def projected_growth(self, children: list, span: Span) -> Item:
+        return Item("projected_growth", self.the_number(children), span)
 
     # ------------------------------------------------------------ budget
 
-    def yearly_rate(self, node: Tree) -> ast.YearlyRate:
-        rate = self.number(self.token(node.children[0]))
-        scope_tree = self.subtrees(node)[0]
-        scope = {"every_year": "each", "every_year_from": "from", "in_year": "in"}[scope_tree.data]
-        year = None
-        numbers = self.tokens(scope_tree, "NUMBER")
-        if numbers:
-            year = self.whole_number(numbers[0], "a contract year")
-        return ast.YearlyRate(rate, scope, year, self.clause(node), self.span(node))
+    @callback(tolerant=True)
+    def budget_section(self, children: list, span: Optional[Span]):
+        fields = self.collect(children, "budget section", lists=("efficiency", "uplift"))
+        return self.section("budget", ast.Budget(clause=clause(children), span=span, **fields), children)
 
-    def budget(self, tree: Tree) -> ast.Budget:
-        fields: dict[str, Any] = {"efficiency": [], "uplift": []}
+    @callback()
+    def baseline(self, children: list, span: Span) -> Item:
+        return Item("baseline", self.the_number(children), span, extra=(("baseline_span", span),))
 
-        def baseline(node, f, block):
-            self.once(f, "baseline", self.number(node.children[0]), node, block)
-            f.setdefault("baseline_span", self.span(node))
+    @callback()
+    def capitation(self, children: list, span: Span) -> Item:
+        return Item("capitation", self.the_number(children), span, extra=(("capitation_span", span),))
 
-        def capitation(node, f, block):
-            self.once(f, "capitation", self.number(node.children[0]), node, block)
-            f.setdefault("capitation_span", self.span(node))
+    def yearly_rate(self, key: str, children: list, span: Span) -> Item:
+        rate = self.number(tokens(children, "PERCENT")[0])
+        scope, year = first(children, Part).value
+        return Item(key, ast.YearlyRate(rate, scope, year, clause(children), span), span, repeatable=True)
 
-        def efficiency(node, f, block):
-            f["efficiency"].append(self.yearly_rate(node))
+    @callback()
+    def efficiency(self, children: list, span: Span) -> Item:
+        return self.yearly_rate("efficiency", children, span)
 
-        def uplift(node, f, block):
-            f["uplift"].append(self.yearly_rate(node))
+    @callback()
+    def uplift(self, children: list, span: Span) -> Item:
+        return self.yearly_rate("uplift", children, span)
 
-        def population_adjustment(node, f, block):
-            tolerance = self.number(self.tokens(node, "PERCENT")[0])
-            basis_tree = [s for s in self.subtrees(node) if s.data in ("whole_difference", "excess_only")][0]
-            basis = "whole" if basis_tree.data == "whole_difference" else "excess"
-            counting = [s.data for s in self.subtrees(node) if s.data in ("counting_weighted_people", "counting_heads")]
-            measure = None if not counting else ("weighted people" if counting[0] == "counting_weighted_people" else "heads")
-            value = ast.PopulationAdjustment(tolerance, basis, measure, self.clause(node), self.span(node))
-            self.once(f, "population_adjustment", value, node, block)
+    def year_scope(self, scope: str, children: list, span: Span) -> Part:
+        numbers = tokens(children, "NUMBER")
+        year = self.whole_number(numbers[0], "a contract year") if numbers else None
+        return Part((scope, year), span)
 
-        self.build_items(
-            tree,
-            {
-                "baseline": baseline, "capitation": capitation, "efficiency": efficiency,
-                "uplift": uplift, "population_adjustment": population_adjustment,
-            },
-            fields,
-            "budget section",
-        )
-        fields["efficiency"] = tuple(fields["efficiency"])
-        fields["uplift"] = tuple(fields["uplift"])
-        return ast.Budget(clause=self.clause(tree), span=self.span(tree), **fields)
+    @callback()
+    def every_year(self, children: list, span: Span) -> Part:
+        return self.year_scope("each", children, span)
+
+    @callback()
+    def every_year_from(self, children: list, span: Span) -> Part:
+        return self.year_scope("from", children, span)
+
+    @callback()
+    def in_year(self, children: list, span: Span) -> Part:
+        return self.year_scope("in", children, span)
+
+    @callback()
+    def population_adjustment(self, children: list, span: Span) -> Item:
+        tolerance = self.number(tokens(children, "PERCENT")[0])
+        chosen = [w.value for w in parts(children, Part)]
+        basis = "whole" if "whole difference" in chosen else "excess"
+        measure = next((m for m in ("weighted people", "heads") if m in chosen), None)
+        value = ast.PopulationAdjustment(tolerance, basis, measure, clause(children), span)
+        return Item("population_adjustment", value, span)
+
+    @callback()
+    def whole_difference(self, children: list, span: Span) -> Part:
+        return Part("whole difference", span)
+
+    @callback()
+    def excess_only(self, children: list, span: Span) -> Part:
+        return Part("excess only", span)
+
+    @callback()
+    def counting_weighted_people(self, children: list, span: Span) -> Part:
+        return Part("weighted people", span)
+
+    @callback()
+    def counting_heads(self, children: list, span: Span) -> Part:
+        return Part("heads", span)
 
     # ------------------------------------------------------------ payments
 
-    def budget_amount(self, node: Tree) -> ast.BudgetAmount:
-        amount = self.subtrees(node)[0]
-        kind = "share" if amount.data == "share_of_budget" else "money"
-        return ast.BudgetAmount(kind, self.number(self.token(amount.children[0])), self.clause(node), self.span(node))
+    @callback(tolerant=True)
+    def payments_section(self, children: list, span: Optional[Span]):
+        fields = self.collect(children, "payments section")
+        return self.section("payments", self.components(fields, clause(children), span), children)
 
-    def component_handlers(self) -> dict:
-        def core_share(node, f, block):
-            self.once(f, "core", self.budget_amount(node), node, block)
+    def component(self, key: str, children: list, span: Span) -> Item:
+        kind, amount = first(children, Part).value
+        return Item(key, ast.BudgetAmount(kind, amount, clause(children), span), span)
 
-        def pot_size(node, f, block):
-            self.once(f, "outcomes_pot", self.budget_amount(node), node, block)
+    @callback()
+    def core_share(self, children: list, span: Span) -> Item:
+        return self.component("core", children, span)
 
-        def risk_reserve(node, f, block):
-            self.once(f, "risk_reserve", self.budget_amount(node), node, block)
+    @callback()
+    def pot_size(self, children: list, span: Span) -> Item:
+        return self.component("outcomes_pot", children, span)
 
-        def payment_ceiling(node, f, block):
-            self.once(f, "total_payment_ceiling", self.budget_amount(node), node, block)
+    @callback()
+    def risk_reserve(self, children: list, span: Span) -> Item:
+        return self.component("risk_reserve", children, span)
 
-        return {"core_share": core_share, "pot_size": pot_size, "risk_reserve": risk_reserve, "payment_ceiling": payment_ceiling}
+    @callback()
+    def payment_ceiling(self, children: list, span: Span) -> Item:
+        return self.component("total_payment_ceiling", children, span)
 
-    def components(self, fields: dict, clause: str | None, span: Span | None) -> ast.Components:
+    @callback()
+    def share_of_budget(self, children: list, span: Span) -> Part:
+        return Part(("share", self.the_number(children)), span)
+
+    @callback()
+    def fixed_amount(self, children: list, span: Span) -> Part:
+        return Part(("money", self.the_number(children)), span)
+
+    @staticmethod
+    def components(fields: dict, clause_number: Optional[str], span: Optional[Span]) -> ast.Components:
         return ast.Components(
             core=fields.pop("core", None),
             pot=fields.pop("outcomes_pot", None),
             reserve=fields.pop("risk_reserve", None),
             ceiling=fields.pop("total_payment_ceiling", None),
-            clause=clause,
+            clause=clause_number,
             span=span,
         )
 
-    def payments(self, tree: Tree) -> ast.Components:
-        fields: dict[str, Any] = {}
-        self.build_items(tree, self.component_handlers(), fields, "payments section")
-        return self.components(fields, self.clause(tree), self.span(tree))
-
     # ------------------------------------------------------------ outcomes
 
-    def weight_value(self, node: Tree) -> ast.Weight:
-        unit = "percent" if node.data == "weight_percent" else "points"
-        return ast.Weight(self.number(self.token(node.children[0])), unit, self.span(node))
+    @callback(tolerant=True)
+    def outcomes_section(self, children: list, span: Optional[Span]):
+        fields = self.collect(children, "outcomes section", lists=("outcomes", "bonuses"))
+        return self.section("outcomes", ast.Outcomes(clause=clause(children), span=span, **fields), children)
 
-    def outcomes(self, tree: Tree) -> ast.Outcomes:
-        fields: dict[str, Any] = {"outcomes": [], "bonuses": []}
+    @callback()
+    def weight_total(self, children: list, span: Span) -> Item:
+        return Item("total", first(children, ast.Weight), span)
 
-        def weight_total(node, f, block):
-            self.once(f, "total", self.weight_value(self.subtrees(node)[0]), node, block)
+    @callback()
+    def points(self, children: list, span: Span) -> ast.Weight:
+        return ast.Weight(self.the_number(children), "points", span)
 
-        def outcome(node, f, block):
-            f["outcomes"].append(self.outcome(node))
+    @callback()
+    def weight_percent(self, children: list, span: Span) -> ast.Weight:
+        return ast.Weight(self.the_number(children), "percent", span)
 
-        def bonus(node, f, block):
-            f["bonuses"].append(self.bonus(node))
+    @callback()
+    def weight(self, children: list, span: Span) -> Item:
+        return Item("weight", first(children, ast.Weight), span)
 
-        def unearned(node, f, block):
-            self.once(f, "unearned", self.unearned(node), node, block)
+    @callback(tolerant=True)
+    def outcome(self, children: list, span: Span) -> Item:
+        name, title = self.named(children)
+        fields = self.collect(children, "outcome", lists=("indicators", "gates"))
+        value = ast.Outcome(name=str(name), title=title, clause=clause(children), span=span,
+                            name_span=self.token_span(name), **fields)
+        return Item("outcomes", value, span, repeatable=True)
 
-        def missing_data(node, f, block):
-            self.once(f, "missing_data", self.missing_rule(node), node, block)
+    @callback(tolerant=True)
+    def bonus(self, children: list, span: Span) -> Item:
+        name, title = self.named(children)
+        fields = self.collect(children, "bonus")
+        value = ast.Bonus(name=str(name), title=title, clause=clause(children), span=span,
+                          name_span=self.token_span(name), **fields)
+        return Item("bonuses", value, span, repeatable=True)
 
-        self.build_items(
-            tree,
-            {"weight_total": weight_total, "outcome": outcome, "bonus": bonus, "unearned": unearned, "missing_data": missing_data},
-            fields,
-            "outcomes section",
-        )
-        fields["outcomes"] = tuple(fields["outcomes"])
-        fields["bonuses"] = tuple(fields["bonuses"])
-        return ast.Outcomes(clause=self.clause(tree), span=self.span(tree), **fields)
+    @callback()
+    def pays_when(self, children: list, span: Span) -> Item:
+        return Item("condition", self.expression(children), span)
 
-    def unearned(self, node: Tree) -> ast.Unearned:
-        rule = self.subtrees(node)[0]
-        if rule.data == "unearned_retained":
-            return ast.Unearned("retained", (), self.clause(node), self.span(node))
-        services = tuple(self.text(t) for t in self.tokens(rule, "STRING"))
-        return ast.Unearned("reinvested", services, self.clause(node), self.span(node))
+    @callback()
+    def unearned(self, children: list, span: Span) -> Item:
+        destination, services = first(children, Part).value
+        return Item("unearned", ast.Unearned(destination, services, clause(children), span), span)
 
-    def weight_handler(self, node, f, block):
-        self.once(f, "weight", self.weight_value(self.subtrees(node)[0]), node, block)
+    @callback()
+    def unearned_retained(self, children: list, span: Span) -> Part:
+        return Part(("retained", ()), span)
 
-    def description_handler(self, node, f, block):
-        self.once(f, "description", self.text(node.children[0]), node, block)
+    @callback()
+    def unearned_reinvested(self, children: list, span: Span) -> Part:
+        services = tuple(text(t) for t in tokens(children, "STRING"))
+        return Part(("reinvested", services), span)
 
-    def gate_handler(self, node, f, block):
-        f.setdefault("gates", []).append(ast.Gate(self.expression(self.subtrees(node)[0]), self.clause(node), self.span(node)))
+    @callback()
+    def gate(self, children: list, span: Span) -> Item:
+        return Item("gates", ast.Gate(self.expression(children), clause(children), span), span, repeatable=True)
 
-    def outcome(self, tree: Tree) -> ast.Outcome:
-        name, title = tree.children[0], tree.children[1]
-        fields: dict[str, Any] = {"indicators": [], "gates": []}
+    @callback(tolerant=True)
+    def indicator(self, children: list, span: Span) -> Item:
+        name, title = self.named(children)
+        fields = self.collect(children, "indicator", lists=("segment_rules", "gates"))
+        value = ast.Indicator(name=str(name), title=title, clause=clause(children), span=span,
+                              name_span=self.token_span(name), **fields)
+        return Item("indicators", value, span, repeatable=True)
 
-        def indicator(node, f, block):
-            f["indicators"].append(self.indicator(node))
+    @callback()
+    def unit(self, children: list, span: Span) -> Item:
+        kind, per = first(children, Part).value
+        return Item("unit", ast.Unit(kind, per, span), span)
 
-        self.build_items(
-            tree,
-            {"weight": self.weight_handler, "indicator": indicator, "description": self.description_handler, "gate": self.gate_handler},
-            fields,
-            "outcome",
-        )
-        fields["indicators"] = tuple(fields["indicators"])
-        fields["gates"] = tuple(fields["gates"])
-        return ast.Outcome(
-            name=str(name), title=self.text(self.token(title)), clause=self.clause(tree),
-            span=self.span(tree), name_span=self.span(name), **fields,
-        )
+    def unit_word(self, kind: str, children: list, span: Span) -> Part:
+        numbers = tokens(children, "NUMBER")
+        per = self.number(numbers[0]) if numbers else None
+        return Part((kind, per), span)
 
-    def bonus(self, tree: Tree) -> ast.Bonus:
-        name, title = tree.children[0], tree.children[1]
-        fields: dict[str, Any] = {}
+    @callback()
+    def unit_percent(self, children: list, span: Span) -> Part:
+        return self.unit_word("percent", children, span)
 
-        def pays_when(node, f, block):
-            self.once(f, "condition", self.expression(self.subtrees(node)[0]), node, block)
+    @callback()
+    def unit_count(self, children: list, span: Span) -> Part:
+        return self.unit_word("count", children, span)
 
-        self.build_items(
-            tree,
-            {"weight": self.weight_handler, "description": self.description_handler, "pays_when": pays_when},
-            fields,
-            "bonus",
-        )
-        return ast.Bonus(
-            name=str(name), title=self.text(self.token(title)), clause=self.clause(tree),
-            span=self.span(tree), name_span=self.span(name), **fields,
-        )
+    @callback()
+    def unit_rate(self, children: list, span: Span) -> Part:
+        return self.unit_word("rate", children, span)
 
-    def indicator(self, tree: Tree) -> ast.Indicator:
-        name, title = tree.children[0], tree.children[1]
-        fields: dict[str, Any] = {"segment_rules": [], "gates": []}
+    @callback()
+    def unit_score(self, children: list, span: Span) -> Part:
+        return self.unit_word("score", children, span)
 
-        def unit(node, f, block):
-            word = self.subtrees(node)[0]
-            kind = word.data.removeprefix("unit_")
-            per = None
-            numbers = self.tokens(word, "NUMBER")
-            if numbers:
-                per = self.number(numbers[0])
-            self.once(f, "unit", ast.Unit(kind, per, self.span(node)), node, block)
+    @callback()
+    def unit_money(self, children: list, span: Span) -> Part:
+        return self.unit_word("money", children, span)
 
-        def direction(kind):
-            def handler(node, f, block):
-                self.once(f, "direction", kind, node, block)
-            return handler
+    @callback()
+    def higher_is_better(self, children: list, span: Span) -> Item:
+        return Item("direction", "higher", span)
 
-        def text_field(key):
-            def handler(node, f, block):
-                self.once(f, key, self.text(node.children[0]), node, block)
-            return handler
+    @callback()
+    def lower_is_better(self, children: list, span: Span) -> Item:
+        return Item("direction", "lower", span)
 
-        def data_available(node, f, block):
-            year = self.whole_number(self.tokens(node, "NUMBER")[0], "a contract year")
-            self.once(f, "data_from", year, node, block)
-            f.setdefault("data_from_span", self.span(node))
-            f.setdefault("data_from_clause", self.clause(node))
+    @callback()
+    def definition(self, children: list, span: Span) -> Item:
+        return Item("definition", text(tokens(children, "STRING")[0]), span)
 
-        def measured_as(node, f, block):
-            self.once(f, "measured_as", self.expression(self.subtrees(node)[0]), node, block)
+    @callback()
+    def numerator(self, children: list, span: Span) -> Item:
+        return Item("numerator", text(tokens(children, "STRING")[0]), span)
 
-        def rule(node, f, block):
-            self.once(f, "rule", self.rule(node), node, block)
+    @callback()
+    def denominator(self, children: list, span: Span) -> Item:
+        return Item("denominator", text(tokens(children, "STRING")[0]), span)
 
-        def per_segment(node, f, block):
-            sharing = self.subtrees(node)[0].data
-            self.once(f, "by_segment", "equally" if sharing == "shared_equally" else "population", node, block)
+    @callback()
+    def data_source(self, children: list, span: Span) -> Item:
+        return Item("source", text(tokens(children, "STRING")[0]), span)
 
-        def segment_rule(node, f, block):
-            segment = node.children[0]
-            f["segment_rules"].append(
-                ast.SegmentRule(str(segment), self.rule(self.subtrees(node)[0]), self.span(node), self.span(segment))
-            )
+    @callback()
+    def data_available(self, children: list, span: Span) -> Item:
+        year = self.whole_number(tokens(children, "NUMBER")[0], "a contract year")
+        return Item("data_from", year, span, extra=(("data_from_span", span), ("data_from_clause", clause(children))))
 
-        def scaled(node, f, block):
-            factor = self.expression(self.subtrees(node)[0])
-            caps = self.tokens(node, "PERCENT")
-            cap = self.number(caps[0]) if caps else None
-            self.once(f, "scaling", ast.Scaling(factor, cap, self.clause(node), self.span(node)), node, block)
+    @callback()
+    def measured_as(self, children: list, span: Span) -> Item:
+        return Item("measured_as", self.expression(children), span)
 
-        def missing_data(node, f, block):
-            self.once(f, "missing_data", self.missing_rule(node), node, block)
+    @callback()
+    def per_segment(self, children: list, span: Span) -> Item:
+        return Item("by_segment", first(children, Part).value, span)
 
-        self.build_items(
-            tree,
-            {
-                "weight": self.weight_handler, "unit": unit,
-                "higher_is_better": direction("higher"), "lower_is_better": direction("lower"),
-                "definition": text_field("definition"), "numerator": text_field("numerator"),
-                "denominator": text_field("denominator"), "data_source": text_field("source"),
-                "description": self.description_handler, "data_available": data_available,
-                "measured_as": measured_as, "target": rule, "bands": rule, "sliding_scale": rule,
-                "per_segment": per_segment, "segment_rule": segment_rule, "scaled": scaled,
-                "gate": self.gate_handler, "missing_data": missing_data,
-            },
-            fields,
-            "indicator",
-        )
-        fields["segment_rules"] = tuple(fields["segment_rules"])
-        fields["gates"] = tuple(fields["gates"])
-        return ast.Indicator(
-            name=str(name), title=self.text(self.token(title)), clause=self.clause(tree),
-            span=self.span(tree), name_span=self.span(name), **fields,
-        )
+    @callback()
+    def shared_equally(self, children: list, span: Span) -> Part:
+        return Part("equally", span)
+
+    @callback()
+    def shared_by_population(self, children: list, span: Span) -> Part:
+        return Part("population", span)
+
+    @callback()
+    def segment_rule(self, children: list, span: Span) -> Item:
+        segment = tokens(children, "NAME")[0]
+        rule = first(children, Item).value
+        return Item("segment_rules", ast.SegmentRule(str(segment), rule, span, self.token_span(segment)), span,
+                    repeatable=True)
+
+    @callback()
+    def scaled(self, children: list, span: Span) -> Item:
+        factor = self.expression(children)
+        caps = tokens(children, "PERCENT")
+        cap = self.number(caps[0]) if caps else None
+        return Item("scaling", ast.Scaling(factor, cap, clause(children), span), span)
 
     # ------------------------------------------------------------ payment rules
 
-    def rule(self, tree: Tree) -> ast.Rule:
-        if tree.data == "target":
-            return ast.Target(self.threshold(self.subtrees(tree)[0]), self.clause(tree), self.span(tree))
-        if tree.data == "bands":
-            bands = tuple(self.band(b) for b in self.subtrees(tree) if b.data == "band")
-            return ast.Bands(bands, self.clause(tree), self.span(tree))
-        values = [s for s in self.subtrees(tree) if s.data != "clause_ref"]
-        shares = self.tokens(tree, "PERCENT")
-        return ast.SlidingScale(
-            self.threshold_value(values[0]), self.number(shares[0]),
-            self.threshold_value(values[1]), self.number(shares[1]),
-            self.clause(tree), self.span(tree),
-        )
+    @callback()
+    def target(self, children: list, span: Span) -> Item:
+        return Item("rule", ast.Target(first(children, ast.Threshold), clause(children), span), span)
 
-    def threshold(self, tree: Tree) -> ast.Threshold:
-        comparator = None
-        value = None
-        for child in self.subtrees(tree):
-            if child.data == "comparator":
-                comparator = " ".join(str(t).lower() for t in child.children)
-            else:
-                value = self.threshold_value(child)
-        assert value is not None  # the grammar: `threshold: comparator? threshold_value`
-        return ast.Threshold(comparator, value, self.span(tree))
+    @callback()
+    def bands(self, children: list, span: Span) -> Item:
+        return Item("rule", ast.Bands(tuple(parts(children, ast.Band)), clause(children), span), span)
 
-    def threshold_value(self, tree: Tree) -> ast.ThresholdValue:
-        token = self.token(tree.children[0])
+    @callback()
+    def sliding_scale(self, children: list, span: Span) -> Item:
+        low, high = parts(children, ast.ThresholdValue)
+        low_share, high_share = (self.number(t) for t in tokens(children, "PERCENT")[-2:])
+        return Item("rule", ast.SlidingScale(low, low_share, high, high_share, clause(children), span), span)
+
+    @callback()
+    def threshold(self, children: list, span: Span) -> ast.Threshold:
+        comparator = first(children, Part)
+        return ast.Threshold(comparator.value if comparator is not None else None, first(children, ast.ThresholdValue), span)
+
+    @callback()
+    def comparator(self, children: list, span: Span) -> Part:
+        return Part(words(children), span)
+
+    @callback()
+    def absolute(self, children: list, span: Span) -> ast.ThresholdValue:
+        return self.threshold_value("absolute", children, span)
+
+    @callback()
+    def relative_points(self, children: list, span: Span) -> ast.ThresholdValue:
+        return self.threshold_value("points", children, span)
+
+    @callback()
+    def relative_percent(self, children: list, span: Span) -> ast.ThresholdValue:
+        return self.threshold_value("percent", children, span)
+
+    def threshold_value(self, kind: str, children: list, span: Span) -> ast.ThresholdValue:
+        token = children[0]
         literal = {"PERCENT": "percent", "MONEY": "money"}.get(token.type, "number")
         amount = self.number(token)
-        if tree.data == "absolute":
-            return ast.ThresholdValue("absolute", amount, None, literal, self.span(tree))
-        relation = str(tree.children[-1]).lower() if len(tree.children) > 1 else "above"
-        for child in tree.children[1:]:
-            if isinstance(child, Token) and str(child).lower() in ("above", "below"):
-                relation = str(child).lower()
-        kind = "points" if tree.data == "relative_points" else "percent"
-        return ast.ThresholdValue(kind, amount, relation, literal, self.span(tree))
+        if kind == "absolute":
+            return ast.ThresholdValue("absolute", amount, None, literal, span)
+        relation = next(str(c).lower() for c in children[1:] if str(c).lower() in ("above", "below"))
+        return ast.ThresholdValue(kind, amount, relation, literal, span)
 
-    def band(self, tree: Tree) -> ast.Band:
-        name = tree.children[0]
-        threshold = None
-        upper = None
-        share = None
-        base = None
-        share_span = None
-        for child in self.subtrees(tree):
-            if child.data == "threshold":
-                threshold = self.threshold(child)
-            elif child.data in ("absolute", "relative_points", "relative_percent"):
-                upper = self.threshold_value(child)
-            elif child.data == "band_pays":
-                share = self.number(self.token(child.children[0]))
-                share_span = self.span(child)
-                bases = self.subtrees(child)
-                if bases:
-                    base = "pot" if bases[0].data == "of_pot" else "allocation"
-        assert threshold is not None  # the grammar: `band: NAME threshold ...`
-        return ast.Band(
-            str(name), threshold, upper, share, base, self.clause(tree),
-            self.span(tree), self.span(name), share_span,
-        )
+    @callback()
+    def band(self, children: list, span: Span) -> ast.Band:
+        name = tokens(children, "NAME")[0]
+        pays = first(children, Item)
+        share, base, share_span = pays.value if pays is not None else (None, None, None)
+        return ast.Band(str(name), first(children, ast.Threshold), first(children, ast.ThresholdValue), share, base,
+                        clause(children), span, self.token_span(name), share_span)
+
+    @callback()
+    def band_pays(self, children: list, span: Span) -> Item:
+        base = first(children, Part)
+        return Item("pays", (self.number(tokens(children, "PERCENT")[0]), base.value if base else None, span), span)
+
+    @callback()
+    def of_pot(self, children: list, span: Span) -> Part:
+        return Part("pot", span)
+
+    @callback()
+    def of_allocation(self, children: list, span: Span) -> Part:
+        return Part("allocation", span)
 
     # ------------------------------------------------------------ phasing
 
-    def phasing(self, tree: Tree) -> ast.Phasing:
-        phases = []
-        for child in self.subtrees(tree):
-            if child.data == "phase":
-                try:
-                    phases.append(self.phase(child))
-                except BuildError:
-                    continue
-        return ast.Phasing(tuple(phases), self.clause(tree), self.span(tree))
+    @callback(tolerant=True)
+    def phasing_section(self, children: list, span: Optional[Span]):
+        return self.section("phasing", ast.Phasing(tuple(parts(children, ast.Phase)), clause(children), span), children)
 
-    def phase(self, tree: Tree) -> ast.Phase:
-        name_token = self.token(tree.children[0])
-        name = self.text(name_token) if name_token.type == "STRING" else str(name_token)
-        years = [s for s in self.subtrees(tree) if s.data in ("single_year", "year_range", "open_years")][0]
-        numbers = [self.whole_number(t, "a contract year") for t in self.tokens(years, "NUMBER")]
-        if years.data == "single_year":
-            first, last = numbers[0], numbers[0]
-        elif years.data == "year_range":
-            first, last = numbers[0], numbers[1]
-        else:
-            first, last = numbers[0], None
-        fields: dict[str, Any] = {"links": [], "shares": []}
-
-        def linked(node, f, block):
-            for target in self.subtrees(node):
-                if target.data == "link_all":
-                    f["links"].append(ast.Link(None, self.span(target)))
-                elif target.data == "link_name":
-                    f["links"].append(ast.Link(str(target.children[0]), self.span(target)))
-
-        def band_shares(node, f, block):
-            indicator = node.children[0]
-            shares = []
-            base = None
-            for sub in self.subtrees(node):
-                if sub.data == "band_share":
-                    shares.append(ast.BandShare(str(sub.children[0]), self.number(sub.children[1]), self.span(sub)))
-                elif sub.data in ("of_pot", "of_allocation"):
-                    base = "pot" if sub.data == "of_pot" else "allocation"
-            f["shares"].append(
-                ast.BandShares(str(indicator), tuple(shares), base, self.clause(node), self.span(node), self.span(indicator))
-            )
-
-        def switch(value):
-            def handler(node, f, block):
-                self.once(f, "risk_share", value, node, block)
-            return handler
-
-        handlers = dict(self.component_handlers())
-        handlers.update(
-            {"linked": linked, "band_shares": band_shares, "risk_share_on": switch(True), "risk_share_off": switch(False)}
-        )
-        self.build_items(tree, handlers, fields, "phase")
-        components = self.components(fields, self.clause(tree), self.span(tree))
+    @callback(tolerant=True)
+    def phase(self, children: list, span: Span) -> Any:
+        name_token = children[1]
+        name = text(name_token) if name_token.type == "STRING" else str(name_token)
+        years = first(children, Part)
+        if years is None:  # the years could not be read: the phase is left out, as its diagnostic says
+            return self.failed(span)
+        first_year, last_year = years.value
+        fields = self.collect(children, "phase", lists=("links", "shares"))
+        links = tuple(link for group in fields.pop("links") for link in group)
+        shares = fields.pop("shares")
+        risk_share = fields.pop("risk_share", None)
+        components = self.components(fields, clause(children), span)
         return ast.Phase(
-            name=name, first_year=first, last_year=last, components=components,
-            links=tuple(fields["links"]), shares=tuple(fields["shares"]),
-            risk_share=fields.get("risk_share"), clause=self.clause(tree),
-            span=self.span(tree), years_span=self.span(years),
+            name=name, first_year=first_year, last_year=last_year, components=components, links=links, shares=shares,
+            risk_share=risk_share, clause=clause(children), span=span, years_span=years.span,
         )
+
+    def years(self, children: list, span: Span, open_ended: bool = False) -> Part:
+        numbers = [self.whole_number(t, "a contract year") for t in tokens(children, "NUMBER")]
+        last = None if open_ended else numbers[-1]
+        return Part((numbers[0], last), span)
+
+    @callback()
+    def single_year(self, children: list, span: Span) -> Part:
+        return self.years(children, span)
+
+    @callback()
+    def year_range(self, children: list, span: Span) -> Part:
+        return self.years(children, span)
+
+    @callback()
+    def open_years(self, children: list, span: Span) -> Part:
+        return self.years(children, span, open_ended=True)
+
+    @callback()
+    def linked(self, children: list, span: Span) -> Item:
+        return Item("links", tuple(parts(children, ast.Link)), span, repeatable=True)
+
+    @callback()
+    def link_all(self, children: list, span: Span) -> ast.Link:
+        return ast.Link(None, span)
+
+    @callback()
+    def link_name(self, children: list, span: Span) -> ast.Link:
+        return ast.Link(str(children[0]), span)
+
+    @callback()
+    def band_shares(self, children: list, span: Span) -> Item:
+        indicator = tokens(children, "NAME")[0]
+        base = first(children, Part)
+        value = ast.BandShares(str(indicator), tuple(parts(children, ast.BandShare)), base.value if base else None,
+                               clause(children), span, self.token_span(indicator))
+        return Item("shares", value, span, repeatable=True)
+
+    @callback()
+    def band_share(self, children: list, span: Span) -> ast.BandShare:
+        return ast.BandShare(str(tokens(children, "NAME")[0]), self.number(tokens(children, "PERCENT")[0]), span)
+
+    @callback()
+    def risk_share_on(self, children: list, span: Span) -> Item:
+        return Item("risk_share", True, span)
+
+    @callback()
+    def risk_share_off(self, children: list, span: Span) -> Item:
+        return Item("risk_share", False, span)
 
     # ------------------------------------------------------------ risk share
 
-    def amount(self, tree: Tree) -> ast.Amount:
-        kind = "money" if tree.data == "money_amount" else "budget share"
-        return ast.Amount(kind, self.number(self.token(tree.children[0])), self.span(tree))
+    @callback(tolerant=True)
+    def risk_share_section(self, children: list, span: Optional[Span]):
+        fields = self.collect(children, "risk share section", lists=("limits",))
+        return self.section("risk_share", ast.RiskShare(clause=clause(children), span=span, **fields), children)
 
-    def amounts(self, tree: Tree) -> list[ast.Amount]:
-        return [self.amount(s) for s in self.subtrees(tree) if s.data in ("money_amount", "budget_share")]
+    @callback()
+    def outside_budget(self, children: list, span: Span) -> Item:
+        return Item("placement", "outside", span)
 
-    def risk_band(self, tree: Tree) -> ast.RiskBand:
-        amounts = self.amounts(tree)
-        split = [s for s in self.subtrees(tree) if s.data == "party_split"][0]
-        provider, commissioner = (self.number(t) for t in self.tokens(split, "PERCENT"))
-        if tree.data == "band_up_to":
-            lower, upper = None, amounts[0]
-        elif tree.data == "band_between":
-            lower, upper = amounts[0], amounts[1]
-        else:
-            lower, upper = amounts[0], None
-        return ast.RiskBand(lower, upper, provider, commissioner, self.clause(tree), self.span(tree), self.span(split))
+    @callback()
+    def within_budget(self, children: list, span: Span) -> Item:
+        return Item("placement", "within", span)
 
-    def risk_share(self, tree: Tree) -> ast.RiskShare:
-        fields: dict[str, Any] = {"limits": []}
+    @callback()
+    def minimum_variance(self, children: list, span: Span) -> Item:
+        basis = first(children, Part).value
+        value = ast.MinimumVariance(first(children, ast.Amount), basis, clause(children), span)
+        return Item("minimum", value, span)
 
-        def placement(kind):
-            def handler(node, f, block):
-                self.once(f, "placement", kind, node, block)
-            return handler
+    @callback()
+    def from_first_pound(self, children: list, span: Span) -> Part:
+        return Part("first pound", span)
 
-        def minimum_variance(node, f, block):
-            amount = self.amounts(node)[0]
-            basis_tree = [s for s in self.subtrees(node) if s.data in ("from_first_pound", "above_minimum_only")][0]
-            basis = "first pound" if basis_tree.data == "from_first_pound" else "above minimum"
-            self.once(f, "minimum", ast.MinimumVariance(amount, basis, self.clause(node), self.span(node)), node, block)
+    @callback()
+    def above_minimum_only(self, children: list, span: Span) -> Part:
+        return Part("above minimum", span)
 
-        def bands(key):
-            def handler(node, f, block):
-                built = []
-                for band in self.subtrees(node):
-                    if band.data in ("band_up_to", "band_between", "band_above"):
-                        try:
-                            built.append(self.risk_band(band))
-                        except BuildError:
-                            continue
-                self.once(f, key, tuple(built), node, block)
-                f.setdefault(f"{key}_span", self.span(node))
-                f.setdefault(f"{key}_clause", self.clause(node))
-            return handler
+    def risk_bands(self, key: str, children: list, span: Span) -> Item:
+        return Item(key, tuple(parts(children, ast.RiskBand)), span,
+                    extra=((f"{key}_span", span), (f"{key}_clause", clause(children))))
 
-        def exposure_limit(node, f, block):
-            parts = {s.data: s for s in self.subtrees(node)}
-            party = "provider" if "party_provider" in parts else "commissioner"
-            exposure = "gains" if "exposure_gains" in parts else "losses"
-            kind = "cap" if "limit_cap" in parts else "floor"
-            limit = [s for s in self.subtrees(node) if s.data in ("limit_amount", "lesser_of", "greater_of")][0]
-            combine = {"limit_amount": "single", "lesser_of": "lesser", "greater_of": "greater"}[limit.data]
-            f["limits"].append(
-                ast.ExposureLimit(party, exposure, kind, combine, tuple(self.amounts(limit)), self.clause(node), self.span(node))
-            )
+    @callback(tolerant=True)
+    def gains(self, children: list, span: Span) -> Item:
+        return self.risk_bands("gains", children, span)
 
-        def stop_loss(node, f, block):
-            threshold = self.number(self.tokens(node, "MONEY")[0])
-            coinsurance = None
-            limit = None
-            for sub in self.subtrees(node):
-                if sub.data == "coinsurance":
-                    coinsurance = self.number(sub.children[0])
-                elif sub.data == "stop_loss_limit":
-                    limit = self.number(sub.children[0])
-            self.once(f, "stop_loss", ast.StopLoss(threshold, coinsurance, limit, self.clause(node), self.span(node)), node, block)
+    @callback(tolerant=True)
+    def losses(self, children: list, span: Span) -> Item:
+        return self.risk_bands("losses", children, span)
 
-        self.build_items(
-            tree,
-            {
-                "outside_budget": placement("outside"), "within_budget": placement("within"),
-                "minimum_variance": minimum_variance, "gains": bands("gains"), "losses": bands("losses"),
-                "exposure_limit": exposure_limit, "stop_loss": stop_loss,
-            },
-            fields,
-            "risk share section",
-        )
-        fields["limits"] = tuple(fields["limits"])
-        return ast.RiskShare(clause=self.clause(tree), span=self.span(tree), **fields)
+    def risk_band(self, lower: Optional[ast.Amount], upper: Optional[ast.Amount], children: list, span: Span) -> ast.RiskBand:
+        provider, commissioner, split_span = first(children, Item).value
+        return ast.RiskBand(lower, upper, provider, commissioner, clause(children), span, split_span)
+
+    @callback()
+    def band_up_to(self, children: list, span: Span) -> ast.RiskBand:
+        return self.risk_band(None, parts(children, ast.Amount)[0], children, span)
+
+    @callback()
+    def band_between(self, children: list, span: Span) -> ast.RiskBand:
+        lower, upper = parts(children, ast.Amount)
+        return self.risk_band(lower, upper, children, span)
+
+    @callback()
+    def band_above(self, children: list, span: Span) -> ast.RiskBand:
+        return self.risk_band(parts(children, ast.Amount)[0], None, children, span)
+
+    @callback()
+    def party_split(self, children: list, span: Span) -> Item:
+        provider, commissioner = (self.number(t) for t in tokens(children, "PERCENT"))
+        return Item("split", (provider, commissioner, span), span)
+
+    @callback()
+    def exposure_limit(self, children: list, span: Span) -> Item:
+        party, exposure, kind = (w.value for w in parts(children, Part))
+        combine, amounts = first(children, Item).value
+        value = ast.ExposureLimit(party, exposure, kind, combine, amounts, clause(children), span)
+        return Item("limits", value, span, repeatable=True)
+
+    @callback()
+    def party_provider(self, children: list, span: Span) -> Part:
+        return Part("provider", span)
+
+    @callback()
+    def party_commissioner(self, children: list, span: Span) -> Part:
+        return Part("commissioner", span)
+
+    @callback()
+    def exposure_gains(self, children: list, span: Span) -> Part:
+        return Part("gains", span)
+
+    @callback()
+    def exposure_losses(self, children: list, span: Span) -> Part:
+        return Part("losses", span)
+
+    @callback()
+    def limit_cap(self, children: list, span: Span) -> Part:
+        return Part("cap", span)
+
+    @callback()
+    def limit_floor(self, children: list, span: Span) -> Part:
+        return Part("floor", span)
+
+    @callback()
+    def limit_amount(self, children: list, span: Span) -> Item:
+        return Item("limit", ("single", tuple(parts(children, ast.Amount))), span)
+
+    @callback()
+    def lesser_of(self, children: list, span: Span) -> Item:
+        return Item("limit", ("lesser", tuple(parts(children, ast.Amount))), span)
+
+    @callback()
+    def greater_of(self, children: list, span: Span) -> Item:
+        return Item("limit", ("greater", tuple(parts(children, ast.Amount))), span)
+
+    @callback()
+    def stop_loss(self, children: list, span: Span) -> Item:
+        threshold = self.number(tokens(children, "MONEY")[0])
+        terms = dict(w.value for w in parts(children, Part))
+        value = ast.StopLoss(threshold, terms.get("coinsurance"), terms.get("limit"), clause(children), span)
+        return Item("stop_loss", value, span)
+
+    @callback()
+    def coinsurance(self, children: list, span: Span) -> Part:
+        return Part(("coinsurance", self.the_number(children)), span)
+
+    @callback()
+    def stop_loss_limit(self, children: list, span: Span) -> Part:
+        return Part(("limit", self.the_number(children)), span)
+
+    @callback()
+    def money_amount(self, children: list, span: Span) -> ast.Amount:
+        return ast.Amount("money", self.the_number(children), span)
+
+    @callback()
+    def budget_share(self, children: list, span: Span) -> ast.Amount:
+        return ast.Amount("budget share", self.the_number(children), span)
 
     # ------------------------------------------------------------ distribution
 
-    def distribution(self, tree: Tree) -> ast.Distribution:
-        shares = []
-        for child in self.subtrees(tree):
-            if child.data != "subcontractor_share":
-                continue
-            try:
-                name = child.children[0]
-                parts = []
-                for part in self.subtrees(child):
-                    if part.data != "component_share":
-                        continue
-                    word = self.subtrees(part)[0].data
-                    component = {"of_core": "core", "of_outcomes": "outcomes", "of_bonus": "bonus"}[word]
-                    parts.append(ast.ComponentShare(component, self.number(self.token(part.children[0])), self.span(part)))
-                shares.append(
-                    ast.SubcontractorShare(str(name), tuple(parts), self.clause(child), self.span(child), self.span(name))
-                )
-            except BuildError:
-                continue
-        return ast.Distribution(tuple(shares), self.clause(tree), self.span(tree))
+    @callback(tolerant=True)
+    def distribution_section(self, children: list, span: Optional[Span]):
+        shares = tuple(parts(children, ast.SubcontractorShare))
+        return self.section("distribution", ast.Distribution(shares, clause(children), span), children)
+
+    @callback()
+    def subcontractor_share(self, children: list, span: Span) -> ast.SubcontractorShare:
+        name = tokens(children, "NAME")[0]
+        return ast.SubcontractorShare(str(name), tuple(parts(children, ast.ComponentShare)), clause(children), span,
+                                      self.token_span(name))
+
+    @callback()
+    def component_share(self, children: list, span: Span) -> ast.ComponentShare:
+        return ast.ComponentShare(first(children, Part).value, self.the_number(children), span)
+
+    @callback()
+    def of_core(self, children: list, span: Span) -> Part:
+        return Part("core", span)
+
+    @callback()
+    def of_outcomes(self, children: list, span: Span) -> Part:
+        return Part("outcomes", span)
+
+    @callback()
+    def of_bonus(self, children: list, span: Span) -> Part:
+        return Part("bonus", span)
 
     # ------------------------------------------------------------ expressions
 
-    def expression(self, node: Tree | Token, depth: int = 0, root: Tree | Token | None = None) -> ast.Expr:
-        root = node if root is None else root
-        if depth > MAX_EXPRESSION_DEPTH:
+    def expression(self, children: list) -> ast.Expr:
+        """The expression a `measured as`, `scaled by`, `only if` or `pays when` states; refused if nested too deeply."""
+        built = first(children, Expression)
+        if built.height > MAX_EXPRESSION_DEPTH:
             self.report(
                 "OBC104",
                 f"expression nested more than {MAX_EXPRESSION_DEPTH} levels deep",
-                root,
+                built.node.span,
                 help="split the expression into derived indicators with `measured as`",
             )
             raise BuildError
-        span = self.span(node)
-        if isinstance(node, Token):
-            if node.type == "NAME":
-                return ast.Reference(str(node), span)
-            literal = {"PERCENT": "percent", "MONEY": "money"}.get(node.type, "number")
-            return ast.Literal(self.number(node), literal, span)
-        kind = node.data
-        children = node.children
-        sub = lambda child: self.expression(child, depth + 1, root)  # noqa: E731
-        if kind == "literal":
-            return sub(children[0])
-        if kind == "reference":
-            return ast.Reference(str(children[0]), span)
-        if kind in ("add", "subtract", "multiply", "divide"):
-            operator = {"add": "+", "subtract": "-", "multiply": "*", "divide": "/"}[kind]
-            return ast.Arithmetic(operator, sub(children[0]), sub(children[1]), span)
-        if kind == "negative":
-            return ast.Negative(sub(children[0]), span)
-        if kind == "compare":
-            operator = COMPARATORS[" ".join(str(t).lower() for t in children[1].children)]
-            return ast.Comparison(operator, sub(children[0]), sub(children[2]), span)
-        if kind in ("either", "both"):
-            operator = "or" if kind == "either" else "and"
-            return ast.Logical(operator, sub(children[0]), sub(children[1]), span)
-        if kind == "negation":
-            return ast.Not(sub(children[0]), span)
-        if kind == "achieved":
-            return ast.Achieved(str(children[0]), span)
-        if kind == "reached":
-            return ast.Reached(str(children[0]), str(children[1]), span)
-        if kind == "all_achieved":
-            return ast.AllAchieved(span)
-        if kind in ("minimum", "maximum"):
-            function = "min" if kind == "minimum" else "max"
-            return ast.Extremum(function, tuple(sub(c) for c in children), span)
-        if len(children) == 1:  # parenthesised expression
-            return sub(children[0])
-        raise AssertionError(f"unknown expression node {kind}")
+        return built.node
+
+    @staticmethod
+    def operands(children: list) -> list[Expression]:
+        return parts(children, Expression)
+
+    def combined(self, make: Callable[..., ast.Expr], children: list, span: Span, *head: Any) -> Expression:
+        operands = self.operands(children)
+        node = make(*head, *(o.node for o in operands), span)
+        return Expression(node, 1 + max(o.height for o in operands))
+
+    @callback()
+    def literal(self, children: list, span: Span) -> Expression:
+        token = children[0]
+        kind = {"PERCENT": "percent", "MONEY": "money"}.get(token.type, "number")
+        return Expression(ast.Literal(self.number(token), kind, self.token_span(token)), 1)
+
+    @callback()
+    def reference(self, children: list, span: Span) -> Expression:
+        return Expression(ast.Reference(str(children[0]), span), 0)
+
+    @callback()
+    def atom(self, children: list, span: Span) -> Expression:
+        return attrs.evolve(self.operands(children)[0], brackets=span)  # `( expr )`: the brackets only group
+
+    @callback()
+    def add(self, children: list, span: Span) -> Expression:
+        return self.combined(ast.Arithmetic, children, span, "+")
+
+    @callback()
+    def subtract(self, children: list, span: Span) -> Expression:
+        return self.combined(ast.Arithmetic, children, span, "-")
+
+    @callback()
+    def multiply(self, children: list, span: Span) -> Expression:
+        return self.combined(ast.Arithmetic, children, span, "*")
+
+    @callback()
+    def divide(self, children: list, span: Span) -> Expression:
+        return self.combined(ast.Arithmetic, children, span, "/")
+
+    @callback()
+    def negative(self, children: list, span: Span) -> Expression:
+        return self.combined(ast.Negative, children, span)
+
+    @callback()
+    def compare(self, children: list, span: Span) -> Expression:
+        return self.combined(ast.Comparison, children, span, COMPARATORS[first(children, Part).value])
+
+    @callback()
+    def comparison_op(self, children: list, span: Span) -> Part:
+        return Part(words(children), span)
+
+    @callback()
+    def either(self, children: list, span: Span) -> Expression:
+        return self.combined(ast.Logical, children, span, "or")
+
+    @callback()
+    def both(self, children: list, span: Span) -> Expression:
+        return self.combined(ast.Logical, children, span, "and")
+
+    @callback()
+    def negation(self, children: list, span: Span) -> Expression:
+        return self.combined(ast.Not, children, span)
+
+    @callback()
+    def achieved(self, children: list, span: Span) -> Expression:
+        return Expression(ast.Achieved(str(tokens(children, "NAME")[0]), span), 0)
+
+    @callback()
+    def reached(self, children: list, span: Span) -> Expression:
+        outcome, band = tokens(children, "NAME")
+        return Expression(ast.Reached(str(outcome), str(band), span), 0)
+
+    @callback()
+    def all_achieved(self, children: list, span: Span) -> Expression:
+        return Expression(ast.AllAchieved(span), 0)
+
+    def extremum(self, function: str, children: list, span: Span) -> Expression:
+        operands = self.operands(children)
+        node = ast.Extremum(function, tuple(o.node for o in operands), span)
+        return Expression(node, 1 + max(o.height for o in operands))
+
+    @callback()
+    def minimum(self, children: list, span: Span) -> Expression:
+        return self.extremum("min", children, span)
+
+    @callback()
+    def maximum(self, children: list, span: Span) -> Expression:
+        return self.extremum("max", children, span)
 
 
-def build_contract(tree: Tree, source: SourceFile) -> tuple[ast.Contract, list[Diagnostic]]:
-    """Turn a parse tree into a `Contract` and the problems found on the way."""
-    builder = Builder(source)
-    contract = builder.contract(tree)
-    return contract, builder.diagnostics
+@functools.lru_cache(maxsize=1)
+def contract_parser() -> tuple[Lark, ContractBuilder]:
+    """The LALR parser that builds the AST as it reads, and the builder it calls."""
+    builder = ContractBuilder()
+    parser = Lark.open(
+        str(grammar_path()),
+        parser="lalr",
+        lexer="contextual",
+        postlex=WholeWords(),
+        keep_all_tokens=True,  # the builder sees the keywords, so that spans start at a block's first word
+        maybe_placeholders=False,
+        transformer=builder,
+        cache=True,
+    )
+    return parser, builder
+
+
+_one_at_a_time = threading.Lock()  # the builder holds the file being read while the parser calls it
+
+
+def read_contract(source: SourceFile) -> tuple[ast.Contract, list[Diagnostic]]:
+    """Parse and build a contract in one pass. Raises lark's `UnexpectedInput` on a syntax error."""
+    parser, builder = contract_parser()
+    with _one_at_a_time:
+        builder.source, builder.diagnostics, builder.failures = source, [], 0
+        try:
+            contract = parser.parse(source.text)
+        finally:
+            diagnostics, builder.diagnostics = builder.diagnostics, []
+    # only a section's parts can fail, and the contract is built without them
+    assert isinstance(contract, ast.Contract), "the contract as a whole could not be built"
+    return contract, diagnostics

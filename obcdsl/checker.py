@@ -1,4 +1,4 @@
-"""The checking pipeline: file bytes → text → parse tree → AST → checks.
+"""The checking pipeline: file bytes → text → AST (parsed and built in one pass) → checks.
 
 `check_path` and `check_text` never raise for a problem in the input: every
 problem, from an unreadable file to a band that pays less than the one
@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Optional
 
 import attrs
+from lark.exceptions import UnexpectedInput
 
 from . import ast
 from . import diagnostics as d
-from .builder import build_contract
+from .builder import read_contract
 from .checks import run_checks
 from .data import collector_paused
 from .diagnostics import Diagnostic, has_errors, sort_key
@@ -103,15 +104,12 @@ def check_source(source: SourceFile, name: str) -> CheckResult:
 
 
 def check_parsed(source: SourceFile, name: str) -> CheckResult:
-    tree, problems = parse_tree(source)
-    if tree is None:
-        return CheckResult(name, source, None, tuple(problems))
     try:
-        contract, problems = build_contract(tree, source)
-    except RecursionError:
-        return CheckResult(name, source, None, (
-            d.error("OBC104", "the contract is nested too deeply to read", source.whole()),
-        ))
+        contract, problems = read_contract(source)
+    except UnexpectedInput:
+        # read again as a parse tree, which the search for every further syntax error repairs and re-reads
+        _, syntax = parse_tree(source)
+        return CheckResult(name, source, None, tuple(syntax))
     found = list(problems)
     if not has_errors(found):
         found += run_checks(contract)

@@ -8,50 +8,42 @@ import re
 import attrs
 
 
-class Span:
+class Span(tuple):
     """A stretch of source text: file, offsets, and 1-based line and column.
 
     `end_line`/`end_column` point one past the last character, as lark does.
     A span made by `SourceFile.span` works out its lines and columns only when
     asked: a long contract has hundreds of thousands of spans and shows few.
-    Spans are values: equal when file, offsets, lines and columns are.
+    Spans are values (immutable, a tuple underneath): equal when file, offsets,
+    lines and columns are.
     """
 
-    __slots__ = ("file", "start", "end", "_source", "_place")
+    __slots__ = ()
 
-    file: str
-    start: int
-    end: int
-
-    def __init__(self, file: str, start: int, end: int, line: int, column: int, end_line: int, end_column: int):
-        self._set(file, start, end, None, (line, column, end_line, end_column))
-
-    def _set(self, file: str, start: int, end: int, source: "SourceFile | None",
-             place: "tuple[int, int, int, int] | None") -> None:
-        set_slot = object.__setattr__  # spans are immutable: nothing else writes these slots
-        set_slot(self, "file", file)
-        set_slot(self, "start", start)
-        set_slot(self, "end", end)
-        set_slot(self, "_source", source)
-        set_slot(self, "_place", place)
+    def __new__(cls, file: str, start: int, end: int, line: int, column: int, end_line: int, end_column: int) -> "Span":
+        return tuple.__new__(cls, (file, start, end, (line, column, end_line, end_column)))
 
     @classmethod
     def in_source(cls, source: "SourceFile", start: int, end: int) -> "Span":
-        span = cls.__new__(cls)
-        span._set(source.name, start, end, source, None)
-        return span
+        return tuple.__new__(cls, (source.name, start, end, source))
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"a Span cannot be changed (tried to set {name})")
+    @property
+    def file(self) -> str:
+        return self[0]
+
+    @property
+    def start(self) -> int:
+        return self[1]
+
+    @property
+    def end(self) -> int:
+        return self[2]
 
     def _where(self) -> tuple[int, int, int, int]:
-        place = self._place
-        if place is None:
-            source = self._source
-            assert source is not None  # a span is made either with its place or from its source
-            place = source.position(self.start) + source.position(self.end)
-            object.__setattr__(self, "_place", place)
-        return place
+        place = self[3]
+        if type(place) is tuple:
+            return place
+        return place.position(self[1]) + place.position(self[2])
 
     @property
     def line(self) -> int:
@@ -70,12 +62,16 @@ class Span:
         return self._where()[3]
 
     def _key(self) -> tuple:
-        return (self.file, self.start, self.end, self._where())
+        return (self[0], self[1], self[2], self._where())
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Span):
             return NotImplemented
         return self._key() == other._key()
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __hash__(self) -> int:
         return hash(self._key())

@@ -131,3 +131,64 @@ def test_a_number_too_large_for_a_contract():
     result = check_text(HEADER + "budget\n baseline £" + "9" * 40 + "\nend\n")
     (diagnostic,) = result.diagnostics
     assert diagnostic.code == "OBC105" and "too large" in diagnostic.message
+
+
+def test_every_rule_of_the_grammar_has_its_builder_method():
+    # a rule without one would reach the builder as a lark Tree, which no block knows what to do with
+    from obcdsl.builder import contract_parser
+
+    parser, builder = contract_parser()
+    for rule in parser.rules:
+        name = rule.alias or rule.origin.name
+        inlined = name.startswith("_") or (rule.options.expand1 and len(rule.expansion) == 1)
+        assert inlined or callable(getattr(builder, name, None)), f"no builder method for the rule `{name}`"
+
+
+def _nodes(node, parent=None):
+    import attrs
+
+    if attrs.has(type(node)):
+        span = getattr(node, "span", None)
+        yield node, span, parent
+        for field in attrs.fields(type(node)):
+            if field.name.endswith("span"):
+                continue
+            yield from _nodes(getattr(node, field.name), span or parent)
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _nodes(item, parent)
+
+
+@pytest.mark.parametrize("path", sorted(CONTRACTS.glob("*.obc")), ids=lambda p: p.name)
+def test_every_node_spans_its_own_words_inside_its_parent(path):
+    text = path.read_text(encoding="utf-8")
+    contract = check_text(text, str(path)).contract
+    seen = 0
+    for node, span, parent in _nodes(contract):
+        if span is None or node is contract:
+            continue
+        seen += 1
+        written = text[span.start:span.end]
+        assert written and written == written.strip(), (type(node).__name__, written)
+        assert not written.startswith("#") and not written.endswith(","), written
+        if parent is not None:
+            assert parent.start <= span.start <= span.end <= parent.end, (type(node).__name__, written)
+        assert (span.line, span.column) == (text.count("\n", 0, span.start) + 1,
+                                            span.start - (text.rfind("\n", 0, span.start) + 1) + 1)
+    assert seen > 40
+
+
+def test_a_block_spans_from_its_first_word_to_its_end():
+    text = HEADER + 'outcomes\n outcome o "O"\n  indicator i "I"\n   target at least 5%  # note\n  end\nend\nend\n'
+    indicator = check_text(text).contract.all_indicators[0]
+    assert text[indicator.span.start:indicator.span.end].startswith('indicator i "I"')
+    assert text[indicator.span.start:indicator.span.end].endswith("end")
+    assert text[indicator.rule.span.start:indicator.rule.span.end] == "target at least 5%"
+
+
+def test_brackets_belong_to_the_expression_around_them():
+    text = HEADER + ('outcomes\n outcome o "O"\n  indicator a "A"\n   target at least 5%\n  end\n'
+                     '  indicator r "R"\n   measured as a / (a + 1)\n   target at least 5%\n  end\nend\nend\n')
+    measured = check_text(text).contract.all_indicators[1].measured_as
+    assert text[measured.span.start:measured.span.end] == "a / (a + 1)"
+    assert text[measured.right.span.start:measured.right.span.end] == "a + 1"
