@@ -194,10 +194,16 @@ def warning(code: str, message: str, span: Span | None, **kw) -> Diagnostic:
     return Diagnostic(code, Severity.WARNING, message, span, **kw)
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+def nearest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The known name nearest to a misspelt one, if any is near enough (`cutoff`: how near, from 0 to 1)."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=cutoff)
+    return close[0] if close else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str:
     """A `help` text suggesting the nearest known name, or nothing."""
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else ""
+    close = nearest(name, candidates, cutoff)
+    return f"did you mean `{close}`?" if close else ""
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

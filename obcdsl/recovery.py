@@ -4,8 +4,10 @@ LALR parsers stop at the first token they cannot take. To find the next real
 mistake, the text is repaired at the one just reported, in the way that lets
 the parser read furthest, and parsed again:
 
-- a character that cannot be read at all is blanked out;
-- a line whose words do not fit is blanked out (the item is left out);
+- a character that cannot be read at all is blanked out, and a title left
+  open is closed at the end of its line;
+- a line whose words do not fit is blanked out (the item is left out), or
+  only the word, or the run of marks written with it (`(a)` of `5.1.2(a)`);
 - where a block (`outcome`, `indicator`, `bands` ...) is still open when a
   word that opens another begins, an `end` is put in before it.
 
@@ -80,9 +82,11 @@ def repairs(current: Repaired, exc: UnexpectedInput) -> list[Repaired]:
     """Candidate repairs of one error, each keeping the offsets that follow it (or recording the shift)."""
     text = current.text
     offset = error_offset(exc, text)
-    if isinstance(exc, UnexpectedCharacters):
-        return [current.blank(offset, offset + 1)]
     start, end = line_bounds(text, offset)
+    if isinstance(exc, UnexpectedCharacters):
+        if text[offset: offset + 1] == '"' and '"' not in text[offset + 1: end]:
+            return [current.insert(len(text[:end].rstrip()), '"'), current.blank(offset, offset + 1)]  # close the title
+        return [current.blank(offset, offset + 1)]
     candidates = []
     if isinstance(exc, UnexpectedToken):
         expected = exc.expected or set()
@@ -95,6 +99,9 @@ def repairs(current: Repaired, exc: UnexpectedInput) -> list[Repaired]:
     token = getattr(exc, "token", None)
     if token is not None and token.end_pos is not None and text[start:end].strip() != str(token).strip():
         candidates.append(current.blank(offset, token.end_pos))  # leave out only the word that does not fit
+        run = offset + len(text[offset:end].split()[0]) if text[offset:end].strip() else offset
+        if run > token.end_pos:
+            candidates.append(current.blank(offset, run))  # leave out what is written with it, as `(a)` of `5.1.2(a)`
     return candidates
 
 
@@ -110,7 +117,8 @@ def moved(diagnostic: Diagnostic, repaired: Repaired, source: SourceFile) -> Dia
         return source.span(min(start, len(source.text)), min(max(end, start), len(source.text)))
 
     related = tuple(attrs.evolve(label, span=back(label.span)) for label in diagnostic.related)
-    return attrs.evolve(diagnostic, span=back(diagnostic.span), related=related)
+    fixes = tuple(attrs.evolve(fix, span=back(fix.span)) for fix in diagnostic.fixes)
+    return attrs.evolve(diagnostic, span=back(diagnostic.span), related=related, fixes=fixes)
 
 
 def syntax_errors(source: SourceFile, first: UnexpectedInput, parse: Callable[[str], object],

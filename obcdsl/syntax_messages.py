@@ -13,7 +13,7 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from . import diagnostics as d
-from .diagnostics import Diagnostic, Label
+from .diagnostics import Diagnostic, Fix, Label
 from .lalr import lark_parser
 from .source import SourceFile, Span
 
@@ -93,6 +93,14 @@ def unexpected_character(source: SourceFile, exc: UnexpectedCharacters) -> Diagn
     span = source.span(pos, pos + 1)
     expected = expected_words(exc.allowed or ())
     shown = repr(char)[1:-1] if not char.isprintable() else char
+    if char == '"' and '"' not in source.text[pos + 1: line_end(source.text, pos)]:
+        return d.error(
+            "OBC101",
+            "the title is not closed",
+            span,
+            label='this title has no closing `"`',
+            help='end the title with `"` on the same line, as in `"People will live longer"`',
+        )
     help_text = character_hint(source, pos, char)
     return d.error(
         "OBC101",
@@ -143,25 +151,70 @@ def unexpected_token(source: SourceFile, exc: UnexpectedToken) -> Diagnostic:
     previous = None
     if exc.token_history:
         previous = exc.token_history[-1]
+    label = f"expected {join_expected(expected)}"
+    for slip in SLIPS:
+        found = slip(source, token, exc.expected, previous, label)
+        if found is not None:
+            return found
     after = f" after `{previous}`" if previous is not None else ""
     message = f"unexpected `{token}`{after}"
     end = token.end_pos if token.end_pos is not None else 0
-    help_text = token_hint(token, exc.expected, previous, source.text[end: end + 8])
+    following = source.text[end: line_end(source.text, end)]
+    help_text = token_hint(token, exc.expected, previous, following)
+    fixes: tuple[Fix, ...] = ()
+    if help_text.startswith("did you mean `"):
+        keyword = help_text[len("did you mean `"): -2]
+        fixes = (Fix(f"change `{token}` to `{keyword}`", span, keyword),)
     related: tuple[Label, ...] = ()
     opener = unclosed_block(exc) if "END" in (exc.expected or ()) else None
-    if opener is not None and str(token).lower() in BLOCK_WORDS:
-        word = str(opener).lower()
-        message = f"`{word}` is not closed with `end` before `{str(token).lower()}` begins"
+    if opener is not None and opens_block(str(token), following):
+        word, begins = block_name(str(opener)), block_name(str(token))
+        message = f"`{word}` is not closed with `end` before `{begins}` begins"
         related = (Label(token_span(source, opener), f"this `{word}` is still open"),)
-        help_text = f"add `end` to close the `{word}` block before `{str(token).lower()}`"
-    return d.error(
-        "OBC102",
-        message,
-        span,
-        label=f"expected {join_expected(expected)}",
-        help=help_text,
-        related=related,
-    )
+        help_text = closing_help(word, begins)
+        fixes = ()
+    elif str(token).lower() == "risk" and following.split()[:1] and following.split()[0].lower() != "share":
+        message = f"`risk {following.split()[0]}` cannot be read here"
+        label = "not part of a risk share" if {"GAINS", "LOSSES"} <= set(exc.expected or ()) else label
+        help_text = ""
+        if following.split()[0].lower() in ("pool", "fund", "pot"):
+            help_text = ("money set aside for the risk share is a risk reserve, written in the `payments` section "
+                         "as `risk reserve 2% of budget`")
+    return d.error("OBC102", message, span, label=label, help=help_text, related=related, fixes=fixes)
+
+
+def line_end(text: str, offset: int) -> int:
+    end = text.find("\n", offset)
+    return len(text) if end == -1 else end
+
+
+# Two-word openers, as a reader says them: the `risk` of `risk share`.
+BLOCK_NAMES = {"risk": "risk share"}
+
+
+def block_name(word: str) -> str:
+    return BLOCK_NAMES.get(word.lower(), word.lower())
+
+
+SECTIONS = ("contract", "population", "budget", "payments", "outcomes", "phasing", "risk share", "distribution")
+
+
+def closing_help(word: str, before: str = "") -> str:
+    what = f"the `{word}` section" if word in SECTIONS else f"the `{word}`"
+    return f"add `end` to close {what}" + (f" before `{before}`" if before else "")
+
+
+def opens_block(word: str, following: str) -> bool:
+    """Whether `word`, followed on its line by `following`, begins a block (`risk share`, not `risk pool`)."""
+    lowered = word.lower()
+    if lowered not in BLOCK_WORDS:
+        return False
+    after = following.split()[:1]
+    if lowered == "risk":
+        return bool(after) and after[0].lower() == "share"
+    if lowered == "outcomes":
+        return not (after and after[0].lower() == "pot")
+    return True
 
 
 def token_hint(token: Token, expected: set[str], previous: Token | None, following: str = "") -> str:
@@ -178,7 +231,7 @@ def token_hint(token: Token, expected: set[str], previous: Token | None, followi
         and isinstance(lark_parser().get_terminal(name).pattern, lark.lexer.PatternStr)
     }
     if token.type == "NAME":
-        hint = d.did_you_mean(lowered, keywords)
+        hint = d.did_you_mean(lowered, keywords, cutoff=0.7)  # nearer than for names: `rising` is not `risk`
         if hint:
             return hint
     is_number = re.fullmatch(r"[0-9][0-9,]*(\.[0-9]+)?", text) is not None
@@ -200,10 +253,10 @@ def unexpected_end(source: SourceFile, exc: UnexpectedInput) -> Diagnostic:
     help_text = ""
     opener = unclosed_block(exc)
     if opener is not None:
-        word = str(opener).lower()
+        word = block_name(str(opener))
         message = f"the contract ends before `{word}` is closed"
         related = (Label(token_span(source, opener), f"this `{word}` has no `end`"),)
-        help_text = f"add `end` to close the `{word}` block"
+        help_text = closing_help(word)
     return d.error(
         "OBC103",
         message,
@@ -233,3 +286,160 @@ def unclosed_block(exc: UnexpectedInput) -> Token | None:
                 return item
             closed -= 1
     return None
+
+
+# ---------------------------------------------------------------- common slips, each with its own message
+# Each takes (source, token, expected terminals, previous token, the "expected ..." label) and returns a
+# diagnostic for a slip it recognises where the parser stopped, or None.
+
+NUMBER_TEXT = r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?"
+AMOUNT = re.compile(
+    rf"(?P<pound>£?)(?P<number>{NUMBER_TEXT})(?P<word>[ \t]*(?:%|per[ \t]+cent\b|[a-z]+\b))?(?P<pounds>[ \t]+(?:pounds|pound|gbp)\b)?",
+    re.IGNORECASE,
+)
+PERCENT_WORDS = {"percent", "per cent", "pc", "pct", "percentage", "%"}
+SCALE_WORDS = {"million": "m", "millions": "m", "mn": "m", "m": "m", "billion": "bn", "billions": "bn", "bn": "bn",
+               "thousand": "k", "k": "k"}
+POUND_WORDS = {"pounds", "pound", "gbp"}
+
+
+def amount_slip(source: SourceFile, token: Token, expected: set[str], previous: Token | None, label: str) -> Diagnostic | None:
+    """`75 percent` → `75%`, `£37.11 million` → `£37.11m`, `37,110,000 pounds` → `£37,110,000`."""
+    text = source.text
+    start = token.start_pos or 0
+    if not re.match(r"£?[0-9]", str(token)):
+        before = re.search(r"(£?[0-9][0-9,.]*)[ \t]+$", text[max(0, start - 40): start])
+        if before is None:
+            return None
+        start -= len(before.group(0))
+    match = AMOUNT.match(text, start)
+    if match is None or match.end() <= (token.start_pos or 0):
+        return None
+    number, pound = match["number"], match["pound"]
+    word = re.sub(r"\s+", " ", (match["word"] or "").strip().lower())
+    if word in PERCENT_WORDS and not pound:
+        if word == "%":
+            return None  # `80 %`: said by `token_hint`, whose help names the space
+        fixed, what = f"{number}%", "a percentage"
+    elif word in SCALE_WORDS:
+        fixed, what = f"£{number}{SCALE_WORDS[word]}", "an amount of money"
+    elif (word in POUND_WORDS or (not word and "MONEY" in expected and "PERCENT" not in expected)) and not pound:
+        fixed, what = f"£{number}", "an amount of money"
+    else:
+        return None
+    end = match.end() if word else match.end("number")
+    if word in SCALE_WORDS and match["pounds"] is None and not match["word"]:
+        return None
+    written = text[start:end]
+    span = source.span(start, end)
+    return d.error(
+        "OBC102",
+        f"{what} is written `{fixed}`, not `{written}`",
+        span,
+        label=f"write `{fixed}`",
+        help="percentages are written with `%`, as in `75%`" if fixed.endswith("%")
+        else "money is written with `£` in front, as in `£20,000`, `£37.11m`, `£1.2bn` or `£750k`",
+        fixes=(Fix(f"change `{written}` to `{fixed}`", span, fixed),),
+    )
+
+
+DIRECTIONS = {
+    "higher": ("rising", "increasing", "increase", "up", "more", "greater", "bigger", "larger", "high", "highest", "above"),
+    "lower": ("falling", "decreasing", "decrease", "down", "less", "fewer", "smaller", "low", "lowest", "reducing",
+              "reduced", "below"),
+}
+
+
+def direction_slip(source: SourceFile, token: Token, expected: set[str], previous: Token | None, label: str) -> Diagnostic | None:
+    """`rising is better` → `higher is better`."""
+    end = token.end_pos or 0
+    if "HIGHER" not in expected or not re.match(r"[ \t]+is[ \t]+better\b", source.text[end:], re.IGNORECASE):
+        return None
+    word = str(token).lower()
+    meant = next((direction for direction, words in DIRECTIONS.items() if word in words), None)
+    span = token_span(source, token)
+    return d.error(
+        "OBC102",
+        f"`{token} is better` cannot be read: the direction is `higher is better` or `lower is better`",
+        span,
+        label="write `higher` or `lower`",
+        help=f"did you mean `{meant} is better`?" if meant else "write `higher is better` or `lower is better`",
+        fixes=(Fix(f"change `{token}` to `{meant}`", span, meant),) if meant else (),
+    )
+
+
+def clause_slip(source: SourceFile, token: Token, expected: set[str], previous: Token | None, label: str) -> Diagnostic | None:
+    """`clause 5.1.2(a)`: a clause number with a mark it cannot hold."""
+    at = token.start_pos or 0
+    before = re.search(r"\bclause[ \t]+([0-9a-z.]+)$", source.text[max(0, at - 60): at], re.IGNORECASE)
+    if before is None or "CLAUSE_ID" in expected:
+        return None
+    start = at - len(before.group(1))
+    end = start + len(re.match(r"\S*", source.text[start:]).group(0))  # type: ignore[union-attr]  # \S* always matches
+    written = source.text[start:end]
+    suggested = ".".join(part for part in re.split(r"[^0-9a-zA-Z]+", written) if part)
+    return d.error(
+        "OBC102",
+        f"`{written}` cannot be read as a clause number",
+        source.span(start, end),
+        label="a clause number is digits and letters separated by dots",
+        help=f"write it as `{suggested}`; brackets and other marks cannot be part of a clause number",
+    )
+
+
+def name_slip(source: SourceFile, token: Token, expected: set[str], previous: Token | None, label: str) -> Diagnostic | None:
+    """`outcome live longer "..."`: a name of two words."""
+    at = token.start_pos or 0
+    before = re.search(r"[a-z_][a-z0-9_]*[ \t]+$", source.text[max(0, at - 80): at], re.IGNORECASE)
+    if before is None or "STRING" not in expected or "NAME" in expected:
+        return None
+    start = at - len(before.group(0))
+    match = re.match(r"[a-z_][a-z0-9_]*(?:[ \t]+[a-z_][a-z0-9_]*)+(?=[ \t]*(?:\"|$))", source.text[start: line_end(source.text, start)],
+                     re.IGNORECASE)
+    if match is None:
+        return None
+    written = match.group(0)
+    joined = "_".join(written.split())
+    span = source.span(start, start + len(written))
+    return d.error(
+        "OBC102",
+        f"the name `{written}` has a space in it",
+        span,
+        label="a name is one word",
+        help=f"join the words with `_`, as in `{joined}`; the title in double quotes that follows can have spaces",
+        fixes=(Fix(f"change `{written}` to `{joined}`", span, joined),),
+    )
+
+
+FILLER_WORDS = {"of", "the", "a", "an", "is", "are", "be", "equals", "in", "at", "by", "to", "for", "with", "and", "as"}
+
+
+def filler_slip(source: SourceFile, token: Token, expected: set[str], previous: Token | None, label: str) -> Diagnostic | None:
+    """`total of 100 points`: a word too many, found by reading the line without it."""
+    word = str(token)
+    start, end = token.start_pos or 0, token.end_pos or 0
+    if word.lower() not in FILLER_WORDS:
+        return None
+    text = source.text
+    through = end + len(text[end:]) - len(text[end:].lstrip(" \t"))  # the word and the spaces after it
+    without = text[:start] + text[through:]
+    try:
+        lark_parser().parse(without)
+    except UnexpectedInput as exc:
+        stop = exc.token.start_pos if isinstance(exc, UnexpectedToken) else getattr(exc, "pos_in_stream", None)
+        if stop is None or stop <= line_end(without, start):
+            return None
+    line_start = text.rfind("\n", 0, start) + 1
+    example = without[line_start: line_end(without, line_start)].split("#")[0].strip()
+    span = token_span(source, token)
+    return d.error(
+        "OBC102",
+        f"`{word}` is not needed here",
+        span,
+        label="leave this word out",
+        help=f"write `{example}`",
+        fixes=(Fix(f"remove `{word}`", source.span(start, through), ""),),
+    )
+
+
+SLIPS = (amount_slip, direction_slip, clause_slip, name_slip, filler_slip)

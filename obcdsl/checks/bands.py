@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import ast, model
 from .. import diagnostics as d
-from ..diagnostics import Diagnostic, Label
+from ..diagnostics import Diagnostic, Fix, Label
 
 
 def check(contract: ast.Contract) -> list[Diagnostic]:
@@ -18,12 +18,19 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
             continue
         for _, rule in model.indicator_rules(indicator):
             if isinstance(rule, ast.Bands):
-                found += band_order(indicator, rule)
+                # one mistake, one error: a misspelt `pays` or bands written the other way round is said once
+                whole = pays_misspelt(rule) or bands_against_direction(indicator, rule) or bands_reversed(indicator, rule)
+                if whole:
+                    found += whole
+                    if not listed_in_reverse(indicator, rule):
+                        continue
+                else:
+                    found += band_order(indicator, rule)
                 found += band_payments(contract, indicator, rule, linked_by_year)
             elif isinstance(rule, ast.SlidingScale):
                 found += sliding_scale(indicator, rule)
             elif isinstance(rule, ast.Target):
-                found += comparator_direction(indicator, rule.threshold, rule.clause)
+                found += comparator_direction(indicator, rule.threshold, rule.clause, alone=True)
     return found
 
 
@@ -55,18 +62,111 @@ def rule_presence(contract: ast.Contract, indicator: ast.Indicator, segments: li
     return found
 
 
-def comparator_direction(indicator: ast.Indicator, threshold: ast.Threshold, clause) -> list[Diagnostic]:
+def comparator_direction(indicator: ast.Indicator, threshold: ast.Threshold, clause, alone: bool = False) -> list[Diagnostic]:
+    """A comparison word against the direction; `alone` when it is the rule's only one, and either may be the slip."""
     implied = model.comparator_direction(threshold.comparator)
     if implied is None or implied == indicator.direction:
         return []
+    words = "`at most` or `below`" if indicator.direction == "lower" else "`at least` or `above`"
     return [
         d.error(
             "OBC408",
             f"`{threshold.comparator}` rewards a {implied} value, but for `{indicator.name}` {indicator.direction} is better",
             threshold.span,
             label=f"`{threshold.comparator}`",
-            help=("use `at most` or `below`" if indicator.direction == "lower" else "use `at least` or `above`"),
+            help=f"use {words}" + (f"; or, if a {implied} value is better, write `{implied} is better`" if alone else ""),
             clause=clause,
+        )
+    ]
+
+
+PAYS_SLIPS = ("pay", "paid", "paying", "payes", "pas", "pys", "pay:")
+
+
+def pays_misspelt(rule: ast.Bands) -> list[Diagnostic]:
+    """`improved at least 85% pay 75%` reads as band `improved` with no share and a band called `pay`."""
+    found = []
+    for before, band in zip(rule.bands, rule.bands[1:]):
+        name = band.name.lower()
+        if name not in PAYS_SLIPS and not d.nearest(name, ["pays"]):
+            continue
+        value = band.threshold.value
+        same_line = before.span is not None and band.name_span is not None and before.span.end_line == band.name_span.line
+        if band.threshold.comparator is not None or value.kind != "absolute" or value.literal != "percent" \
+                or before.share is not None or not same_line:
+            continue
+        shown = f"{value.amount.normalize():f}%"
+        fixes = (Fix(f"change `{band.name}` to `pays`", band.name_span, "pays"),) if band.name_span else ()
+        found.append(
+            d.error(
+                "OBC102",
+                f"`{band.name} {shown}` reads as a band of its own, called `{band.name}`",
+                band.name_span,
+                label="did you mean `pays`?",
+                help=f"write `pays {shown}` to give band `{before.name}` its share",
+                clause=band.clause or rule.clause,
+                fixes=fixes,
+            )
+        )
+    return found
+
+
+def opposite(direction: str) -> str:
+    return "lower" if direction == "higher" else "higher"
+
+
+def bands_against_direction(indicator: ast.Indicator, rule: ast.Bands) -> list[Diagnostic]:
+    """Every band's comparison word rewards the other direction: the bands, or the direction, are the wrong way round."""
+    direction = indicator.direction
+    assert direction is not None  # `check` skips an indicator that does not say which direction is better
+    implied = {model.comparator_direction(b.threshold.comparator) for b in rule.bands}
+    if len(rule.bands) < 2 or implied != {opposite(direction)}:
+        return []
+    first = rule.bands[0].threshold
+    words = "`at most` or `below`" if direction == "lower" else "`at least` or `above`"
+    return [
+        d.error(
+            "OBC408",
+            f"the bands of `{indicator.name}` reward a {opposite(direction)} value, but the indicator says "
+            f"{direction} is better",
+            first.span,
+            label=f"`{first.comparator}` rewards a {opposite(direction)} value",
+            help=f"if a {opposite(direction)} value is better, write `{opposite(direction)} is better`; if not, write "
+                 f"the bands with {words}, from the weakest performance to the strongest",
+            clause=rule.clause,
+        )
+    ]
+
+
+def listed_in_reverse(indicator: ast.Indicator, rule: ast.Bands) -> bool:
+    """Bands written from the strongest down: each needs less than the one before, and pays no more."""
+    assert indicator.direction is not None  # as `band_order`
+    keys = [model.performance_key(b.threshold.value, indicator.direction) for b in rule.bands]
+    if len(keys) < 2 or len({kind for kind, _ in keys}) != 1:
+        return False
+    if any(b[1] >= a[1] for a, b in zip(keys, keys[1:])):
+        return False
+    shares = [b.share for b in rule.bands if b.share is not None]
+    return all(b <= a for a, b in zip(shares, shares[1:])) and (len(shares) < 2 or shares[-1] < shares[0])
+
+
+def bands_reversed(indicator: ast.Indicator, rule: ast.Bands) -> list[Diagnostic]:
+    if not listed_in_reverse(indicator, rule):
+        return []
+    direction = indicator.direction
+    first, last = rule.bands[0], rule.bands[-1]
+    either = "" if first.threshold.comparator is not None else \
+        f"; or, if a {opposite(direction or 'higher')} value is better, write `{opposite(direction or 'higher')} is better`"
+    return [
+        d.error(
+            "OBC403",
+            f"the bands of `{indicator.name}` are listed from the strongest performance to the weakest",
+            first.name_span,
+            label=f"`{first.name}` needs the most",
+            related=(Label(last.name_span, f"`{last.name}` needs the least"),) if last.name_span else (),
+            notes=(f"for `{indicator.name}` {direction} is better; bands are listed from the lowest to the highest",),
+            help=f"list the bands the other way round, from `{last.name}` to `{first.name}`{either}",
+            clause=rule.clause,
         )
     ]
 
@@ -123,9 +223,32 @@ def band_order(indicator: ast.Indicator, rule: ast.Bands) -> list[Diagnostic]:
                     related=(Label(higher.threshold.span, f"`{higher.name}` starts only here"),),
                     help=f"end `{lower.name}` where `{higher.name}` starts",
                     clause=rule.clause,
+                    fixes=edge_fix(lower, higher),
                 )
             )
     return found
+
+
+def value_text(value: ast.ThresholdValue) -> str:
+    """A threshold value as the contract writes it: `85%`, `12`, `£500`, `4 points above baseline`."""
+    amount = f"{value.amount.normalize():f}"
+    if value.kind == "points":
+        return f"{amount} {'point' if value.amount == 1 else 'points'} {value.relation} baseline"
+    if value.kind == "percent":
+        return f"{amount}% {value.relation} baseline"
+    if value.literal == "percent":
+        return f"{amount}%"
+    if value.literal == "money":
+        return f"£{value.amount:,f}".rstrip("0").rstrip(".") if "." in f"{value.amount:f}" else f"£{value.amount:,f}"
+    return amount
+
+
+def edge_fix(lower: ast.Band, higher: ast.Band) -> tuple[Fix, ...]:
+    """Move the end of the lower band to where the higher one starts."""
+    if lower.upper is None or lower.upper.span is None:
+        return ()
+    edge = value_text(higher.threshold.value)
+    return (Fix(f"end `{lower.name}` at {edge}", lower.upper.span, edge),)
 
 
 def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Bands, linked_by_year: dict) -> list[Diagnostic]:
@@ -149,6 +272,8 @@ def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Ba
                         clause=rule.clause,
                     )
                 )
+        if listed_in_reverse(indicator, rule):
+            shares.reverse()  # said once by OBC403; compared here in order of performance
         for (low, low_share, low_span), (high, high_share, high_span) in zip(shares, shares[1:]):
             if low_share is None or high_share is None or high_share >= low_share:
                 continue
@@ -174,20 +299,41 @@ def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Ba
 def sliding_scale(indicator: ast.Indicator, rule: ast.SlidingScale) -> list[Diagnostic]:
     found = []
     assert indicator.direction is not None  # `check` skips an indicator that does not say which direction is better
-    floor = model.performance_key(rule.floor, indicator.direction)
-    ceiling = model.performance_key(rule.ceiling, indicator.direction)
-    if floor[0] == ceiling[0] and ceiling[1] <= floor[1]:
-        found.append(
+    direction = indicator.direction
+    floor = model.performance_key(rule.floor, direction)
+    ceiling = model.performance_key(rule.ceiling, direction)
+    low, high = value_text(rule.floor), value_text(rule.ceiling)
+    low_pays, high_pays = f"{rule.floor_pays.normalize():f}%", f"{rule.ceiling_pays.normalize():f}%"
+    label = f"pays {low_pays} at {low} and {high_pays} at {high}"
+    if floor[0] == ceiling[0] and ceiling[1] == floor[1]:
+        return [d.error("OBC406", f"the sliding scale of `{indicator.name}` starts and ends at {low}", rule.span,
+                        label=label, help="start the scale at the weaker performance and end it at the stronger one",
+                        clause=rule.clause)]
+    if floor[0] == ceiling[0] and ceiling[1] < floor[1]:
+        if rule.ceiling_pays <= rule.floor_pays:  # written from the stronger end: it pays more for better all the same
+            return [
+                d.error(
+                    "OBC406",
+                    f"the sliding scale of `{indicator.name}` is written from the stronger performance to the weaker",
+                    rule.span,
+                    label=label,
+                    notes=(f"for `{indicator.name}` {direction} is better",),
+                    help=f"write `sliding scale from {high} paying {high_pays} to {low} paying {low_pays}`",
+                    clause=rule.clause,
+                )
+            ]
+        return [
             d.error(
                 "OBC406",
-                f"the sliding scale of `{indicator.name}` runs the wrong way",
+                f"the sliding scale of `{indicator.name}` pays more for a {opposite(direction)} value, "
+                f"but the indicator says {direction} is better",
                 rule.span,
-                label="the ceiling needs no better performance than the floor",
-                notes=(f"for `{indicator.name}` {indicator.direction} is better",),
-                help="start the scale at the weaker performance and end it at the stronger one",
+                label=label,
+                help=f"if a {opposite(direction)} value is better, write `{opposite(direction)} is better`; if not, write "
+                     f"`sliding scale from {high} paying {low_pays} to {low} paying {high_pays}`",
                 clause=rule.clause,
             )
-        )
+        ]
     if rule.ceiling_pays < rule.floor_pays:
         found.append(
             d.error(

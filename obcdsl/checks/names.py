@@ -6,7 +6,7 @@ from typing import Any
 
 from .. import ast, model
 from .. import diagnostics as d
-from ..diagnostics import Diagnostic, Label
+from ..diagnostics import Diagnostic, Fix, Label
 from ..source import Span
 
 
@@ -155,7 +155,15 @@ def duplicate_names(items, span_attr: str = "name_span") -> list[Diagnostic]:
     return found
 
 
-def unknown(name: str, what: str, span, candidates, clause=None) -> Diagnostic:
+def rename(name: str, span: Span | None, candidates) -> tuple[Fix, ...]:
+    """The edit that puts the nearest known name in place of a misspelt one, where the span is the name alone."""
+    close = d.nearest(name, candidates)
+    if close is None or span is None or span.end - span.start != len(name):
+        return ()
+    return (Fix(f"change `{name}` to `{close}`", span, close),)
+
+
+def unknown(name: str, what: str, span, candidates, clause=None, name_span: Span | None = None) -> Diagnostic:
     return d.error(
         "OBC201",
         f"no {what} is called `{name}`",
@@ -163,6 +171,7 @@ def unknown(name: str, what: str, span, candidates, clause=None) -> Diagnostic:
         label=f"unknown {what}",
         help=d.did_you_mean(name, candidates),
         clause=clause,
+        fixes=rename(name, name_span or span, candidates),
     )
 
 
@@ -189,15 +198,17 @@ def references(contract: ast.Contract) -> list[Diagnostic]:
                 else:
                     found.append(unknown(node.name, "indicator", node.span, indicators))
             elif isinstance(node, ast.Achieved) and node.name not in indicators and node.name not in outcomes:
-                found.append(unknown(node.name, "outcome or indicator", node.span, list(indicators) + list(outcomes)))
+                found.append(unknown(node.name, "outcome or indicator", node.span, list(indicators) + list(outcomes),
+                                     name_span=prefix(node.span, len(node.name))))
             elif isinstance(node, ast.Reached):
                 indicator = indicators.get(node.name)
                 if indicator is None:
-                    found.append(unknown(node.name, "indicator", node.span, indicators))
+                    found.append(unknown(node.name, "indicator", node.span, indicators, name_span=prefix(node.span, len(node.name))))
                 else:
                     bands = band_names(indicator)
                     if node.band not in bands:
-                        found.append(unknown(node.band, f"band of `{node.name}`", node.span, bands))
+                        found.append(unknown(node.band, f"band of `{node.name}`", node.span, bands,
+                                             name_span=suffix(node.span, len(node.band))))
 
     for phase in contract.phases:
         for link in phase.links:
@@ -230,6 +241,7 @@ def references(contract: ast.Contract) -> list[Diagnostic]:
                             label="unknown band",
                             help=d.did_you_mean(share.band, bands) or f"its bands are {', '.join(f'`{b}`' for b in bands)}",
                             clause=shares.clause,
+                            fixes=rename(share.band, prefix(share.span, len(share.band)), bands),
                         )
                     )
 
@@ -251,3 +263,17 @@ def band_names(indicator: ast.Indicator) -> list[str]:
         if isinstance(rule, ast.Bands):
             names.extend(b.name for b in rule.bands if b.name not in names)
     return names
+
+
+def prefix(span: Span | None, length: int) -> Span | None:
+    """The first `length` characters of a span: the name that begins `live_longer is achieved`."""
+    if span is None or span.end - span.start < length:
+        return None
+    return Span(span.file, span.start, span.start + length, span.line, span.column, span.line, span.column + length)
+
+
+def suffix(span: Span | None, length: int) -> Span | None:
+    """The last `length` characters of a span: the band that ends `crisis_response reached improved`."""
+    if span is None or span.end - span.start < length:
+        return None
+    return Span(span.file, span.end - length, span.end, span.end_line, span.end_column - length, span.end_line, span.end_column)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from typing import Any, Sequence
 
 from .. import ast, model
 from .. import diagnostics as d
-from ..diagnostics import Diagnostic, Label
+from ..diagnostics import Diagnostic, Fix, Label
 from ..model import HUNDRED
+from . import percentages
 
 
 def check(contract: ast.Contract) -> list[Diagnostic]:
@@ -22,7 +25,7 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
 
 def describe(value: Decimal, unit: str) -> str:
     text = f"{value.normalize():f}"
-    return f"{text}%" if unit == "percent" else f"{text} points"
+    return f"{text}%" if unit == "percent" else f"{text} {'point' if value == 1 else 'points'}"
 
 
 def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
@@ -68,21 +71,68 @@ def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
     if total != total_stated:
         gap = total_stated - total
         largest = max(stated, key=lambda pair: pair[0].value)
-        where = outcomes.total.span if outcomes.total is not None else largest[0].span
+        off = off_weight(stated, gap, unit)
+        where = off[0].span if off is not None else outcomes.total.span if outcomes.total is not None else largest[0].span
         extra_notes, attachment = overpayment_example(contract) if gap < 0 else ((), None)
+        label = f"the total is {describe(total_stated, unit)}"
+        advice = f"raise the weights by {describe(gap, unit)} in all" if gap > 0 else f"lower the weights by {describe(-gap, unit)} in all"
+        fixes: tuple[Fix, ...] = ()
+        if off is not None:
+            weight, node = off
+            fixes = (weight_fix(weight, node.name, gap),)
+            if len(stated) > 1:
+                label = f"{describe(weight.value + gap, unit)} here would make {describe(total_stated, unit)}"
+                advice += f", for example `{node.name}` at {describe(weight.value + gap, unit)}"
         found.append(
             d.error(
                 "OBC301",
                 f"outcome weights add up to {describe(total, unit)}, expected {describe(total_stated, unit)}",
                 where,
-                label=f"the total is {describe(total_stated, unit)}",
-                notes=tuple(f"`{node.name}` weighs {describe(w.value, unit)}" for w, node in stated) + extra_notes,
-                help=(f"raise the weights by {describe(gap, unit)} in all" if gap > 0 else f"lower the weights by {describe(-gap, unit)} in all"),
+                label=label,
+                notes=tuple(weighs(node.name, w, where) for w, node in stated) + extra_notes,
+                help=advice,
                 clause=outcomes.clause,
                 counterexample=attachment,
+                fixes=fixes,
             )
         )
     return found
+
+
+def weighs(name: str, weight: ast.Weight, where) -> str:
+    """A note naming a weight, with its line unless the diagnostic points at it already."""
+    line = f" (line {weight.span.line})" if weight.span is not None and weight.span != where else ""
+    return f"`{name}` weighs {describe(weight.value, weight.unit)}{line}"
+
+
+def weight_fix(weight: ast.Weight, name: str, gap: Decimal) -> Fix:
+    assert weight.span is not None  # `off_weight` picks only a weight read from a file
+    value = describe(weight.value + gap, weight.unit)
+    return Fix(f"change the weight of `{name}` to {value}", weight.span, value)
+
+
+def off_weight(stated: Sequence[tuple[ast.Weight, Any]], gap: Decimal, unit: str) -> tuple[ast.Weight, Any] | None:
+    """The one weight that, changed by the gap, makes the weights add up, when only one is a likely slip.
+
+    The only weight that can take the change (a weight cannot fall below nothing), or the only one not a
+    multiple of what the others are multiples of (21 among 5, 10 and 20) that would become one.
+    """
+    def fits(weight: ast.Weight) -> bool:
+        value = weight.value + gap
+        return weight.span is not None and value > 0 and (unit != "percent" or value <= HUNDRED)
+
+    viable = [pair for pair in stated if fits(pair[0])]
+    if len(viable) == 1:
+        return viable[0]
+    if len(viable) < 2 or any(w.value != w.value.to_integral_value() for w, _ in stated) or gap != gap.to_integral_value():
+        return None
+    odd = []
+    for pair in viable:
+        others = [int(w.value) for w, _ in stated if w is not pair[0]]
+        step = math.gcd(*others)
+        if step > 1 and int(pair[0].value) % step and int(pair[0].value + gap) % step == 0:
+            odd.append(pair)
+    return odd[0] if len(odd) == 1 else None
 
 
 def unweighted(node: ast.Outcome | ast.Bonus) -> Diagnostic:
@@ -96,7 +146,10 @@ def unweighted(node: ast.Outcome | ast.Bonus) -> Diagnostic:
 
 
 def overcommits(contract: ast.Contract) -> bool:
-    """Whether outcome, bonus or indicator weights come to more than their totals (OBC301, OBC302 say so)."""
+    """Whether outcome, bonus or indicator weights come to more than their totals (OBC301, OBC302 say so),
+    or a share is more than 100% (OBC303 says so): either makes the pot overpay, and is the one error to report."""
+    if any(value > HUNDRED for value, *_ in percentages.percentages(contract)):
+        return True
     outcomes = contract.outcomes
     if outcomes is None:
         return False
@@ -129,7 +182,7 @@ def overpayment_example(contract: ast.Contract):
             continue
         paid = statement.outcomes_paid + statement.bonus_paid
         if paid > statement.plan.pot:
-            note, attachment = attach(data, year, f"with {describe_data(data)} year {year} pays {pounds(paid)} from a pot of {pounds(statement.plan.pot)}")
+            note, attachment = attach(data, year, f"with {describe_data(data)}, year {year} pays {pounds(paid)} from a pot of {pounds(statement.plan.pot)}")
             return (note,), attachment
     return (), None
 
@@ -178,6 +231,7 @@ def indicator_weights(outcome: ast.Outcome) -> list[Diagnostic]:
             )
     if weighted and all(w.unit == "percent" for _, w in weighted):
         total = sum((w.value for _, w in weighted), Decimal(0))
+        off = off_weight([(w, i) for i, w in weighted], HUNDRED - total, "percent") if total != HUNDRED else None
         if total != HUNDRED:
             found.append(
                 d.error(
@@ -187,8 +241,11 @@ def indicator_weights(outcome: ast.Outcome) -> list[Diagnostic]:
                     label="in this outcome",
                     notes=tuple(f"`{i.name}` weighs {describe(w.value, 'percent')}" for i, w in weighted),
                     related=tuple(Label(w.span, f"{describe(w.value, 'percent')}") for _, w in weighted),
-                    help="make the weights of an outcome's indicators total 100%",
+                    help="make the weights of an outcome's indicators total 100%"
+                         + (f", for example `{off[1].name}` at {describe(off[0].value + HUNDRED - total, 'percent')}"
+                            if off is not None else ""),
                     clause=outcome.clause,
+                    fixes=(weight_fix(off[0], off[1].name, HUNDRED - total),) if off is not None else (),
                 )
             )
     return found

@@ -81,12 +81,14 @@ def year_list(years: list[int]) -> str:
 
 
 def outside_term(year: int, last: int, span, what: str, clause) -> Diagnostic:
+    late = year > last > 0
     return d.error(
         "OBC501",
-        f"{what} year {year} is outside the contract term",
+        f"{what} year {year}, {'after the contract term ends' if late else 'outside the contract term'}",
         span,
         label=f"the term runs from year 1 to year {last}",
-        help="contract years are counted from 1, the first year of the term",
+        help=(f"year {last} is the last year of the term, counting any extension; is year {year} right?" if late
+              else "contract years are counted from 1, the first year of the term"),
         clause=clause,
     )
 
@@ -167,6 +169,7 @@ def phase_coverage(contract: ast.Contract, last: int) -> list[Diagnostic]:
 
 def linked_before_data(contract: ast.Contract) -> list[Diagnostic]:
     found = []
+    last = contract.term.last_year if contract.term is not None else None
     indicators = {i.name: i for i in contract.all_indicators}
     outcomes = {o.name: o for o in contract.all_outcomes}
     for phase in contract.phases:
@@ -180,6 +183,8 @@ def linked_before_data(contract: ast.Contract) -> list[Diagnostic]:
             else:
                 continue
             for indicator in targets:
+                if last is not None and indicator.data_from is not None and indicator.data_from > last:
+                    continue  # data only after the term: OBC501 says so, and no later phase can help
                 if indicator.data_from is not None and indicator.data_from > phase.first_year:
                     found.append(
                         d.error(
