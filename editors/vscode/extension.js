@@ -11,7 +11,7 @@ const vscode = require('vscode');
 const { CloseAction, ErrorAction, LanguageClient, RevealOutputChannelOn } = require('vscode-languageclient/node');
 const server = require('./server');
 
-const SETTINGS = ['obcdsl.serverEnabled', 'obcdsl.serverCommand', 'obcdsl.serverArgs'];
+const SETTINGS = ['obcdsl.serverEnabled', 'obcdsl.serverCommand', 'obcdsl.serverArgs', 'obcdsl.sampleData'];
 
 // vscode-languageclient 9, as it is, pops up its own notice when a server
 // fails to start ("couldn't create connection to server") on top of ours, and
@@ -102,6 +102,8 @@ async function start() {
       { scheme: 'file', language: 'obc' },
       { scheme: 'untitled', language: 'obc' },
     ],
+    // the server reads `sampleData` for its code lens; a change of it restarts the server (SETTINGS)
+    initializationOptions: { sampleData: config.get('sampleData') || null },
     outputChannel: output,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     initializationFailedHandler: () => false,

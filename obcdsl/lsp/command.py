@@ -9,4 +9,8 @@ def add_parser(commands) -> None:
 
 
 def run(args) -> int:
-    raise NotImplementedError("obcdsl lsp")
+    """Serve one editor over stdin and stdout until it says `exit`."""
+    from .server import build_server  # pygls is imported only when the server runs
+
+    build_server().start_io()
+    return 0
