@@ -77,8 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     years = evaluate.add_mutually_exclusive_group()
     years.add_argument("--year", type=int, metavar="N", help="the contract year (1 is the first); default: the latest year in the data")
     years.add_argument("--all-years", action="store_true", help="every year of the term for which the data has rows")
-    evaluate.add_argument("--format", choices=("table", "json", "markdown", "csv"), default="table",
-                          help="table for people (default), json for tools, markdown for papers, csv for spreadsheets")
+    evaluate.add_argument("--format", choices=("table", "json", "markdown", "csv", "xlsx"), default="table",
+                          help="table for people (default), json for tools, markdown for papers, csv for spreadsheets, "
+                               "xlsx for a workbook whose totals are live formulas (needs --out)")
+    evaluate.add_argument("--out", metavar="FILE", help="write the statement to FILE instead of the screen")
 
     simulate = commands.add_parser(
         "simulate", help="the distribution of a year's payments over many scenarios",
@@ -311,6 +313,9 @@ def run_evaluate(args) -> int:
     for path, what in paths:
         if not readable_file(path, what, folder_ok=what == "patient cost"):
             return EXIT_USAGE
+    if args.format == "xlsx" and not args.out:
+        sys.stderr.write("obcdsl: --format xlsx writes a workbook: give the file to write with --out FILE.xlsx\n")
+        return EXIT_USAGE
     contract = checked_contract(args.contract)
     if contract is None:
         return EXIT_ERRORS
@@ -339,15 +344,25 @@ def run_evaluate(args) -> int:
             problems += validate(contract.ast, exc.partial)
         print_data_problems(sorted(problems, key=lambda p: (p.span.file, p.span.line, p.span.column) if p.span else ("", 0, 0)))
         return EXIT_ERRORS
-    if args.format == "json":
-        sys.stdout.write(to_json(statements, args.all_years) + "\n")
-    elif args.format == "markdown":
-        sys.stdout.write(to_markdown(statements) + "\n")
-    elif args.format == "csv":
-        sys.stdout.write(to_csv(statements))
-    else:
-        console = make_console(sys.stdout)
-        print_table(console, statements)
+    if args.format == "xlsx":
+        from .statement_xlsx import write_workbook
+
+        write_workbook(statements, args.out)
+        sys.stderr.write(f"wrote {args.out}\n")
+        return EXIT_OK
+    out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout
+    try:
+        if args.format == "json":
+            out.write(to_json(statements, args.all_years) + "\n")
+        elif args.format == "markdown":
+            out.write(to_markdown(statements) + "\n")
+        elif args.format == "csv":
+            out.write(to_csv(statements))
+        else:
+            print_table(make_console(out, force_terminal=False if args.out else None), statements)
+    finally:
+        if args.out:
+            out.close()
     return EXIT_OK
 
 
@@ -431,6 +446,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # a file that cannot be written (no such folder, no permission, disk full): an I/O error
+        where = f" (`{exc.filename}`)" if exc.filename else ""
+        sys.stderr.write(f"obcdsl: {(exc.strerror or str(exc)).lower()}{where}\n")
+        return EXIT_USAGE
     except Exception as exc:  # a last net: obcdsl's own fault, never the user's input, so say so plainly
         import os
 

@@ -19,7 +19,7 @@ from . import ast, model
 from .backends import Exact
 from .data import Data, DataError
 from .data_validation import validate
-from .expressions import ExpressionError, lower_number, scope
+from .expressions import ExpressionError, Number, lower_indicator_value, lower_number, scope
 from .interpret import ExactInputs, LineResult, PartResult, RiskResult, Run, YearResult
 from .lowering import LinearRule, StepRule
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split
@@ -63,7 +63,9 @@ def evaluate_plan(plan: YearPlan, data: Data) -> Statement:
 def assemble(run: Run, result: YearResult) -> Statement:
     plan = result.plan
     contract = plan.contract
-    lines = [indicator_line(run, line) for line in result.lines.values()]
+    owners = model.outcome_of(contract)
+    lines = [indicator_line(run, result.lines[i.name]) if i.name in result.lines else measure_line(run, i, owners[i.name])
+             for i in contract.all_indicators]
     for bonus in result.bonuses:
         if bonus.holds:
             words = f"{bonus.bonus.title}: the condition holds → {pounds(bonus.allocation)}"
@@ -116,9 +118,11 @@ def indicator_line(run: Run, result: LineResult) -> Line:
     indicator, outcome = line.indicator, line.outcome
     heading = f"{outcome.title} / {indicator.title}"
     if not line.linked:
+        shown, values = measured_words(run, indicator, [(part.segment, part.value) for part in line.parts])
         return Line("indicator", indicator.name, indicator.title, ZERO,
-                    f"{heading}: not linked to payment in year {run.plan.year} → nothing earned, whatever the data says{clause_words(indicator.clause)}",
-                    indicator.clause, outcome.name, rule=rule_name(indicator), linked=False, achieved=False, allocation=line.allocation)
+                    f"{heading}: {shown}; {NOT_LINKED} (year {run.plan.year}) → nothing earned{clause_words(indicator.clause)}",
+                    indicator.clause, outcome.name, outcome_title=outcome.title, rule=rule_name(indicator), linked=False, achieved=False, allocation=line.allocation,
+                    inputs=values)
     gate = None
     if result.failed_gate is not None:
         source = result.failed_gate.source
@@ -136,10 +140,41 @@ def indicator_line(run: Run, result: LineResult) -> Line:
         if scale is not None:
             words += f"; {scale}"
         pieces.append(words)
-        inputs[part.plan.segment or "value"] = {k: v for k, v in facts.items() if v is not None}
+        shares = {"allocation": part.plan.allocation, "paid": part.paid} if part.plan.segment else {"paid": part.paid}
+        inputs[part.plan.segment or "value"] = {k: v for k, v in facts.items() if v is not None} | shares
     explanation = f"{heading}: " + "; ".join(pieces) + f" = {pounds(result.amount)}" + clause_words(indicator.clause)
     return Line("indicator", indicator.name, indicator.title, result.amount, explanation, indicator.clause, outcome.name,
-                rule=rule_name(indicator), linked=True, achieved=result.achieved, allocation=line.allocation, inputs=inputs)
+                outcome_title=outcome.title, rule=rule_name(indicator), linked=True, achieved=result.achieved, allocation=line.allocation, inputs=inputs)
+
+
+NOT_LINKED = "not linked to payment this year"
+
+
+def measure_line(run: Run, indicator: ast.Indicator, outcome: ast.Outcome) -> Line:
+    """An indicator without a payment rule: its measured value, for the reader; it pays nothing itself."""
+    value = lower_indicator_value(indicator, scope(run.plan.contract, run.plan.linked))
+    segments = [s.name for s in run.plan.contract.segments] if indicator.by_segment is not None else [None]
+    shown, values = measured_words(run, indicator, [(segment, value) for segment in segments])
+    return Line("measure", indicator.name, indicator.title, ZERO,
+                f"{outcome.title} / {indicator.title}: {shown}; no payment rule{clause_words(indicator.clause)}",
+                indicator.clause, outcome.name, outcome_title=outcome.title, rule="none", linked=False, inputs=values)
+
+
+def measured_words(run: Run, indicator: ast.Indicator, parts: list[tuple[Optional[str], Number]]) -> tuple[str, dict]:
+    """What was measured, in words, and the values by segment (`value` for the whole population)."""
+    pieces, values = [], {}
+    for segment, number in parts:
+        try:
+            value: Optional[Decimal] = run.number_all(number, segment)
+        except (Missing, ExpressionError):
+            value = None
+        words = f"no data for year {run.plan.year}" if value is None else f"measured {show_value(indicator, value)}"
+        pieces.append(f"segment `{segment}` {words}" if segment else words)
+        if value is not None:
+            values[segment or "value"] = {"value": value}
+    if not values:
+        return f"no data for year {run.plan.year}", values
+    return ", ".join(pieces), values
 
 
 def scale_words(result: LineResult) -> Optional[str]:
@@ -169,7 +204,7 @@ def part_words(run: Run, indicator: ast.Indicator, part: PartResult) -> tuple[st
         assert isinstance(lowered, StepRule)  # lowering.lower_rule: a target or bands lower to steps
         threshold = lowered.cuts[0].at(baseline)
         met = part.index >= 0
-        facts["threshold"] = threshold
+        facts.update(threshold=threshold, met=met)
         target = f"target {show_value(indicator, threshold)}" + baseline_words(indicator, rule.threshold.value, baseline)
         return (f"{shown} {symbol(rule.threshold.comparator, direction, met)} {target} → "
                 + (f"100% of {pounds(base)}" if met else f"0% of {pounds(base)}")), facts
@@ -191,9 +226,10 @@ def part_words(run: Run, indicator: ast.Indicator, part: PartResult) -> tuple[st
     assert isinstance(lowered, LinearRule)  # the rule left, a sliding scale, lowers to a line
     floor, ceiling = lowered.floor.at(baseline), lowered.ceiling.at(baseline)
     share = rule.floor_pays + (rule.ceiling_pays - rule.floor_pays) * lowered.position(value, baseline)
+    facts["share"] = share.quantize(Decimal("0.0001")).normalize()
     return (f"{shown} on the scale from {show_value(indicator, floor)} ({percent_text(rule.floor_pays)}) "
             f"to {show_value(indicator, ceiling)} ({percent_text(rule.ceiling_pays)}) → "
-            f"{percent_text(share.quantize(Decimal('0.0001')).normalize())} of {pounds(base)}"), facts
+            f"{percent_text(facts['share'])} of {pounds(base)}"), facts
 
 
 def symbol(comparator: Optional[str], direction: str, reached: bool) -> str:

@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 import attrs
 
-from .money import json_money
+from .money import ZERO, json_money
 
 
 def plain(value: Any) -> Any:
@@ -29,7 +29,7 @@ def plain(value: Any) -> Any:
 class Line:
     """One computed line: an indicator, a bonus, a risk-share band, a stop-loss, a cap."""
 
-    kind: str  # "indicator" | "bonus" | "risk share band" | "risk share" | "stop-loss"
+    kind: str  # "indicator" | "measure" (an indicator without a payment rule) | "bonus" | "risk share" | "stop-loss"
     name: str
     title: str
     amount: Decimal
@@ -43,6 +43,7 @@ class Line:
     allocation: Optional[Decimal] = None
     inputs: dict = attrs.field(factory=dict)
     party_amounts: dict = attrs.field(factory=dict)  # for risk-share lines: provider / commissioner
+    outcome_title: Optional[str] = attrs.field(default=None, eq=False)  # for headings; the explanation names it too
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {
@@ -168,6 +169,24 @@ class Statement:
     def total_to_provider(self) -> Decimal:
         return self.core + self.outcomes_paid + self.bonus_paid + self.reserve + self.risk_share
 
+    @property
+    def commissioner_cost(self) -> Decimal:
+        """What the year costs the commissioner: the total to the provider, and the unearned pot when it is reinvested."""
+        return self.total_to_provider + (self.unearned if self.unearned_destination == "reinvested" else ZERO)
+
+    def totals(self) -> list[tuple[str, str, Decimal]]:
+        """(key, label, amount) for each total of the year, the budget first (when there is one) and the cost last."""
+        rows = [("budget", "Budget", self.budget)] if self.budget is not None else []
+        rows += [
+            ("core", "Core payment", self.core), ("pot", "Outcomes pot", self.pot),
+            ("outcomes", "Paid for outcomes", self.outcomes_paid), ("bonus", "Paid as bonus", self.bonus_paid),
+            ("unearned", "Unearned pot", self.unearned), ("risk_reserve", "Risk reserve, paid at settlement", self.reserve),
+            ("risk_share", "Risk share and stop-loss, to the provider", self.risk_share),
+            ("total_to_provider", "Total to the lead provider", self.total_to_provider),
+            ("commissioner_cost", "Cost to the commissioner", self.commissioner_cost),
+        ]
+        return rows
+
     def to_dict(self) -> dict:
         return {
             "contract": self.contract,
@@ -198,5 +217,6 @@ class Statement:
             "risk_share": self.risk.to_dict() if self.risk is not None else None,
             "overpayment": json_money(self.overpayment),
             "total_to_provider": json_money(self.total_to_provider),
+            "commissioner_cost": json_money(self.commissioner_cost),
             "distribution": [share.to_dict() for share in self.distribution],
         }

@@ -1,20 +1,26 @@
-"""Renderings of payment statements: a rich table, Markdown, CSV and JSON."""
+"""Renderings of payment statements: a rich table, Markdown, CSV and JSON (the workbook is `statement_xlsx`).
+
+Every form is built from the same rows: `line_rows` (one per line, and per
+segment of an indicator measured by segment), `risk_rows` (the settlement
+band by band) and `summary_rows` (the totals). Figures are never cut.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from decimal import Decimal
-from typing import Sequence
+from typing import NamedTuple, Optional, Sequence
 
 from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from .money import json_money, pounds
-from .statement import Statement
+from .money import ZERO, json_money, percent_text, pounds
+from .statement import Line, Statement, plain
 
 
 def title_of(statement: Statement) -> str:
@@ -49,12 +55,125 @@ def summary_rows(statement: Statement) -> list[tuple[str, Decimal]]:
     if statement.risk is not None:
         rows.append(("Risk share and stop-loss, to the provider", statement.risk_share))
     rows.append(("Total to the lead provider", statement.total_to_provider))
+    if statement.commissioner_cost != statement.total_to_provider:
+        rows.append(("Cost to the commissioner, with the pot reinvested", statement.commissioner_cost))
+    return rows
+
+
+class LineRow(NamedTuple):
+    """One row of the statement's lines: a line, or one segment of an indicator measured by segment."""
+
+    kind: str
+    outcome: str
+    name: str
+    title: str
+    segment: str
+    measured: str  # the value as measured, in the indicator's unit ("" when there is none)
+    threshold: str
+    reached: str  # the band, "met" / "not met", the share of a sliding scale, "not linked to payment this year"
+    allocation: Optional[Decimal]
+    amount: Optional[Decimal]  # None for a measure, which pays nothing itself
+    clause: str
+    explanation: str
+
+
+def reached_words(line: Line, facts: dict) -> str:
+    """What the line reached, in a word or two."""
+    if line.kind == "measure":
+        return "no payment rule"
+    if line.kind == "bonus":
+        return "condition holds" if line.amount else "not paid"
+    if line.kind != "indicator":
+        return ""
+    if not line.linked:
+        return "not linked to payment this year"
+    if "value" not in facts:
+        return "no data"
+    if "band" in facts:
+        return str(facts["band"])
+    if "met" in facts:
+        return "met" if facts["met"] else "not met"
+    if "share" in facts:
+        return f"{percent_text(facts['share'])} of the scale"
+    return "no band reached" if line.rule == "bands" else ""
+
+
+def line_reached(line: Line) -> str:
+    """What a whole line reached; for an indicator measured by segment, each segment's in turn."""
+    parts = line.inputs if line.kind in ("indicator", "measure") and line.inputs else {"value": {}}
+    if set(parts) == {"value"}:
+        return reached_words(line, parts["value"])
+    return "; ".join(f"{segment}: {reached_words(line, facts)}" for segment, facts in parts.items())
+
+
+def line_rows(statement: Statement) -> list[LineRow]:
+    """The statement's lines as rows; the amounts of an indicator's segments add up to the line's."""
+    rows = []
+    for line in statement.lines:
+        parts = line.inputs if line.kind in ("indicator", "measure") and line.inputs else {"value": {}}
+        by_segment = any(key != "value" for key in parts)
+        for key, facts in parts.items():
+            measured = facts.get("value") if isinstance(facts, dict) else None
+            threshold = facts.get("threshold") if isinstance(facts, dict) else None
+            amount: Optional[Decimal] = None if line.kind == "measure" else line.amount
+            allocation = line.allocation
+            if by_segment:
+                amount = None if line.kind == "measure" else facts.get("paid", ZERO)
+                allocation = facts.get("allocation")
+            rows.append(LineRow(line.kind, line.outcome or "", line.name, line.title, key if by_segment else "",
+                                "" if measured is None else plain(measured), "" if threshold is None else plain(threshold),
+                                reached_words(line, facts), allocation, amount, line.clause or "", line.explanation))
+    return rows
+
+
+class RiskRow(NamedTuple):
+    """One step of the risk-share settlement: each party's part (None where a party has none)."""
+
+    clause: str
+    working: str
+    provider: Optional[Decimal]
+    commissioner: Optional[Decimal]
+    total: bool = False  # a total of the steps above it
+
+
+def risk_rows(statement: Statement) -> list[RiskRow]:
+    """The settlement step by step: the variance, the stop-loss, each band, cap and floor, the shares and the transfer."""
+    risk = statement.risk
+    if risk is None:
+        return []
+    rows = []
+    if risk.variance is not None:
+        # the variance is the actual cost less stop-loss less the budget (interpret.Run.settle): all three are known
+        assert risk.actual_cost is not None and statement.budget is not None
+        rows.append(RiskRow("", f"actual cost {pounds(risk.actual_cost)}, less stop-loss {pounds(risk.stop_loss)}, "
+                                f"less budget {pounds(statement.budget)}: variance {pounds(risk.variance)}", None, None))
+    for line in statement.lines:
+        if line.kind == "stop-loss":
+            rows.append(RiskRow(line.clause or "", line.explanation, None, line.amount))
+        elif line.kind == "risk share":
+            rows.append(RiskRow(line.clause or "", line.explanation,
+                                line.party_amounts.get("provider", ZERO), line.party_amounts.get("commissioner", ZERO)))
+    if risk.variance is not None:
+        rows.append(RiskRow("", "shares of the variance", risk.provider_share, risk.commissioner_share, True))
+        rows.append(RiskRow("", "transfer to the provider (negative: returned)", risk.transfer, None, True))
     return rows
 
 
 def money_width(header: str, amounts) -> int:
     """The width of the widest amount or the heading, so that a column of money is never cut."""
     return max([len(header)] + [len(pounds(a)) for a in amounts if a is not None])
+
+
+FIGURE = re.compile(r"£[0-9]")
+
+
+def figure_width(texts) -> int:
+    """The width of the longest word that holds a figure, so that text may wrap but a figure is never cut."""
+    return max([0] + [len(word) for text in texts for word in str(text).split() if FIGURE.search(word)])
+
+
+def money_cell(amount: Optional[Decimal]) -> str:
+    return "" if amount is None else pounds(amount)
 
 
 def clause_width(statement: Statement) -> int:
@@ -70,8 +189,8 @@ def as_table(statement: Statement) -> Group:
 
     if statement.budget_steps:
         budget = Table(title="Budget", title_justify="left", show_header=True, header_style="bold", expand=False)
-        budget.add_column("Step", overflow="fold")
-        budget.add_column("Clause", overflow="fold")
+        budget.add_column("Step", overflow="fold", min_width=figure_width(s.description for s in statement.budget_steps))
+        budget.add_column("Clause", overflow="fold", min_width=len("Clause"))
         budget.add_column("Amount", justify="right", no_wrap=True, min_width=money_width("Amount", [s.amount for s in statement.budget_steps]))
         for step in statement.budget_steps:
             budget.add_row(step.description, step.clause or "", pounds(step.amount))
@@ -79,44 +198,33 @@ def as_table(statement: Statement) -> Group:
 
     lines = Table(title="Outcome payments", title_justify="left", header_style="bold", show_lines=False)
     lines.add_column("Clause", no_wrap=True, min_width=clause_width(statement))
-    lines.add_column("Working", overflow="fold")
+    lines.add_column("Working", overflow="fold", min_width=figure_width(line.explanation for line in statement.lines))
     lines.add_column("Paid", justify="right", no_wrap=True, min_width=money_width("Paid", [line.amount for line in statement.lines]))
     for line in statement.lines:
         if line.kind in ("indicator", "bonus"):
             lines.add_row(line.clause or "", line.explanation, pounds(line.amount))
+        elif line.kind == "measure":
+            lines.add_row(line.clause or "", Text(line.explanation, style="dim"), "")
     parts.append(lines)
 
     if statement.risk is not None:
-        risk = statement.risk
         table = Table(title="Risk share", title_justify="left", header_style="bold")
         table.add_column("Clause", no_wrap=True, min_width=clause_width(statement))
-        table.add_column("Working", overflow="fold")
-        amounts = [risk.transfer, risk.provider_share, risk.commissioner_share]
-        amounts += [a for line in statement.lines for a in line.party_amounts.values()]
-        amounts += [line.amount for line in statement.lines if line.kind == "stop-loss"]
+        steps = risk_rows(statement)
+        table.add_column("Working", overflow="fold", min_width=figure_width(row.working for row in steps))
+        amounts = [a for row in steps for a in (row.provider, row.commissioner)]
         table.add_column("Provider", justify="right", no_wrap=True, min_width=money_width("Provider", amounts))
         table.add_column("Commissioner", justify="right", no_wrap=True, min_width=money_width("Commissioner", amounts))
-        if risk.variance is not None:
-            # the variance is the actual cost less stop-loss less the budget (interpret.Run.settle): all three are known
-            assert risk.actual_cost is not None and statement.budget is not None
-            table.add_row("", f"actual cost {pounds(risk.actual_cost)}, less stop-loss {pounds(risk.stop_loss)}, "
-                              f"less budget {pounds(statement.budget)}: variance {pounds(risk.variance)}", "", "")
-        for line in statement.lines:
-            if line.kind == "stop-loss":
-                table.add_row(line.clause or "", line.explanation, "", pounds(line.amount))
-            elif line.kind == "risk share":
-                table.add_row(line.clause or "", line.explanation,
-                              pounds(line.party_amounts.get("provider", 0)), pounds(line.party_amounts.get("commissioner", 0)))
-        if risk.variance is not None:
-            table.add_row("", Text("shares of the variance", style="bold"), pounds(risk.provider_share), pounds(risk.commissioner_share))
-            table.add_row("", Text("transfer to the provider (negative: returned)", style="bold"), pounds(risk.transfer), "")
+        for row in steps:
+            table.add_row(row.clause, Text(row.working, style="bold" if row.total else ""), money_cell(row.provider),
+                          money_cell(row.commissioner))
         parts.append(table)
 
     summary = Table(title="Summary", title_justify="left", header_style="bold")
-    summary.add_column("Component", overflow="fold")
+    summary.add_column("Component", overflow="fold", min_width=figure_width(label for label, _ in summary_rows(statement)))
     summary.add_column("Amount", justify="right", no_wrap=True, min_width=money_width("Amount", [a for _, a in summary_rows(statement)]))
     for label, amount in summary_rows(statement):
-        style = "bold" if label.startswith("Total") else ""  # "": rich's own default, no style
+        style = "bold" if label.startswith(("Total", "Cost")) else ""  # "": rich's own default, no style
         summary.add_row(Text(label, style=style), Text(pounds(amount), style=style))
     parts.append(summary)
 
@@ -146,8 +254,14 @@ def print_table(console: Console, statements: Sequence[Statement]) -> None:
         if index:
             console.print()
         table = as_table(statement)
-        needed = max(Measurement.get(console, console.options, part).minimum for part in table.renderables)
-        console.print(table, width=max(console.width, needed))
+        unbounded = console.options.update_width(10_000)  # measured without the console's width, which would clamp it
+        needed = max(Measurement.get(console, unbounded, part).minimum for part in table.renderables)
+        width = console.width
+        console.width = max(width, needed)  # print(width=...) cannot go beyond the console's own width
+        try:
+            console.print(table)
+        finally:
+            console.width = width
 
 
 def to_json(statements: Sequence[Statement], all_years: bool) -> str:
@@ -162,46 +276,91 @@ def markdown_cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], money: Sequence[bool]) -> list[str]:
+    """A Markdown table: money columns aligned right, every cell on one line, figures whole."""
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if m else "---" for m in money) + "|"]
+    out += ["| " + " | ".join(markdown_cell(cell) for cell in row) + " |" for row in rows]
+    return out
+
+
 def to_markdown(statements: Sequence[Statement]) -> str:
+    """Each statement as a board paper's section: budget, components, outcomes one by one, bonus, unearned,
+    the risk share band by band, distribution and totals."""
     out = []
     for statement in statements:
         out.append(f"## {markdown_cell(title_of(statement))}\n")
         out.append(f"Commissioner: {statement.commissioner or '-'}; lead provider: {statement.lead_provider or '-'}. "
-                   f"Amounts to the penny, rounding {statement.rounding}.\n")
-        out.append("| Clause | Working | Paid |\n|---|---|---:|")
-        for line in statement.lines:
-            out.append(f"| {markdown_cell(line.clause or '')} | {markdown_cell(line.explanation)} | {pounds(line.amount)} |")
-        out.append("\n| Component | Amount |\n|---|---:|")
-        for label, amount in summary_rows(statement):
-            out.append(f"| {markdown_cell(label.strip())} | {pounds(amount)} |")
+                   f"Amounts to the penny, rounding {statement.rounding}; parts add up exactly to their totals.\n")
+        if statement.budget_steps:
+            out.append("### Budget\n")
+            out += markdown_table(("Step", "Clause", "Amount"), [(s.description, s.clause or "", pounds(s.amount))
+                                                                 for s in statement.budget_steps], (False, False, True))
+            out.append("")
+        out.append("### Components\n")
+        components = [("Core payment", statement.core), ("Outcomes pot", statement.pot), ("Risk reserve", statement.reserve)]
+        out += markdown_table(("Component", "Amount"), [(label, pounds(amount)) for label, amount in components], (False, True))
+        out.append("")
+        outcomes = {line.outcome: line.outcome_title or line.outcome for line in statement.lines if line.outcome}
+        if outcomes:
+            out.append("### Outcomes\n")
+        for outcome, title in outcomes.items():
+            own = [line for line in statement.lines if line.outcome == outcome]
+            out.append(f"#### {markdown_cell(title)} (`{outcome}`)\n")
+            out += markdown_table(
+                ("Clause", "Indicator", "Reached", "Working", "Paid"),
+                [(line.clause or "", line.title, line_reached(line), line.explanation, "" if line.kind == "measure" else pounds(line.amount))
+                 for line in own], (False,) * 4 + (True,))
+            out.append(f"\nPaid for `{outcome}`: {pounds(sum((line.amount for line in own), ZERO))}.\n")
+        rows = line_rows(statement)
+        bonuses = [row for row in rows if row.kind == "bonus"]
+        if bonuses:
+            out.append("### Bonus\n")
+            out += markdown_table(("Clause", "Bonus", "Working", "Paid"),
+                                  [(row.clause, row.title, row.explanation, money_cell(row.amount)) for row in bonuses],
+                                  (False, False, False, True))
+            out.append("")
+        out.append("### Unearned pot\n")
+        out.append(f"Of the outcomes pot of {pounds(statement.pot)}, {pounds(statement.outcomes_paid)} is paid for outcomes and "
+                   f"{pounds(statement.bonus_paid)} as bonus; {pounds(statement.unearned)} is unearned, {destination_words(statement)}.\n")
+        if statement.risk is not None:
+            out.append("### Risk share\n")
+            out += markdown_table(("Clause", "Working", "Provider", "Commissioner"),
+                                  [(r.clause, f"**{r.working}**" if r.total else r.working, money_cell(r.provider),
+                                    money_cell(r.commissioner)) for r in risk_rows(statement)], (False, False, True, True))
+            out.append("")
         if len(statement.distribution) > 1:
-            out.append("\n| Party | Core | Outcomes | Bonus | Other | Total |\n|---|---:|---:|---:|---:|---:|")
-            for share in statement.distribution:
-                out.append(f"| {markdown_cell(share.title)} | {pounds(share.core)} | {pounds(share.outcomes)} | "
-                           f"{pounds(share.bonus)} | {pounds(share.other)} | {pounds(share.total)} |")
+            out.append("### Distribution\n")
+            out += markdown_table(("Party", "Core", "Outcomes", "Bonus", "Other", "Total"),
+                                  [(share.title, pounds(share.core), pounds(share.outcomes), pounds(share.bonus),
+                                    pounds(share.other), pounds(share.total)) for share in statement.distribution],
+                                  (False,) + (True,) * 5)
+            out.append("")
+        out.append("### Totals\n")
+        out += markdown_table(("Component", "Amount"), [(label.strip(), pounds(amount)) for label, amount in summary_rows(statement)],
+                              (False, True))
         out.append("")
     return "\n".join(out)
 
 
-CSV_COLUMNS = ("contract", "year", "kind", "name", "title", "clause", "amount", "explanation")
+CSV_COLUMNS = ("contract", "year", "kind", "outcome", "indicator", "title", "segment", "measured", "threshold", "reached",
+               "allocation", "amount", "clause", "explanation")
+
+
+def csv_money(amount: Optional[Decimal]) -> str:
+    return "" if amount is None else json_money(amount)
 
 
 def to_csv(statements: Sequence[Statement]) -> str:
+    """One row per line (per segment for an indicator measured by segment), then one per total."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for statement in statements:
-        for line in statement.lines:
-            writer.writerow([statement.contract, statement.year, line.kind, line.name, line.title, line.clause or "",
-                             json_money(line.amount), line.explanation])
-        totals = [
-            ("budget", statement.budget), ("core", statement.core), ("pot", statement.pot),
-            ("outcomes", statement.outcomes_paid), ("bonus", statement.bonus_paid),
-            ("unearned", statement.unearned), ("risk_reserve", statement.reserve),
-            ("risk_share", statement.risk_share), ("total_to_provider", statement.total_to_provider),
-        ]
-        for name, amount in totals:
-            if amount is None:
-                continue
-            writer.writerow([statement.contract, statement.year, "total", name, name.replace("_", " "), "", json_money(amount), ""])
+        for row in line_rows(statement):
+            writer.writerow([statement.contract, statement.year, row.kind, row.outcome, row.name, row.title, row.segment,
+                             row.measured, row.threshold, row.reached, csv_money(row.allocation), csv_money(row.amount),
+                             row.clause, row.explanation])
+        for key, label, amount in statement.totals():
+            writer.writerow([statement.contract, statement.year, "total", "", key, label, "", "", "", "", "",
+                             json_money(amount), "", ""])
     return buffer.getvalue()

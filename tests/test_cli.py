@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 
 from obcdsl.cli import main
 
@@ -214,3 +215,16 @@ def test_check_writes_review_formats(capsys):
     suites = ElementTree.fromstring(capsys.readouterr().out)
     assert len(suites.findall(".//failure")) == 1
     assert main(["check", "--format", "sarif", "--bounds", broken]) == 2
+
+
+@pytest.mark.parametrize("command", [
+    ["evaluate", str(CONTRACTS / "monitor_staged_linking.obc"), "--data", str(CONTRACTS / "data" / "monitor_staged_linking.csv"),
+     "--format", "csv", "--out"],
+    ["template", str(CONTRACTS / "monitor_staged_linking.obc"), "--year", "1", "--out"],
+])
+def test_an_output_file_that_cannot_be_written_is_an_io_error_not_a_fault(command, tmp_path, capsys):
+    target = tmp_path / "no such folder" / "out.xlsx"
+    assert main([*command, str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "no such file or directory" in err and "no such folder" in err
+    assert "internal error" not in err

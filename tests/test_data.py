@@ -208,8 +208,9 @@ def test_all_years_and_formats(capsys):
     assert [y["year"] for y in document["years"]] == [1, 2]
     assert main(["evaluate", str(MONITOR), "--data", str(data), "--year", "2", "--format", "csv"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "contract,year,kind,name,title,clause,amount,explanation"
-    assert "total,total_to_provider,total to provider,,1050000.00" in out
+    assert out.splitlines()[0] == ("contract,year,kind,outcome,indicator,title,segment,measured,threshold,reached,"
+                                   "allocation,amount,clause,explanation")
+    assert "total,,total_to_provider,Total to the lead provider,,,,,,1050000.00" in out
     assert main(["evaluate", str(MONITOR), "--data", str(data), "--year", "2", "--format", "markdown"]) == 0
     out = capsys.readouterr().out
     assert "| Total to the lead provider | £1,050,000.00 |" in out

@@ -59,7 +59,8 @@ def test_monitor_year_1_outcome_2_earns_nothing_whatever_its_data(monitor):
     assert lines["outcome_1_measure"].amount == D("400000.00")
     assert lines["outcome_2_measure"].amount == 0
     assert lines["outcome_2_measure"].linked is False
-    assert "not linked to payment in year 1" in lines["outcome_2_measure"].explanation
+    assert "not linked to payment this year (year 1)" in lines["outcome_2_measure"].explanation
+    assert "measured 99%" in lines["outcome_2_measure"].explanation  # the value is shown, though it earns nothing
     assert statement.unearned == D("600000.00")
 
 

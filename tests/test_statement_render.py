@@ -58,5 +58,9 @@ def test_markdown_and_csv_carry_every_figure_whole(name, year, patients):
     statement = statement_for(name, year, patients)
     markdown, csv_text = to_markdown([statement]), to_csv([statement])
     for line in statement.lines:
-        assert pounds(line.amount) in markdown
-        assert f"{line.amount:f}" in csv_text
+        # the risk share is shown band by band, each party's part; its lines' signed effects are in the CSV
+        for amount in line.party_amounts.values() if line.kind == "risk share" else [line.amount]:
+            assert pounds(amount) in markdown
+        pieces = [facts["paid"] for key, facts in line.inputs.items() if line.kind == "indicator" and key != "value" and "paid" in facts]
+        for amount in pieces or [line.amount]:  # an indicator measured by segment: a row per segment
+            assert f"{amount:f}" in csv_text
