@@ -194,13 +194,14 @@ def read_data(path: PathLike, patients: PathLike | Sequence[PathLike] | None = N
             point = read_point(row, problems)
             if point is None:
                 continue
-            key = (point.measure.lower(), point.year, point.segment.lower() if point.segment else None)
-            first = seen.get(key)
-            if first is not None:
-                problems.add("OBC905", table.label, functools.partial(given_twice, point, first))
-                continue
-            seen[key] = point
-            points.append(point)
+            for found_point in (point, *baseline_of(row, point, problems)):
+                key = (found_point.measure.lower(), found_point.year, found_point.segment.lower() if found_point.segment else None)
+                first = seen.get(key)
+                if first is not None:
+                    problems.add("OBC905", found_point.cell("measure").file, functools.partial(given_twice, found_point, first))
+                    continue
+                seen[key] = found_point
+                points.append(found_point)
     found = problems.diagnostics()
     patient_rows: tuple[PatientCost, ...] | PatientCosts = ()
     files = [table.label]
@@ -341,6 +342,26 @@ def read_point(row: RawRow, problems: Problems | list) -> DataPoint | None:
     else:
         value = values["value"]
     return DataPoint(measure, year, segment, value, values.get("numerator"), values.get("denominator"), origin, written)
+
+
+class BaselineOrigin(RowOrigin):
+    """A row's `baseline` cell read as a row of its own: its `value` is the baseline column."""
+
+    __slots__ = ()
+
+    def cell(self, column: str) -> Cell:
+        return self.table.cell(self, "baseline" if column == "value" else column)
+
+
+def baseline_of(row: RawRow, point: DataPoint, problems: Problems | list) -> tuple[DataPoint, ...]:
+    """The baseline a year's row gives in a `baseline` column (as the template has), as a point of its own."""
+    origin, fields = row
+    cell = fields.get("baseline", "")
+    if point.year is None or cell is None or (isinstance(cell, str) and not cell.strip()):
+        return ()
+    year_row = {"measure": point.measure, "year": "baseline", "segment": point.segment or "", "value": cell}
+    baseline = read_point(RawRow(BaselineOrigin(origin.table, origin.row, origin.at), year_row), problems)
+    return (baseline,) if baseline is not None else ()
 
 
 def as_text(value: object) -> str:

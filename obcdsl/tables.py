@@ -624,8 +624,17 @@ def json_number(value: float) -> object:
     return Number(Decimal(repr(value)))
 
 
+VALUE_CELLS = ("value", "numerator", "denominator", "baseline")  # a spreadsheet row with all of these empty gives no data
+
+
 class SheetTable(Table):
-    """The first sheet of a workbook: numbers as the cells hold them, percent-formatted cells as percentages."""
+    """A workbook's sheets of data: the first sheet, then every other sheet whose header names a measure.
+
+    Numbers are read as the cells hold them, percent-formatted cells as
+    percentages. A row whose value cells (`value`, `numerator`,
+    `denominator`, `baseline`) are all empty gives no data and is skipped,
+    so that a data-entry template (`obcdsl template`) may leave rows blank.
+    """
 
     def __init__(self, path: Path, name: str, decimal_mark: str | None = None):
         super().__init__(name)
@@ -638,15 +647,29 @@ class SheetTable(Table):
         except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
             raise DataError([data_error("OBC901", f"the spreadsheet cannot be opened: {exc}", None, name)]) from exc
         try:
-            sheet = book.worksheets[0]
-            self.label = f"{name}[{sheet.title}]"
-            self.set_mark(decimal_mark, False)
-            self.sheet_rows = [(number, [spreadsheet_value(c) for c in cells])
-                               for number, cells in enumerate(sheet.iter_rows(), start=1)]
+            sheets = [(sheet.title, [(number, [spreadsheet_value(c) for c in cells])
+                                     for number, cells in enumerate(sheet.iter_rows(), start=1)])
+                      for sheet in book.worksheets]
         except Exception as exc:  # noqa: BLE001 - a damaged sheet can fail while its rows are read
             raise DataError([data_error("OBC901", f"the spreadsheet cannot be read: {exc}", None, name)]) from exc
         finally:
             book.close()
+        self.more: list[SheetTable] = []  # the further sheets of data, read after this one
+        self.load(sheets[0][0], sheets[0][1], decimal_mark)
+        for title, rows in sheets[1:]:
+            other = SheetTable.__new__(SheetTable)
+            Table.__init__(other, name)
+            other.more = []
+            other.load(title, rows, decimal_mark)
+            if other.header_row and is_header(other.header, ("measure", "indicator")):
+                self.more.append(other)
+                self.problems.extend(other.problems)
+
+    def load(self, title: str, rows: list, decimal_mark: str | None) -> None:
+        """Take one sheet's rows, and find its header."""
+        self.label = f"{self.name}[{title}]"
+        self.set_mark(decimal_mark, False)
+        self.sheet_rows = rows
         self.header_row = 0
         self.find_header()
 
@@ -685,16 +708,21 @@ class SheetTable(Table):
 
     def rows(self) -> Iterator[RawRow]:
         header = self.header
+        valued = [index for index, column in enumerate(header) if column in VALUE_CELLS]
         for number, values in self.sheet_rows:
             if number <= self.header_row or blank(values):
                 continue
             if isinstance(values[0], str) and values[0].lstrip().startswith("#"):
                 continue
+            if valued and blank([values[index] if index < len(values) else None for index in valued]):
+                continue  # a row left blank: no data given
             fields = {}
             for index, column in enumerate(header):
                 value = values[index] if index < len(values) else None
                 fields[column] = "" if value is None else value
             yield RawRow(RowOrigin(self, number, number), fields)
+        for other in self.more:
+            yield from other.rows()
 
     def cell(self, origin: RowOrigin, column: str) -> Cell:
         index = self.column_index(column)
