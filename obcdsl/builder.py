@@ -22,7 +22,7 @@ from lark import Lark, Token
 from . import ast
 from . import diagnostics as d
 from .diagnostics import Diagnostic
-from .lalr import WholeWords, grammar_path
+from .lalr import QuickLexer, WholeWords, grammar_path
 from .source import SourceFile, Span
 
 MAX_EXPRESSION_DEPTH = 64
@@ -1090,9 +1090,12 @@ class ContractBuilder:
         return self.extremum("max", children, span)
 
 
-@functools.lru_cache(maxsize=1)
-def contract_parser() -> tuple[Lark, ContractBuilder]:
-    """The LALR parser that builds the AST as it reads, and the builder it calls."""
+@functools.lru_cache(maxsize=2)
+def contract_parser(quick: bool = True) -> tuple[Lark, ContractBuilder]:
+    """The LALR parser that builds the AST as it reads, and the builder it calls.
+
+    `quick`: read tokens with `QuickLexer` (the same tokens as lark's own lexer, which the tests compare it with).
+    """
     builder = ContractBuilder()
     parser = Lark.open(
         str(grammar_path()),
@@ -1104,15 +1107,18 @@ def contract_parser() -> tuple[Lark, ContractBuilder]:
         transformer=builder,
         cache=True,
     )
+    if quick:
+        connector = parser.parser.lexer  # lark's front end: the post-lexer around the contextual lexer
+        connector.lexer = QuickLexer(connector.lexer)
     return parser, builder
 
 
 _one_at_a_time = threading.Lock()  # the builder holds the file being read while the parser calls it
 
 
-def read_contract(source: SourceFile) -> tuple[ast.Contract, list[Diagnostic]]:
+def read_contract(source: SourceFile, quick: bool = True) -> tuple[ast.Contract, list[Diagnostic]]:
     """Parse and build a contract in one pass. Raises lark's `UnexpectedInput` on a syntax error."""
-    parser, builder = contract_parser()
+    parser, builder = contract_parser(quick)
     with _one_at_a_time:
         builder.source, builder.diagnostics, builder.failures = source, [], 0
         try:

@@ -3,12 +3,15 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from lark import Lark
 
 from obcdsl import ast
 from obcdsl.builder import parse_money, parse_number, parse_percent
 from obcdsl.checker import check_text
+from obcdsl.format import render
 from obcdsl.parser import grammar_path
+from obcdsl.testing import contracts
 
 from conftest import CONTRACTS
 
@@ -192,3 +195,49 @@ def test_brackets_belong_to_the_expression_around_them():
     measured = check_text(text).contract.all_indicators[1].measured_as
     assert text[measured.span.start:measured.span.end] == "a / (a + 1)"
     assert text[measured.right.span.start:measured.right.span.end] == "a + 1"
+
+
+def _read_both_ways(text, name="x.obc"):
+    """The contract read with the quick lexer and with lark's own; None for a text with a syntax error."""
+    from lark.exceptions import UnexpectedInput
+
+    from obcdsl.builder import read_contract
+    from obcdsl.source import SourceFile
+
+    results = []
+    for quick in (True, False):
+        try:
+            results.append(read_contract(SourceFile(name, text), quick=quick))
+        except UnexpectedInput:
+            results.append(None)
+    return results
+
+
+def _shape(contract):
+    return [(type(node).__name__, span.start, span.end) for node, span, _ in _nodes(contract) if span is not None]
+
+
+_ALL_FILES = sorted(CONTRACTS.glob("*.obc")) + sorted((CONTRACTS.parent / "tests").rglob("*.obc"))
+
+
+@pytest.mark.parametrize("path", _ALL_FILES, ids=lambda p: p.name)
+def test_the_quick_lexer_reads_every_file_as_lark_does(path):
+    quick, plain = _read_both_ways(path.read_text(encoding="utf-8", errors="replace"), str(path))
+    assert (quick is None) == (plain is None)
+    if quick is not None:
+        assert quick[0] == plain[0] and _shape(quick[0]) == _shape(plain[0])
+        assert [(d.code, d.message, d.span) for d in quick[1]] == [(d.code, d.message, d.span) for d in plain[1]]
+
+
+@given(contracts(rich=True), st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(
+    ["# note", "#", "  \t", "end", "£", "\"", "weight", "x y", "(", "5.1.2(a)", "pays 40%"])), max_size=3))
+@settings(max_examples=60, deadline=None)
+def test_the_quick_lexer_reads_generated_and_damaged_contracts_as_lark_does(contract, damage):
+    lines = render(contract).splitlines()
+    for position, text in damage:
+        line = position % (len(lines) + 1)
+        lines.insert(line, text) if position % 2 else lines.__setitem__(line % len(lines), lines[line % len(lines)] + " " + text)
+    quick, plain = _read_both_ways("\n".join(lines) + "\n")
+    assert (quick is None) == (plain is None)
+    if quick is not None:
+        assert quick[0] == plain[0] and _shape(quick[0]) == _shape(plain[0])
