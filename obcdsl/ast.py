@@ -687,6 +687,11 @@ class Contract:
         return self.outcomes.outcomes if self.outcomes else ()
 
     @functools.cached_property
+    def derived(self) -> dict:
+        """What later stages work out once from the contract (a rule's cuts in a year plan): a cache, not its value."""
+        return {}
+
+    @functools.cached_property
     def all_indicators(self) -> tuple[Indicator, ...]:
         return tuple(i for o in self.all_outcomes for i in o.indicators)
 

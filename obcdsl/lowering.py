@@ -135,21 +135,28 @@ class LinearRule:
 LoweredRule = StepRule | LinearRule
 
 
-def lower_rule(rule: ast.Rule, direction: str, allocation: Decimal, pot: Decimal,
-               shares: Optional[Sequence[tuple[Decimal, Optional[str]]]] = None) -> LoweredRule:
-    """A payment rule with its money: `shares` gives each band's (share, base) for the year."""
+def rule_cuts(rule: ast.Rule, direction: str) -> tuple[Cut, ...]:
+    """Where a rule's steps begin (a target's one, each band's), or a sliding scale's floor and ceiling: the same each year."""
     if isinstance(rule, ast.Target):
-        return StepRule((lower_threshold(rule.threshold.value, rule.threshold.comparator, direction),), (allocation,))
+        return (lower_threshold(rule.threshold.value, rule.threshold.comparator, direction),)
     if isinstance(rule, ast.SlidingScale):
-        return LinearRule(
-            lower_threshold(rule.floor, None, direction), lower_threshold(rule.ceiling, None, direction),
-            allocation * rule.floor_pays / HUNDRED, allocation * rule.ceiling_pays / HUNDRED,
-        )
+        return lower_threshold(rule.floor, None, direction), lower_threshold(rule.ceiling, None, direction)
+    return tuple(lower_threshold(b.threshold.value, b.threshold.comparator, direction) for b in rule.bands)
+
+
+def lower_rule(rule: ast.Rule, direction: str, allocation: Decimal, pot: Decimal,
+               shares: Optional[Sequence[tuple[Decimal, Optional[str]]]] = None,
+               cuts: Optional[tuple[Cut, ...]] = None) -> LoweredRule:
+    """A payment rule with its money: `shares` gives each band's (share, base) for the year; `cuts`, if worked out
+    already, the rule's `rule_cuts`."""
+    cuts = cuts if cuts is not None else rule_cuts(rule, direction)
+    if isinstance(rule, ast.Target):
+        return StepRule(cuts, (allocation,))
+    if isinstance(rule, ast.SlidingScale):
+        floor, ceiling = cuts
+        return LinearRule(floor, ceiling, allocation * rule.floor_pays / HUNDRED, allocation * rule.ceiling_pays / HUNDRED)
     shares = shares or [(b.share or ZERO, b.base) for b in rule.bands]
-    return StepRule(
-        tuple(lower_threshold(b.threshold.value, b.threshold.comparator, direction) for b in rule.bands),
-        tuple((pot if base == "pot" else allocation) * share / HUNDRED for share, base in shares),
-    )
+    return StepRule(cuts, tuple((pot if base == "pot" else allocation) * share / HUNDRED for share, base in shares))
 
 
 # ---------------------------------------------------------------- the risk share

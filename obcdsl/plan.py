@@ -27,7 +27,7 @@ from . import diagnostics as d
 from .data import ACTUAL_POPULATION, MAX_DIGITS, Data, data_error
 from .diagnostics import Diagnostic
 from .expressions import Condition, Number, lower_condition, lower_indicator_value, lower_number, references, scope
-from .lowering import LoweredRule, Sharing, lower_rule, lower_sharing
+from .lowering import LoweredRule, Sharing, lower_rule, lower_sharing, rule_cuts
 from .money import HUNDRED, ZERO, percent_text, pounds, split, to_penny
 from .statement import BudgetStep
 
@@ -224,7 +224,11 @@ def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, al
         shares = (tuple((share if share is not None else ZERO, base)
                         for _, share, base, _ in model.year_band_shares(contract, indicator, rule, year))
                   if isinstance(rule, ast.Bands) else None)
-        lowered = lower_rule(rule, direction, part_allocation, pot, shares)
+        key = ("cuts", id(rule), direction)  # the rule lives as long as the contract that caches its cuts
+        cuts = contract.derived.get(key)
+        if cuts is None:
+            cuts = contract.derived[key] = rule_cuts(rule, direction)
+        lowered = lower_rule(rule, direction, part_allocation, pot, shares, cuts)
         parts.append(PartPlan(indicator.name, segment, f"{indicator.name}/{segment}" if segment else indicator.name, rule,
                               lowered, part_allocation, weight, shares, value,
                               baseline if needs_baseline(rule) else None, to_penny(lowered.most, rounding_of(contract))))

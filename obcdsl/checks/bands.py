@@ -87,13 +87,14 @@ def pays_misspelt(rule: ast.Bands) -> list[Diagnostic]:
     """`improved at least 85% pay 75%` reads as band `improved` with no share and a band called `pay`."""
     found = []
     for before, band in zip(rule.bands, rule.bands[1:]):
+        value = band.threshold.value
+        if band.threshold.comparator is not None or value.kind != "absolute" or value.literal != "percent" \
+                or before.share is not None:
+            continue
         name = band.name.lower()
         if name not in PAYS_SLIPS and not d.nearest(name, ["pays"]):
             continue
-        value = band.threshold.value
-        same_line = before.span is not None and band.name_span is not None and before.span.end_line == band.name_span.line
-        if band.threshold.comparator is not None or value.kind != "absolute" or value.literal != "percent" \
-                or before.share is not None or not same_line:
+        if before.span is None or band.name_span is None or before.span.end_line != band.name_span.line:
             continue
         shown = f"{value.amount.normalize():f}%"
         fixes = (Fix(f"change `{band.name}` to `pays`", band.name_span, "pays"),) if band.name_span else ()
@@ -256,6 +257,7 @@ def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Ba
     found = []
     seen: set[tuple] = set()
     years = [y for y, names in linked_by_year.items() if indicator.name in names]
+    reverse = listed_in_reverse(indicator, rule)
     for year in years or [None]:
         override = model.band_shares_for_year(contract, indicator, year) if year is not None else None
         shares = []
@@ -272,7 +274,7 @@ def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Ba
                         clause=rule.clause,
                     )
                 )
-        if listed_in_reverse(indicator, rule):
+        if reverse:
             shares.reverse()  # said once by OBC403; compared here in order of performance
         for (low, low_share, low_span), (high, high_share, high_span) in zip(shares, shares[1:]):
             if low_share is None or high_share is None or high_share >= low_share:
