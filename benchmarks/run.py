@@ -19,6 +19,9 @@ run (names for `--only`):
              (obcdsl.evaluate.evaluate over 200 pre-built scenarios) timed in
              the same rounds and the same way; and the whole `obcdsl simulate`
              process at 10^4 scenarios
+  workers    the whole `obcdsl simulate` process for Oxfordshire year 3 at 10^5
+             scenarios (10^4 with --quick) on --workers 1 and on all cores,
+             interleaved: scenario-years/s and the parallel efficiency
   startup    `obcdsl check contracts/`, `python -c "import obcdsl"` and
              `obcdsl --version` as whole processes of the installed console
              script, from a directory outside the checkout, interleaved
@@ -72,7 +75,7 @@ CONTRACTS = ROOT / "contracts"
 SPEC = CONTRACTS / "specs" / "oxfordshire_year3.toml"
 BIN = Path(sys.executable).parent
 CONSOLE = BIN / "obcdsl"
-NAMES = ("parse", "exact", "simulate", "startup", "slowcheck", "stoploss", "suite")
+NAMES = ("parse", "exact", "simulate", "workers", "startup", "slowcheck", "stoploss", "suite")
 
 
 # ---------------------------------------------------------------- measuring
@@ -432,6 +435,44 @@ def bench_simulate(rows: list, quick: bool, context: dict) -> None:
         failures=len(bad), status=f"{len(bad)} failed: {failure(bad)}" if bad else "ok")
 
 
+# ---------------------------------------------------------------- workers
+
+def bench_workers(rows: list, quick: bool, context: dict) -> None:
+    """`obcdsl simulate` as a whole process on 1 worker and on all cores, interleaved: scenario-years/s and efficiency."""
+    scenarios = 10_000 if quick else 100_000
+    runs = 3 if quick else 5
+    cores = os.cpu_count() or 1
+    if not CONSOLE.exists():
+        row(rows, "workers", "obcdsl simulate --workers (console script absent)", None, f"no {CONSOLE}", status="absent")
+        return
+    cwd = workdir(context["base"])
+    base = [str(CONSOLE), "simulate", "contracts/oxfordshire_mental_health.obc", "--year", "3", "--scenarios", str(scenarios),
+            "--spec", "contracts/specs/oxfordshire_year3.toml", "--format", "json"]
+    commands = {1: base + ["--workers", "1"], cores: base + ["--workers", str(cores)]}
+    for command in commands.values():  # one untimed round: the file cache
+        run_process(command, cwd, 600)
+    results: dict = {w: [] for w in commands}
+    for _ in range(runs):
+        for workers, command in commands.items():
+            results[workers].append(run_process(command, cwd, 600))
+    rates = {}
+    for workers, runs_done in results.items():
+        good, bad = split_runs(runs_done)
+        case = f"obcdsl simulate oxfordshire --year 3 --scenarios {scenarios:,} --workers {workers}"
+        if not good:
+            row(rows, "workers", case, None, "FAILED: " + failure(bad), status="failed")
+            continue
+        stats = summary([r["seconds"] for r in good])
+        rates[workers] = scenarios / stats["median"]
+        row(rows, "workers", case, stats, f"{rates[workers]:,.0f} scenario-years/s; peak {mib(peak(good))}",
+            scenarios=scenarios, workers=workers, rate=rates[workers], peak_bytes=peak(good), failures=len(bad))
+    if 1 in rates and cores in rates:
+        speedup = rates[cores] / rates[1]
+        row(rows, "workers", f"{cores} workers against 1, whole processes", None,
+            f"speed-up {speedup:.2f}×, parallel efficiency {speedup / cores:.0%}", speedup=speedup, efficiency=speedup / cores,
+            cores=cores, scenarios=scenarios)
+
+
 # ---------------------------------------------------------------- start-up
 
 def bench_startup(rows: list, quick: bool, context: dict) -> None:
@@ -712,7 +753,8 @@ def bench_suite(rows: list, quick: bool, context: dict, targets: tuple = ()) -> 
 
 # ---------------------------------------------------------------- main
 
-BENCHES = {"parse": bench_parse, "exact": bench_exact, "simulate": bench_simulate, "startup": bench_startup,
+BENCHES = {"parse": bench_parse, "exact": bench_exact, "simulate": bench_simulate, "workers": bench_workers,
+           "startup": bench_startup,
            "slowcheck": bench_slowcheck, "stoploss": bench_stoploss, "suite": bench_suite}
 
 

@@ -10,7 +10,7 @@ import argparse
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from . import __version__
 from .checker import check_path, contract_files
@@ -84,14 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate = commands.add_parser(
         "simulate", help="the distribution of a year's payments over many scenarios",
-        description="Draw scenarios of a year from a spec (TOML) and report the distribution of what is paid.",
+        description="Draw scenarios of a year from a spec (TOML) and report the distribution of what is paid. "
+                    "Several contracts (or a folder) with a portfolio spec are drawn together, with the system's total.",
     )
-    simulate.add_argument("contract", metavar="CONTRACT", help="the .obc contract")
-    simulate.add_argument("--year", type=int, required=True, metavar="N", help="the contract year to simulate (1 is the first)")
+    simulate.add_argument("contracts", nargs="+", metavar="CONTRACT",
+                          help="the .obc contract; or several, or a folder, with a portfolio spec (docs/simulate.md)")
+    simulate.add_argument("--year", type=int, metavar="N",
+                          help="the contract year to simulate (1 is the first); a portfolio spec gives each contract's own")
     simulate.add_argument("--scenarios", type=int, default=10_000, metavar="N",
                           help="how many scenarios of the year to draw (default 10,000)")
     simulate.add_argument("--spec", required=True, metavar="SPEC", help="distributions of indicators and cost (TOML)")
     simulate.add_argument("--seed", type=int, default=0, metavar="S", help="the same seed gives the same results (default 0)")
+    simulate.add_argument("--workers", type=int, metavar="N",
+                          help="processes to share the scenarios (default: the machine's cores from a million scenarios, "
+                               "else this process alone); "
+                               "the results are the same for any number")
     simulate.add_argument("--format", choices=("table", "json"), default="table", help="table for people (default), json for tools")
     simulate.add_argument("--plot", metavar="FILE.png", help="draw the income distribution and the payment curve")
     for name in STAGE_COMMANDS:
@@ -370,43 +377,89 @@ def run_simulate(args) -> int:
     import json
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-    from rich.table import Table
 
-    from .money import pounds
-    from .simulate import MEASURES, SpecError, plot, simulate
+    from .portfolio import is_portfolio_spec
+    from .simulate import SpecError, plot, simulate, workers_available
     from .vector import year_model
 
-    if not readable_file(args.contract, "contract") or not readable_file(args.spec, "spec"):
+    if not readable_file(args.spec, "spec"):
         return EXIT_USAGE
+    portfolio = is_portfolio_spec(args.spec)
+    if portfolio:
+        files, problems = contract_files(args.contracts)
+        if problems:
+            print_diagnostics(make_console(sys.stderr), problems, None)
+            return EXIT_USAGE
+    else:
+        if len(args.contracts) > 1 or Path(args.contracts[0]).is_dir():
+            sys.stderr.write("obcdsl: several contracts are simulated with a portfolio spec, one with a `[contracts]` table "
+                             "(docs/simulate.md)\n")
+            return EXIT_USAGE
+        if not readable_file(args.contracts[0], "contract"):
+            return EXIT_USAGE
+        if args.year is None:
+            sys.stderr.write("obcdsl: give the contract year to simulate with --year N\n")
+            return EXIT_USAGE
+        files = args.contracts
     if args.scenarios < 1:
         sys.stderr.write("obcdsl: --scenarios must be at least 1\n")
         return EXIT_USAGE
-    contract = checked_contract(args.contract)
-    if contract is None:
-        return EXIT_ERRORS
-    if args.year not in contract.years:
-        sys.stderr.write(f"obcdsl: year {args.year} is outside the contract term (years 1 to {contract.years[-1]})\n")
+    if args.workers is not None and args.workers < 1:
+        sys.stderr.write("obcdsl: --workers must be at least 1\n")
         return EXIT_USAGE
+    if portfolio and args.plot:
+        sys.stderr.write("obcdsl: --plot draws one contract's year; it cannot go with a portfolio spec\n")
+        return EXIT_USAGE
+    checked = [checked_contract(f) for f in files]
+    if any(c is None for c in checked):
+        return EXIT_ERRORS
+    contracts = [c for c in checked if c is not None]
+    if not portfolio and args.year not in contracts[0].years:
+        sys.stderr.write(f"obcdsl: year {args.year} is outside the contract term (years 1 to {contracts[0].years[-1]})\n")
+        return EXIT_USAGE
+    workers = args.workers or workers_available(args.scenarios)
     err = make_console(sys.stderr)
     progress = Progress(TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                         console=err, transient=True, disable=not err.is_terminal)
     try:
         with progress:
             task = progress.add_task("simulate", total=args.scenarios)
-            summary = simulate(contract.ast, args.year, args.spec, args.scenarios, args.seed,
-                               progress=lambda n: progress.advance(task, n))
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+
+            if portfolio:
+                from .portfolio import simulate_portfolio
+
+                result: Any = simulate_portfolio(contracts, args.spec, args.scenarios, args.seed, args.year, workers, advance)
+            else:
+                result = simulate(contracts[0], args.year, args.spec, args.scenarios, args.seed, workers, advance)
     except SpecError as exc:
         print_diagnostics(err, exc.diagnostics, None)
         return EXIT_ERRORS
-    if args.plot:
-        plot(summary, year_model(contract.ast, args.year), args.plot)
+    if args.plot:  # one contract: `result` is its Summary
+        plot(result, year_model(contracts[0].ast, args.year), args.plot)
         err.print(f"wrote {args.plot}")
     if args.format == "json":
-        sys.stdout.write(json.dumps(summary.to_dict(), indent=2) + "\n")
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
         return EXIT_OK
     out = make_console(sys.stdout)
     if not out.is_terminal:
         out.width = max(out.width, 140)
+    if portfolio:
+        print_portfolio(out, result)
+    else:
+        print_summary(out, result)
+    return EXIT_OK
+
+
+def print_summary(out, summary) -> None:
+    """One contract's simulation as tables: what is paid, the bands reached, the caps binding."""
+    from rich.table import Table
+
+    from .money import pounds
+    from .simulate import MEASURES
+
     out.print(f"{summary.contract}: year {summary.year}, {summary.scenarios:,} scenarios, seed {summary.seed}")
     table = Table(title="What is paid", title_justify="left", header_style="bold")
     for column in ("", "mean", "5%", "25%", "50%", "75%", "95%"):
@@ -422,7 +475,30 @@ def run_simulate(args) -> int:
         bands.add_row(key, ", ".join(f"{name} {p:.1%}" for name, p in probabilities.items()))
     out.print(bands)
     out.print(f"Probability that a cap binds: {summary.cap_binds:.1%}")
-    return EXIT_OK
+
+
+def print_portfolio(out, result) -> None:
+    """A portfolio: each contract's commissioner cost and provider income, the system's total, the allocation."""
+    from rich.table import Table
+
+    from .money import pounds
+
+    out.print(f"Portfolio of {len(result.contracts)} contracts, {result.scenarios:,} scenarios, seed {result.seed}")
+    table = Table(title="Commissioner cost (and provider income)", title_justify="left", header_style="bold")
+    for column in ("", "year", "mean", "5%", "25%", "50%", "75%", "95%"):
+        table.add_column(column, justify="left" if not column else "right", no_wrap=True)
+
+    def cells(m) -> list[str]:
+        return [pounds(Decimal(str(m[k]))) for k in ("mean", "p5", "p25", "p50", "p75", "p95")]
+
+    for key, _, summary in result.contracts:
+        table.add_row(key, str(summary.year), *cells(summary.measures["commissioner_cost"]))
+    table.add_row("[bold]system total[/bold]", "", *cells(result.totals["commissioner_cost"]))
+    table.add_row("provider income, total", "", *cells(result.totals["provider_income"]))
+    out.print(table)
+    if result.allocation is not None:
+        out.print(f"Allocation {pounds(result.allocation)}: probability the system's total exceeds it "
+                  f"{result.over_allocation:.1%}")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

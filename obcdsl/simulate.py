@@ -146,30 +146,44 @@ def spec_error(path: str, message: str, help_text: str = "") -> Diagnostic:
 def read_spec(path: str | Path, year: YearModel) -> Spec:
     """Read and check a spec against the inputs the year needs."""
     path = Path(path)
+    return spec_from_table(read_toml(path), path, year)
+
+
+def read_toml(path: Path) -> dict:
+    """A spec file's TOML document; `SpecError` if it cannot be read or is not TOML."""
     name = str(path)
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SpecError([spec_error(name, f"cannot read `{name}`: {(exc.strerror or str(exc)).lower()}")]) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SpecError([spec_error(name, f"the spec is not valid TOML: {exc}")]) from None
+
+
+def spec_from_table(document: dict, path: Path, year: YearModel, where: str = "") -> Spec:
+    """Check one contract's spec (a whole file, or a portfolio's `[contracts.NAME]` table; `where` names it)."""
+    name = str(path)
     problems: list[Diagnostic] = []
+
+    def problem(message: str, help_text: str = "") -> None:
+        problems.append(spec_error(name, f"{where}: {message}" if where else message, help_text))
+
     entries = document.get("indicators", {})
     if not isinstance(entries, dict):
-        raise SpecError([spec_error(name, "`indicators` must be a table of indicator names")])
+        problem("`indicators` must be a table of indicator names")
+        raise SpecError(problems)
 
     def marginal(key: str, entry) -> Optional[Marginal]:
         if not isinstance(entry, dict):
-            problems.append(spec_error(name, f"`{key}` must be a table with a `distribution`"))
+            problem(f"`{key}` must be a table with a `distribution`")
             return None
         kind = entry.get("distribution")
         if kind not in DISTRIBUTIONS:
-            problems.append(spec_error(name, f"`{key}`: unknown distribution `{kind}`",
-                                       "use one of " + ", ".join(f"`{k}`" for k in DISTRIBUTIONS)))
+            problem(f"`{key}`: unknown distribution `{kind}`", "use one of " + ", ".join(f"`{k}`" for k in DISTRIBUTIONS))
             return None
         missing = [p for p in DISTRIBUTIONS[kind] if p not in entry]
         if missing:
-            problems.append(spec_error(name, f"`{key}`: a {kind} distribution needs `{missing[0]}`"))
+            problem(f"`{key}`: a {kind} distribution needs `{missing[0]}`")
             return None
         params = {k: v for k, v in entry.items() if k != "distribution"}
         history = None
@@ -180,14 +194,14 @@ def read_spec(path: str | Path, year: YearModel) -> Spec:
         else:
             for key_name, value in params.items():
                 if not isinstance(value, (int, float)) or isinstance(value, bool):
-                    problems.append(spec_error(name, f"`{key}`: `{key_name}` must be a number"))
+                    problem(f"`{key}`: `{key_name}` must be a number")
                     return None
             params = {k: float(v) for k, v in params.items()}
             if kind == "normal" and params["sd"] < 0 or kind in ("uniform", "triangular") and params["high"] < params["low"]:
-                problems.append(spec_error(name, f"`{key}`: the spread of the distribution is negative"))
+                problem(f"`{key}`: the spread of the distribution is negative")
                 return None
             if kind == "triangular" and not params["low"] <= params["mode"] <= params["high"]:
-                problems.append(spec_error(name, f"`{key}`: the mode must lie between low and high"))
+                problem(f"`{key}`: the mode must lie between low and high")
                 return None
         return Marginal(key, kind, params, history)
 
@@ -196,8 +210,8 @@ def read_spec(path: str | Path, year: YearModel) -> Spec:
     for key in needed:
         entry = entries.get(key, entries.get(key.split("/")[0]))
         if entry is None:
-            problems.append(spec_error(name, f"the spec gives no distribution for `{key}`, which year {year.year} needs",
-                                       f"add a table `[indicators.\"{key}\"]` or `[indicators.{key.split('/')[0]}]`"))
+            problem(f"the spec gives no distribution for `{key}`, which year {year.year} needs",
+                    f"add a table `[indicators.\"{key}\"]` or `[indicators.{key.split('/')[0]}]`")
             continue
         built = marginal(key, entry)
         if built is not None:
@@ -205,12 +219,11 @@ def read_spec(path: str | Path, year: YearModel) -> Spec:
     known = set(needed) | {k.split("/")[0] for k in needed}
     for key in entries:
         if key not in known:
-            problems.append(spec_error(name, f"`{key}` is not an input of year {year.year} of the contract",
-                                       d.did_you_mean(key, sorted(known))))
+            problem(f"`{key}` is not an input of year {year.year} of the contract", d.did_you_mean(key, sorted(known)))
     cost = None
     if sharing_of(year):
         if "actual_cost" not in document:
-            problems.append(spec_error(name, "the risk share needs an `[actual_cost]` distribution"))
+            problem("the risk share needs an `[actual_cost]` distribution")
         else:
             cost = marginal("actual_cost", document["actual_cost"])
     correlations = []
@@ -218,11 +231,11 @@ def read_spec(path: str | Path, year: YearModel) -> Spec:
         between = item.get("between") if isinstance(item, dict) else None
         rho = item.get("rho") if isinstance(item, dict) else None
         if not (isinstance(between, list) and len(between) == 2 and isinstance(rho, (int, float)) and -1 <= rho <= 1):
-            problems.append(spec_error(name, "each `[[correlation]]` needs `between = [\"a\", \"b\"]` and `rho` from -1 to 1"))
+            problem("each `[[correlation]]` needs `between = [\"a\", \"b\"]` and `rho` from -1 to 1")
             continue
         for variable in between:
             if variable != "actual_cost" and not any(k == variable or k.split("/")[0] == variable for k in marginals):
-                problems.append(spec_error(name, f"correlation names `{variable}`, which has no distribution"))
+                problem(f"correlation names `{variable}`, which has no distribution")
         correlations.append((between[0], between[1], float(rho)))
     baselines = read_baselines(document.get("baselines", {}), path, problems, name)
     if problems:
@@ -268,6 +281,7 @@ def read_baselines(entry, path: Path, problems: list, name: str) -> dict:
 
 
 def correlation_matrix(names: list[str], correlations) -> np.ndarray:
+    """Pairwise correlations of the underlying normals; `a` names `a` and each of its segments `a/segment`."""
     matrix = np.eye(len(names))
     index = {n: i for i, n in enumerate(names)}
     for a, b, rho in correlations:
@@ -278,39 +292,302 @@ def correlation_matrix(names: list[str], correlations) -> np.ndarray:
     return matrix
 
 
+@attrs.frozen
+class Member:
+    """One contract of a simulation: its year plan and spec, its variables named `key.name` (`name` alone when `key` is empty)."""
+
+    key: str
+    contract: ast.Contract = attrs.field(eq=False, repr=False)
+    year: YearModel = attrs.field(eq=False, repr=False)
+    spec: Spec = attrs.field(eq=False, repr=False)
+
+    def qualified(self, name: str) -> str:
+        return f"{self.key}.{name}" if self.key else name
+
+    @property
+    def reinvested(self) -> bool:
+        outcomes = self.contract.outcomes
+        return outcomes is not None and outcomes.unearned is not None and outcomes.unearned.destination == "reinvested"
+
+
+@attrs.frozen
+class Model:
+    """What is drawn and paid in every scenario: the contracts, and what ties their variables together.
+
+    `correlations` are (variable, variable, rho) with qualified names, besides each spec's own;
+    `drivers` maps a driver's name to {qualified variable: its correlation with the driver}.
+    """
+
+    members: tuple  # Member, ...
+    correlations: tuple = ()
+    drivers: dict = attrs.field(factory=dict)
+    path: str = ""
+
+    def variables(self) -> list[tuple[str, Member, str, Marginal]]:
+        """(qualified name, member, name in the member, marginal) for every variable, in a fixed order."""
+        found = []
+        for member in self.members:
+            spec = member.spec
+            for name in sorted(spec.marginals) + (["actual_cost"] if spec.cost is not None else []):
+                found.append((member.qualified(name), member, name, spec.cost if name == "actual_cost" else spec.marginals[name]))
+        return found
+
+    def draw(self, count: int, rng: np.random.Generator) -> list[dict]:
+        """Draw `count` scenarios: for each member, its inputs (name → array, `actual cost` for the risk share)."""
+        variables = self.variables()
+        names = [v[0] for v in variables]
+        correlations = [(m.qualified(a), m.qualified(b), rho) for m in self.members for a, b, rho in m.spec.correlations]
+        correlations += list(self.correlations)
+        drivers = sorted(self.drivers)
+        everything = names + [f"driver {d}" for d in drivers]
+        matrix = correlation_matrix(everything, correlations)
+        for driver in drivers:  # two variables a driver moves are correlated by the product of their loadings, added
+            loads = list(self.drivers[driver].items())
+            matrix += correlation_matrix(everything, [(a, b, la * lb) for i, (a, la) in enumerate(loads)
+                                                      for b, lb in loads[i + 1:]]) - np.eye(len(everything))
+        for position, driver in enumerate(drivers, len(names)):
+            for variable, loading in self.drivers[driver].items():
+                for i, name in enumerate(names):
+                    if name == variable or name.split("/")[0] == variable:
+                        matrix[i, position] = matrix[position, i] = loading
+        correlated = [i for i in range(len(everything)) if np.count_nonzero(matrix[i]) > 1]
+        normals = np.empty((count, 0))
+        if correlated:
+            try:
+                factor = np.linalg.cholesky(matrix[np.ix_(correlated, correlated)])
+            except np.linalg.LinAlgError:
+                raise SpecError([spec_error(self.path or self.members[0].spec.path,
+                                            "the correlations are not consistent with each other "
+                                            "(the matrix is not positive definite)")]) from None
+            normals = rng.standard_normal((count, len(correlated))) @ factor.T
+        column = {i: c for c, i in enumerate(correlated)}
+        inputs: list[dict] = [{} for _ in self.members]
+        for i, (_, member, name, marginal) in enumerate(variables):
+            values = marginal.draw(normals[:, column[i]]) if i in column else marginal.sample(count, rng)
+            target = inputs[self.members.index(member)]
+            if name == "actual_cost":
+                target["actual cost"] = np.maximum(values, 0.0)
+                continue
+            indicator = next((x for x in member.contract.all_indicators if x.name == name.split("/")[0]), None)
+            if indicator is not None and indicator.unit is not None and indicator.unit.kind == "percent":
+                target[name] = np.clip(values, 0.0, 100.0)
+            else:
+                target[name] = np.maximum(values, 0.0)
+        return inputs
+
+
 def draw_inputs(spec: Spec, year: YearModel, count: int, rng: np.random.Generator) -> dict:
-    """Draw `count` scenarios: correlated variables through the copula, the rest directly."""
-    names = sorted(spec.marginals) + (["actual_cost"] if spec.cost is not None else [])
-    matrix = correlation_matrix(names, spec.correlations)
-    correlated = [n for i, n in enumerate(names) if np.count_nonzero(matrix[i]) > 1]
-    normals = np.empty((count, 0))
-    if correlated:
-        index = [names.index(n) for n in correlated]
+    """Draw `count` scenarios of one contract: correlated variables through the copula, the rest directly."""
+    return Model((Member("", year.contract, year, spec),), path=spec.path).draw(count, rng)[0]
+
+
+CHUNK = 25_000  # scenarios a chunk, each with its own random stream: fixed, so a seed gives the same figures on any number of workers
+
+
+def chunk_sizes(scenarios: int) -> list[int]:
+    return [min(CHUNK, scenarios - start) for start in range(0, scenarios, CHUNK)]
+
+
+def chunk_stream(seed: int, index: int) -> np.random.Generator:
+    """Chunk `index`'s random stream: `SeedSequence(seed).spawn(chunks)[index]`, whatever the number of chunks."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
+
+
+@attrs.frozen
+class Paid:
+    """What one chunk paid under one contract: a value a scenario for each measure, and counts."""
+
+    measures: dict  # MEASURES key → array
+    reached: dict  # part key → scenarios reaching each band or better
+    binds: int
+    settled: int  # scenarios near a tie, paid again exactly
+    draws: Optional[dict] = None  # the drawn inputs, when asked for
+
+
+def run_chunk(model: Model, index: int, size: int, seed: int, keep_draws: bool = False) -> list[Paid]:
+    """Draw chunk `index` from its own stream and pay it under every contract."""
+    drawn = model.draw(size, chunk_stream(seed, index))
+    paid = []
+    for member, inputs in zip(model.members, drawn):
+        results = run(member.year, inputs, member.spec.baselines)
+        commissioner = results.total_to_provider + (results.unearned if member.reinvested else 0.0)
+        measures = {"provider_income": results.total_to_provider, "commissioner_cost": commissioner,
+                    "outcome_payments": results.outcomes_paid + results.bonus_paid, "risk_share_transfer": results.transfer}
+        reached = {}
+        for part in member.year.parts:
+            if part.band_names:
+                index_reached = results.reached[part.key]
+                reached[part.key] = np.array([np.count_nonzero(index_reached >= p) for p in range(len(part.band_names))])
+        paid.append(Paid(measures, reached, int(np.count_nonzero(results.cap_binds)), results.settled_exactly,
+                         inputs if keep_draws else None))
+    return paid
+
+
+# ---------------------------------------------------------------- workers
+
+@attrs.frozen
+class Job:
+    """What a worker process needs to rebuild the model once: each contract (its source text, or its tree) and year, the spec.
+
+    `builder` names the module whose `build_model(job)` builds it (this one, or `obcdsl.portfolio`).
+    """
+
+    contracts: tuple  # (key, name, text or None, tree or None, year)
+    spec: str
+    builder: str = "obcdsl.simulate"
+
+    def trees(self) -> list[tuple[str, ast.Contract, int]]:
+        """(key, tree, year) for each contract, checked again from its text where the job carries text."""
+        found = []
+        for key, name, text, tree, year in self.contracts:
+            if tree is None:
+                from .checker import check_text
+
+                result = check_text(text, name)
+                if not result.ok or result.contract is None:
+                    raise RuntimeError(f"{name} has errors")  # checked before the job was made: it changed since
+                tree = result.contract
+            found.append((key, tree, year))
+        return found
+
+
+def build_model(job: Job) -> Model:
+    """One contract's model: the contract compiled for its year, the spec read."""
+    (_, tree, year), = job.trees()
+    model_year = year_model(tree, year)
+    spec = read_spec(job.spec, model_year)
+    return Model((Member("", tree, model_year, spec),), path=spec.path)
+
+
+_WORKER: dict = {}
+
+
+def start_worker(job: Job) -> None:
+    """A worker's initializer: compile the contracts and read the spec once, for all its chunks."""
+    import importlib
+
+    _WORKER["model"] = importlib.import_module(job.builder).build_model(job)
+
+
+def worker_chunk(index: int, size: int, seed: int, keep_draws: bool) -> list[Paid]:
+    return run_chunk(_WORKER["model"], index, size, seed, keep_draws)
+
+
+def pool_context():
+    """Worker processes start clean (forkserver where there is one, else spawn): never forked from a process with threads."""
+    import multiprocessing
+
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["obcdsl.simulate"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def run_chunks(model: Model, job: Job, scenarios: int, seed: int, workers: int = 1, keep_draws: bool = False,
+               progress: Optional[Callable[[int], None]] = None) -> list[list[Paid]]:
+    """Every chunk's payments, in order. `workers` processes in all: this one and `workers - 1` in a pool.
+
+    A chunk's figures depend only on the seed and its index, so the result is the same whoever pays it.
+    """
+    import threading
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    sizes = chunk_sizes(scenarios)
+    paid: list = [None] * len(sizes)
+    pending = deque(range(len(sizes)))
+    lock = threading.Lock()
+    children = min(workers, len(sizes)) - 1
+    failures: list[BaseException] = []
+
+    def take(last: bool) -> Optional[int]:
+        with lock:
+            if not pending or failures:
+                return None
+            return pending.pop() if last else pending.popleft()
+
+    def pay_here() -> None:
+        while (index := take(last=True)) is not None:
+            paid[index] = run_chunk(model, index, sizes[index], seed, keep_draws)
+            if progress is not None:
+                progress(sizes[index])
+
+    if children <= 0:
+        pay_here()
+        return paid
+    finished: list[tuple[int, list[Paid]]] = []
+
+    def dispatch(pool: ProcessPoolExecutor) -> None:  # keeps one chunk with each worker; runs beside this process's own work
+        running: dict[Future, int] = {}
+
+        def give() -> None:
+            index = take(last=False)
+            if index is not None:
+                running[pool.submit(worker_chunk, index, sizes[index], seed, keep_draws)] = index
+
+        for _ in range(children):
+            give()
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = running.pop(future)
+                try:
+                    result = future.result()
+                except BaseException as exc:  # a broken pool, or a fault in a worker: this process stops too
+                    with lock:
+                        failures.append(exc)
+                    continue
+                with lock:
+                    finished.append((index, result))
+                give()
+
+    with ProcessPoolExecutor(children, mp_context=pool_context(), initializer=start_worker, initargs=(job,)) as pool:
+        helper = threading.Thread(target=dispatch, args=(pool,), daemon=True)
+        helper.start()
         try:
-            factor = np.linalg.cholesky(matrix[np.ix_(index, index)])
-        except np.linalg.LinAlgError:
-            raise SpecError([spec_error(spec.path, "the correlations are not consistent with each other "
-                                                   "(the matrix is not positive definite)")]) from None
-        normals = rng.standard_normal((count, len(correlated))) @ factor.T
-    inputs = {}
-    indicators = {i.name: i for i in year.contract.all_indicators}
-    for name in names:
-        marginal = spec.cost if name == "actual_cost" else spec.marginals[name]
-        assert marginal is not None  # `actual_cost` is among the names only when the spec has a cost
-        if name in correlated:
-            values = marginal.draw(normals[:, correlated.index(name)])
-        else:
-            values = marginal.sample(count, rng)
-        if name == "actual_cost":
-            inputs["actual cost"] = np.maximum(values, 0.0)
-            continue
-        indicator = indicators.get(name.split("/")[0])
-        if indicator is not None and indicator.unit is not None and indicator.unit.kind == "percent":
-            values = np.clip(values, 0.0, 100.0)
-        else:
-            values = np.maximum(values, 0.0)
-        inputs[name] = values
-    return inputs
+            while True:
+                index = take(last=True)
+                if index is not None:
+                    paid[index] = run_chunk(model, index, sizes[index], seed, keep_draws)
+                    if progress is not None:
+                        progress(sizes[index])
+                with lock:
+                    arrived, finished[:] = list(finished), []
+                for index, result in arrived:
+                    paid[index] = result
+                    if progress is not None:
+                        progress(sizes[index])
+                if index is None and not helper.is_alive():
+                    break
+                if index is None and not arrived:
+                    helper.join(0.02)
+        except BaseException:
+            with lock:
+                pending.clear()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    if failures:
+        raise failures[0]
+    return paid
+
+
+POOL_WORTH = 1_000_000  # scenarios from which a pool is worth its start-up (about a second a worker, measured)
+
+
+def workers_available(scenarios: int = POOL_WORTH) -> int:
+    """The default number of workers: the machine's cores for a run of a million scenarios or more, else this
+    process alone (a worker takes about a second to start, longer than a run of 10^5 scenarios; docs/performance.md)."""
+    import os
+
+    return (os.cpu_count() or 1) if scenarios >= POOL_WORTH else 1
+
+
+# ---------------------------------------------------------------- summaries
+
+def distribution(values: np.ndarray) -> dict:
+    """Mean and percentiles, in pounds to the penny."""
+    return {"mean": round(float(values.mean()), 2), **{f"p{p}": round(float(np.percentile(values, p)), 2) for p in PERCENTILES}}
 
 
 @attrs.frozen
@@ -324,7 +601,10 @@ class Summary:
     measures: dict  # name → {"mean": float, "p5": ...}
     bands: dict  # indicator → {band: probability of reaching it or better}
     cap_binds: float
-    samples: dict = attrs.field(eq=False, repr=False)  # a thinned sample of each measure, for plots
+    settled_exactly: int = 0  # scenarios near a tie, paid again with the exact backend
+    samples: dict = attrs.field(factory=dict, eq=False, repr=False)  # a thinned sample of each measure, for plots
+    values: dict = attrs.field(factory=dict, eq=False, repr=False)  # every scenario's value of each measure, in order
+    draws: Optional[dict] = attrs.field(default=None, eq=False, repr=False)  # every scenario's drawn inputs, when kept
 
     def to_dict(self) -> dict:
         return {
@@ -335,6 +615,7 @@ class Summary:
             "measures": self.measures,
             "band_probabilities": self.bands,
             "probability_a_cap_binds": self.cap_binds,
+            "scenarios_settled_exactly": self.settled_exactly,
         }
 
 
@@ -346,51 +627,52 @@ MEASURES = {
 }
 
 
-def simulate(contract: ast.Contract, year: int, spec_path: str | Path, scenarios: int, seed: int = 0,
-             chunk: int = 250_000, progress: Optional[Callable[[int], None]] = None) -> Summary:
-    """Draw `scenarios` years from the spec and evaluate each; reproducible for a seed."""
-    model_year = year_model(contract, year)
-    spec = read_spec(spec_path, model_year)
-    rng = np.random.default_rng(seed)
-    collected: dict[str, list[np.ndarray]] = {k: [] for k in MEASURES}
-    reached_counts: dict = {}
-    binds = 0
-    done = 0
-    reinvested = contract.outcomes is not None and contract.outcomes.unearned is not None and \
-        contract.outcomes.unearned.destination == "reinvested"
-    while done < scenarios:
-        size = min(chunk, scenarios - done)
-        inputs = draw_inputs(spec, model_year, size, rng)
-        results = run(model_year, inputs, spec.baselines)
-        collected["provider_income"].append(results.total_to_provider)
-        commissioner = results.total_to_provider + (results.unearned if reinvested else 0.0)
-        collected["commissioner_cost"].append(commissioner)
-        collected["outcome_payments"].append(results.outcomes_paid + results.bonus_paid)
-        collected["risk_share_transfer"].append(results.transfer)
-        for part in model_year.parts:
-            if not part.band_names:
-                continue
-            index = results.reached[part.key]
-            counts = reached_counts.setdefault(part.key, np.zeros(len(part.band_names)))
-            for position in range(len(part.band_names)):
-                counts[position] += int(np.count_nonzero(index >= position))
-        binds += int(np.count_nonzero(results.cap_binds))
-        done += size
-        if progress is not None:
-            progress(size)
-    measures = {}
-    samples = {}
-    for key, chunks in collected.items():
-        values = np.concatenate(chunks)
-        measures[key] = {"mean": round(float(values.mean()), 2),
-                         **{f"p{p}": round(float(np.percentile(values, p)), 2) for p in PERCENTILES}}
-        samples[key] = values[:: max(1, len(values) // 200_000)]
+def summarise(member: Member, chunks: list[Paid], scenarios: int, seed: int) -> Summary:
+    """One contract's summary from its chunks, in chunk order."""
+    values = {key: np.concatenate([c.measures[key] for c in chunks]) for key in MEASURES}
+    measures = {key: distribution(v) for key, v in values.items()}
+    samples = {key: v[:: max(1, len(v) // 200_000)] for key, v in values.items()}
     bands = {}
-    for part in model_year.parts:
-        if part.key in reached_counts:
-            bands[part.key] = {name: round(float(c) / scenarios, 4) for name, c in zip(part.band_names, reached_counts[part.key])}
-    header = contract.header
-    return Summary(header.name if header else "", year, scenarios, seed, measures, bands, round(binds / scenarios, 4), samples)
+    for part in member.year.parts:
+        if part.band_names:
+            counts = sum(c.reached[part.key] for c in chunks)
+            bands[part.key] = {name: round(float(n) / scenarios, 4) for name, n in zip(part.band_names, counts)}
+    binds = sum(c.binds for c in chunks)
+    draws = None
+    if chunks and chunks[0].draws is not None:
+        draws = {k: np.concatenate([c.draws[k] for c in chunks if c.draws is not None]) for k in chunks[0].draws}
+    header = member.contract.header
+    return Summary(header.name if header else "", member.year.year, scenarios, seed, measures, bands, round(binds / scenarios, 4),
+                   sum(c.settled for c in chunks), samples, values, draws)
+
+
+def contract_job(contract, year: int) -> tuple:
+    """A job's entry for a contract: its file's text when it is an `obcdsl.Contract` read from a file, else its tree."""
+    from . import api
+
+    if isinstance(contract, api.Contract):
+        path = Path(contract.path)
+        if path.is_file():
+            return ("", contract.path, path.read_text(encoding="utf-8-sig"), None, year)
+        contract = contract.ast
+    return ("", "<contract>", None, contract, year)
+
+
+def simulate(contract, year: int, spec_path: str | Path, scenarios: int, seed: int = 0, workers: int = 1,
+             progress: Optional[Callable[[int], None]] = None, keep_draws: bool = False) -> Summary:
+    """Draw `scenarios` years from the spec and evaluate each; the same for a seed on any number of workers.
+
+    `contract` is an `ast.Contract` or an `obcdsl.Contract`; `workers` processes share the chunks (1: this one alone).
+    """
+    from . import api
+
+    tree = contract.ast if isinstance(contract, api.Contract) else contract
+    model_year = year_model(tree, year)
+    spec = read_spec(spec_path, model_year)
+    model = Model((Member("", tree, model_year, spec),), path=spec.path)
+    job = Job((contract_job(contract, year),), str(spec_path))
+    paid = run_chunks(model, job, scenarios, seed, workers, keep_draws, progress)
+    return summarise(model.members[0], [chunk[0] for chunk in paid], scenarios, seed)
 
 
 def plot(summary: Summary, model_year: YearModel, path: str | Path) -> None:
