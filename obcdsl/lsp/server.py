@@ -91,6 +91,14 @@ class ObcServer(LanguageServer):
             return self.refresh(uri)
         return self.analyses[uri]
 
+    def name_at(self, uri: str, position: types.Position):
+        """The document's analysis, its line index and the name under the cursor (None where there is none)."""
+        analysis = self.analysis(uri)
+        if analysis is None:
+            return None, None, None
+        lines = self.lines(analysis)
+        return analysis, lines, analysis.names.at(lines.offset(position))
+
     def guarded(self, fallback: Any) -> Callable[[Handler], Handler]:
         """A handler that logs its failure and answers `fallback`; refusals (JsonRpcException) go to the client."""
 
@@ -185,11 +193,7 @@ def build_server() -> ObcServer:
     @server.feature(types.TEXT_DOCUMENT_DEFINITION)
     @guarded(None)
     def on_definition(params: types.DefinitionParams) -> Optional[types.Location]:
-        analysis = server.analysis(params.text_document.uri)
-        if analysis is None:
-            return None
-        lines = server.lines(analysis)
-        occurrence = analysis.names.at(lines.offset(params.position))
+        analysis, lines, occurrence = server.name_at(params.text_document.uri, params.position)
         declaration = analysis.names.declaration(occurrence) if occurrence is not None else None
         if declaration is None:
             return None
@@ -198,11 +202,7 @@ def build_server() -> ObcServer:
     @server.feature(types.TEXT_DOCUMENT_REFERENCES)
     @guarded([])
     def on_references(params: types.ReferenceParams) -> list[types.Location]:
-        analysis = server.analysis(params.text_document.uri)
-        if analysis is None:
-            return []
-        lines = server.lines(analysis)
-        occurrence = analysis.names.at(lines.offset(params.position))
+        analysis, lines, occurrence = server.name_at(params.text_document.uri, params.position)
         if occurrence is None:
             return []
         return [types.Location(params.text_document.uri, lines.offsets(o.start, o.end))
@@ -211,11 +211,9 @@ def build_server() -> ObcServer:
     @server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
     @guarded(None)
     def on_prepare_rename(params: types.PrepareRenameParams) -> Optional[types.Range]:
-        analysis = server.analysis(params.text_document.uri)
+        analysis, lines, occurrence = server.name_at(params.text_document.uri, params.position)
         if analysis is None:
             return None
-        lines = server.lines(analysis)
-        occurrence = analysis.names.at(lines.offset(params.position))
         if occurrence is None or occurrence.kind not in KINDS:
             raise Refused("only the name of an indicator, outcome, bonus, segment, subcontractor or phase can be renamed")
         return lines.offsets(occurrence.start, occurrence.end)
@@ -223,11 +221,9 @@ def build_server() -> ObcServer:
     @server.feature(types.TEXT_DOCUMENT_RENAME)
     @guarded(None)
     def on_rename(params: types.RenameParams) -> Optional[types.WorkspaceEdit]:
-        analysis = server.analysis(params.text_document.uri)
+        analysis, lines, occurrence = server.name_at(params.text_document.uri, params.position)
         if analysis is None:
             return None
-        lines = server.lines(analysis)
-        occurrence = analysis.names.at(lines.offset(params.position))
         if occurrence is None:
             raise Refused("there is no name here to rename")
         if not analysis.current:
