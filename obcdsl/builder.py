@@ -22,7 +22,7 @@ from lark import Lark, Token
 from . import ast
 from . import diagnostics as d
 from .diagnostics import Diagnostic
-from .lalr import QuickLexer, WholeWords, grammar_path
+from .lalr import QuickParser, Stuck, WholeWords, grammar_path
 from .source import SourceFile, Span
 
 MAX_EXPRESSION_DEPTH = 64
@@ -1090,12 +1090,9 @@ class ContractBuilder:
         return self.extremum("max", children, span)
 
 
-@functools.lru_cache(maxsize=2)
-def contract_parser(quick: bool = True) -> tuple[Lark, ContractBuilder]:
-    """The LALR parser that builds the AST as it reads, and the builder it calls.
-
-    `quick`: read tokens with `QuickLexer` (the same tokens as lark's own lexer, which the tests compare it with).
-    """
+@functools.lru_cache(maxsize=1)
+def contract_parser() -> tuple[Lark, ContractBuilder]:
+    """The LALR parser that builds the AST as it reads, and the builder it calls."""
     builder = ContractBuilder()
     parser = Lark.open(
         str(grammar_path()),
@@ -1107,10 +1104,14 @@ def contract_parser(quick: bool = True) -> tuple[Lark, ContractBuilder]:
         transformer=builder,
         cache=True,
     )
-    if quick:
-        connector = parser.parser.lexer  # lark's front end: the post-lexer around the contextual lexer
-        connector.lexer = QuickLexer(connector.lexer)
     return parser, builder
+
+
+@functools.lru_cache(maxsize=1)
+def quick_parser() -> QuickParser:
+    """The same parser, its loop and lexer made quick (the tests compare the two on every file and on damaged ones)."""
+    parser, _ = contract_parser()
+    return QuickParser(parser)
 
 
 _one_at_a_time = threading.Lock()  # the builder holds the file being read while the parser calls it
@@ -1118,11 +1119,15 @@ _one_at_a_time = threading.Lock()  # the builder holds the file being read while
 
 def read_contract(source: SourceFile, quick: bool = True) -> tuple[ast.Contract, list[Diagnostic]]:
     """Parse and build a contract in one pass. Raises lark's `UnexpectedInput` on a syntax error."""
-    parser, builder = contract_parser(quick)
+    parser, builder = contract_parser()
     with _one_at_a_time:
         builder.source, builder.diagnostics, builder.failures = source, [], 0
         try:
-            contract = parser.parse(source.text)
+            try:
+                contract = quick_parser().parse(source.text) if quick else parser.parse(source.text)
+            except Stuck:  # a syntax error: read again by lark, which says what it is
+                builder.diagnostics, builder.failures = [], 0
+                contract = parser.parse(source.text)
         finally:
             diagnostics, builder.diagnostics = builder.diagnostics, []
     # only a section's parts can fail, and the contract is built without them

@@ -8,6 +8,8 @@ from importlib import resources
 from pathlib import Path
 
 from lark import Lark, Token
+from lark.lexer import UnlessCallback
+from lark.parsers.lalr_analysis import Shift
 
 GRAMMAR_NAME = "obc.lark"
 
@@ -47,23 +49,64 @@ def lark_parser() -> Lark:
     )
 
 
-class QuickLexer:
-    """lark's contextual lexer, read faster: one regular expression a parser state, white space and comments
-    skipped in the same match, no line counting (the AST builder needs only offsets).
+class Stuck(Exception):
+    """The quick parser met something it does not read: a syntax error, or a token its lexer cannot find."""
 
-    It reads the same tokens as the lexer it wraps, from the same terminals in the same order, and applies that
-    lexer's own callbacks (a NAME that spells a keyword becomes the keyword). Where no token can be read, it hands the
-    rest of the text to the lexer it wraps, which raises lark's own error.
+
+_KEYWORD = re.compile(r"\(\?i:([a-z_]+)\)")
+
+
+def keyword_table(callback) -> dict[str, str] | None:
+    """A NAME callback that turns a name spelling a keyword into that keyword, as a table: lower-case word → terminal.
+
+    None for a callback of another kind, which the quick parser then calls as it is.
+    """
+    scanner = getattr(callback, "scanner", None)
+    if type(callback) is not UnlessCallback or scanner is None:
+        return None
+    table: dict[str, str] = {}
+    for terminal in scanner.terminals:
+        found = _KEYWORD.fullmatch(terminal.pattern.to_regexp())
+        if found is None:
+            return None
+        table.setdefault(found.group(1), terminal.name)  # the scanner tries its terminals in this order too
+    return table
+
+
+class QuickParser:
+    """lark's LALR parser loop and contextual lexer in one loop, for texts that parse.
+
+    The lexer: one regular expression a parser state made from the terminals lark's contextual lexer has for that
+    state, in the same order, with white space and comments skipped in the same match and no line counting (the AST
+    builder reads only offsets); a name that spells a keyword becomes that keyword, as lark's callbacks make it.
+    The parser: lark's own parse table and the rule callbacks lark built (the AST builder's methods inside lark's
+    child filters), called token by token in the order lark's loop calls them, so it builds the same contract.
+
+    What it leaves out is the work lark does to report an error: at the first character no token starts with, or
+    the first token it can neither shift nor reduce, it raises `Stuck`, and the caller reads the text again with
+    lark, which raises lark's own error. The tests compare the two on every bundled and broken file and on
+    generated, damaged contracts.
     """
 
-    def __init__(self, contextual) -> None:
-        self.contextual = contextual
-        self.states: dict[int, tuple] = {}
+    def __init__(self, lark: Lark, start: str = "start") -> None:
+        contextual = lark.parser.lexer.lexer  # lark's front end holds the post-lexer, which holds the contextual lexer
+        self.lexer_states: dict[int, tuple] = {}
         built: dict[int, tuple] = {}
         for state, basic in contextual.lexers.items():
             if id(basic) not in built:
                 built[id(basic)] = self.compile(basic)
-            self.states[state] = built[id(basic)]
+            self.lexer_states[state] = built[id(basic)]
+        inner = lark.parser.parser.parser  # the front end, then lark's LALR_Parser, then its loop's owner
+        table = inner.parse_table
+        self.callbacks = inner.callbacks
+        # (True, next state) to shift; (False, (size, callback, rule name)) to reduce: no Rule is hashed while parsing
+        self.actions = {
+            state: {kind: (True, arg) if action is Shift else (False, (len(arg.expansion), inner.callbacks[arg], arg.origin.name))
+                    for kind, (action, arg) in actions.items()}
+            for state, actions in table.states.items()
+        }
+        self.start_state = table.start_states[start]
+        self.end_state = table.end_states[start]
 
     @staticmethod
     def compile(basic) -> tuple:
@@ -71,28 +114,58 @@ class QuickLexer:
         ignored = [t.pattern.to_regexp() for t in terminals if t.name in basic.ignore_types]
         kept = [f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals if t.name not in basic.ignore_types]
         skip = f"(?>(?:{'|'.join(ignored)})*)" if ignored else ""  # atomic: white space is never split two ways
+        callbacks = {kind: (keyword_table(callback), callback) for kind, callback in basic.callback.items()}
         return re.compile(skip + "(?:" + "|".join(kept) + ")", basic.g_regex_flags), \
-            re.compile(skip, basic.g_regex_flags), dict(basic.callback)
+            re.compile(skip, basic.g_regex_flags), callbacks
 
-    def lex(self, lexer_state, parser_state):
-        text = getattr(lexer_state.text, "text", lexer_state.text)  # a TextSlice from lark 1.3, a str before
-        pos = lexer_state.line_ctr.char_pos
-        end = len(text)
-        states = self.states
-        make = Token
+    def parse(self, text: str):
+        """The value of the start rule for `text`; raises `Stuck` where lark would raise an error."""
+        actions, lexer_states, callbacks, end_state = self.actions, self.lexer_states, self.callbacks, self.end_state
+        state_stack = [self.start_state]
+        value_stack: list = []
+        new_string, token_class = str.__new__, Token
+        pos, end = 0, len(text)
         while True:
-            pattern, skip, callbacks = states[parser_state.position]
+            pattern, skip, token_callbacks = lexer_states[state_stack[-1]]
             found = pattern.match(text, pos)
-            if found is None:
-                if skip.match(text, pos).end() == end:
-                    return
-                lexer_state.line_ctr.feed(text[lexer_state.line_ctr.char_pos:pos])
-                yield from self.contextual.lex(lexer_state, parser_state)
-                return
-            kind = found.lastgroup
-            start = found.start(kind)
-            pos = found.end()
-            token = make(kind, found.group(kind), start, None, None, None, None, pos)
-            if kind in callbacks:
-                token = callbacks[kind](token)
-            yield token
+            if found is not None:
+                kind = found.lastgroup
+                value = found.group(kind)
+                # a lark Token without lark's constructor, which is two calls deep: the builder reads only the offsets
+                token = new_string(token_class, value)
+                token.type, token.value, token.start_pos, token.end_pos = kind, value, found.start(kind), found.end()
+                token.line = token.column = token.end_line = token.end_column = None
+                pos = token.end_pos
+                if kind in token_callbacks:
+                    keywords, callback = token_callbacks[kind]
+                    if keywords is not None and value.isascii():  # re's IGNORECASE folds some letters beyond ASCII
+                        kind = token.type = keywords.get(value.lower(), kind)
+                    else:
+                        token = callback(token)
+                        kind = token.type
+            elif skip.match(text, pos).end() == end:
+                kind = "$END"
+            else:
+                raise Stuck(pos)
+            while True:
+                try:
+                    shift, arg = actions[state_stack[-1]][kind]
+                except KeyError:
+                    raise Stuck(pos) from None
+                if shift:
+                    if kind == "$END":
+                        raise Stuck(pos)
+                    state_stack.append(arg)
+                    value_stack.append(callbacks[kind](token) if kind in callbacks else token)
+                    break
+                size, build, origin = arg
+                if size:
+                    children = value_stack[-size:]
+                    del state_stack[-size:]
+                    del value_stack[-size:]
+                else:
+                    children = []
+                value_stack.append(build(children))
+                state_stack.append(actions[state_stack[-1]][origin][1])
+                if kind == "$END" and state_stack[-1] == end_state:
+                    return value_stack[-1]

@@ -26,7 +26,7 @@ from . import ast, model
 from . import diagnostics as d
 from .data import ACTUAL_POPULATION, MAX_DIGITS, Data, data_error
 from .diagnostics import Diagnostic
-from .expressions import Condition, Number, lower_condition, lower_indicator_value, lower_number, references, scope
+from .expressions import Condition, Number, Scope, lower_condition, lower_indicator_value, lower_number, references, scope
 from .lowering import LoweredRule, Sharing, lower_rule, lower_sharing, rule_cuts
 from .money import HUNDRED, ZERO, percent_text, pounds, split, to_penny
 from .statement import BudgetStep
@@ -193,7 +193,9 @@ def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], s
     core, pot, reserve = components(contract, year, budget, rounding)
     shares = allocations(contract, pot)
     linked = frozenset(i.name for i in model.linked_indicators(contract, year))
-    where = scope(contract, linked)
+    where = contract.derived.get(("scope", linked))  # most years link the same indicators: one scope for them all
+    if where is None:
+        where = contract.derived[("scope", linked)] = scope(contract, linked)
     owners = model.outcome_of(contract)
     lines = []  # an expression of the wrong kind raises ExpressionError: `obcdsl check` refuses such contracts (OBC206)
     for indicator in contract.all_indicators:
@@ -206,33 +208,37 @@ def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], s
                     tuple(lines), bonuses, risk_plan(contract, year, budget, rounding), linked)
 
 
-def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, allocation: Optional[Decimal], pot: Decimal, where) -> LinePlan:
+@attrs.frozen
+class LineFrame:
+    """What an indicator's line is in every year with the same indicators linked: its parts' rules and what they
+    read, its scaling, gates and missing-data policy. Worked out once, then given each year's money."""
+
+    pieces: tuple  # (segment, its rule, its share of the allocation, the rule's cuts, whether it reads a baseline)
+    value: Number
+    baseline: Number
+    scale: Optional[ScalePlan]
+    gates: tuple[GatePlan, ...]
+    missing: str
+    linked: bool
+
+
+def line_frame(contract: ast.Contract, indicator: ast.Indicator, outcome: ast.Outcome, where: Scope) -> LineFrame:
+    key = ("line frame", id(indicator), id(where))  # both live as long as the contract, whose cache this is
+    frame = contract.derived.get(key)
+    if frame is not None:
+        return frame
     direction = indicator.direction or "higher"
-    pieces: list[tuple[Optional[str], Optional[ast.Rule], Decimal]]  # (segment, its rule, its share of the allocation)
+    rules: list[tuple[Optional[str], Optional[ast.Rule], Decimal]]  # (segment, its rule, its share of the allocation)
     if indicator.by_segment is not None:
         weights = segment_weights(contract, indicator)
-        pieces = [(s, next((r.rule for r in indicator.segment_rules if r.segment == s), indicator.rule), w) for s, w in weights]
+        rules = [(s, next((r.rule for r in indicator.segment_rules if r.segment == s), indicator.rule), w) for s, w in weights]
     else:
-        pieces = [(None, indicator.rule, ONE)]
-    pennies = split(allocation, [allocation * w for _, _, w in pieces]) if allocation is not None else [ZERO] * len(pieces)
-    value = lower_indicator_value(indicator, where)
-    baseline = lower_indicator_value(indicator, where, baseline=True)
-    parts = []
-    for (segment, rule, weight), part_allocation in zip(pieces, pennies):
+        rules = [(None, indicator.rule, ONE)]
+    pieces = []
+    for segment, rule, weight in rules:
         # every paying part has a rule: a contract where one has none is in error (OBC203, OBC407), and is not planned
         assert rule is not None, f"no payment rule for `{indicator.name}`, segment {segment}"
-        shares = (tuple((share if share is not None else ZERO, base)
-                        for _, share, base, _ in model.year_band_shares(contract, indicator, rule, year))
-                  if isinstance(rule, ast.Bands) else None)
-        key = ("cuts", id(rule), direction)  # the rule lives as long as the contract that caches its cuts
-        cuts = contract.derived.get(key)
-        if cuts is None:
-            cuts = contract.derived[key] = rule_cuts(rule, direction)
-        lowered = lower_rule(rule, direction, part_allocation, pot, shares, cuts)
-        parts.append(PartPlan(indicator.name, segment, f"{indicator.name}/{segment}" if segment else indicator.name, rule,
-                              lowered, part_allocation, weight, shares, value,
-                              baseline if needs_baseline(rule) else None, to_penny(lowered.most, rounding_of(contract))))
-    policy = missing_policy(contract, indicator)
+        pieces.append((segment, rule, weight, rule_cuts(rule, direction), needs_baseline(rule)))
     scale = None
     if indicator.scaling is not None:
         factor = lower_number(indicator.scaling.factor, where)
@@ -241,7 +247,37 @@ def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, al
     for gate in outcome.gates + indicator.gates:
         condition = lower_condition(gate.condition, where)
         gates.append(GatePlan(condition, first_policy(contract, condition, where), gate))
-    return LinePlan(indicator, outcome, indicator.name in where.linked, allocation, tuple(parts), scale, tuple(gates), policy)
+    frame = contract.derived[key] = LineFrame(
+        tuple(pieces), lower_indicator_value(indicator, where), lower_indicator_value(indicator, where, baseline=True),
+        scale, tuple(gates), missing_policy(contract, indicator), indicator.name in where.linked)
+    return frame
+
+
+def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, allocation: Optional[Decimal], pot: Decimal, where) -> LinePlan:
+    frame = line_frame(contract, indicator, outcome, where)
+    shares = tuple(tuple((share if share is not None else ZERO, base)
+                         for _, share, base, _ in model.year_band_shares(contract, indicator, rule, year))
+                   if isinstance(rule, ast.Bands) else None
+                   for _, rule, _, _, _ in frame.pieces)
+    # years with the same money share one line; the key spells each amount, as 40 and 40.0 are equal but print apart
+    key = ("line", id(frame), str(allocation), str(pot),
+           tuple(None if part is None else tuple((str(share), base) for share, base in part) for part in shares))
+    line = contract.derived.get(key)
+    if line is not None:
+        return line
+    direction = indicator.direction or "higher"
+    weights = [weight for _, _, weight, _, _ in frame.pieces]
+    pennies = split(allocation, [allocation * w for w in weights]) if allocation is not None else [ZERO] * len(weights)
+    rounding = rounding_of(contract)
+    parts = []
+    for (segment, rule, weight, cuts, reads_baseline), part_shares, part_allocation in zip(frame.pieces, shares, pennies):
+        lowered = lower_rule(rule, direction, part_allocation, pot, part_shares, cuts)
+        parts.append(PartPlan(indicator.name, segment, f"{indicator.name}/{segment}" if segment else indicator.name, rule,
+                              lowered, part_allocation, weight, part_shares, frame.value,
+                              frame.baseline if reads_baseline else None, to_penny(lowered.most, rounding)))
+    line = contract.derived[key] = LinePlan(indicator, outcome, frame.linked, allocation, tuple(parts), frame.scale,
+                                            frame.gates, frame.missing)
+    return line
 
 
 def first_policy(contract: ast.Contract, node, where) -> str:
