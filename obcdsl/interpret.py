@@ -86,8 +86,41 @@ class ExactInputs:
         return found.patients, found.excess
 
 
+STOP_LOSS_EXCESS = "stop-loss excess"  # array inputs: each scenario's patients' excess over the stop-loss, in pounds
+STOP_LOSS_PENNIES = "stop-loss pennies"  # the same in whole pennies, exactly
+STOP_LOSS_PATIENTS = "stop-loss patients"  # how many patients exceeded the threshold
+DRAWN = (STOP_LOSS_EXCESS, STOP_LOSS_PENNIES, STOP_LOSS_PATIENTS)  # array inputs that are not data rows
+
+
+@attrs.frozen
+class DrawnExcess:
+    """A scenario's stop-loss worked out from its drawn patients (`obcdsl.simulate`): stands for its patient costs."""
+
+    year: int
+    patients: int
+    pennies: int
+    threshold: Decimal
+    limit: Optional[Decimal]
+
+    @property
+    def years(self) -> set[int]:
+        return {self.year}
+
+    def excess(self, year: int, threshold: Decimal, limit: Optional[Decimal]) -> DrawnExcess.Found:
+        """(patients over the threshold, their excess in pounds), as `obcdsl.stop_loss.Excess`."""
+        if (year, threshold, limit) != (self.year, self.threshold, self.limit):
+            raise AssertionError("the stop-loss was drawn for another year or other terms")
+        return DrawnExcess.Found(self.patients, Decimal(self.pennies) / 100)
+
+    @attrs.frozen
+    class Found:
+        patients: int
+        excess: Decimal
+
+
 class ArrayInputs:
-    """Arrays of values, one element a scenario: `name` or `name/segment`, and `actual cost`; one baseline each."""
+    """Arrays of values, one element a scenario: `name` or `name/segment`, and `actual cost`; one baseline each
+    (a number, or an array when drawn)."""
 
     def __init__(self, inputs: dict, baselines: Optional[dict], size: int):
         import numpy as np
@@ -100,7 +133,8 @@ class ArrayInputs:
     def value(self, name: str, segment: Optional[str], baseline: bool):
         key = f"{name}/{segment}" if segment else name
         if baseline:
-            return float(self.baselines.get(key, self.baselines.get(name, 0.0)))
+            given = self.baselines.get(key, self.baselines.get(name, 0.0))
+            return float(given) if self.np.ndim(given) == 0 else self.np.asarray(given, dtype=float)  # drawn: an array
         if key not in self.inputs:
             raise KeyError(f"no values for `{key}`")
         return self.np.asarray(self.inputs[key], dtype=float)
@@ -112,7 +146,7 @@ class ArrayInputs:
         return self.np.asarray(self.inputs[ACTUAL_COST], dtype=float)
 
     def patient_excess(self, stop: ast.StopLoss):
-        excess = self.inputs.get("stop-loss excess")
+        excess = self.inputs.get(STOP_LOSS_EXCESS)
         return None, (self.np.zeros(self.size) if excess is None else self.np.asarray(excess, dtype=float))
 
 
@@ -436,14 +470,26 @@ def plain(node) -> bool:
 
 
 def scenario_data(plan: YearPlan, inputs: dict, baselines: Optional[dict], index: int) -> Data:
-    """One scenario of array inputs as a year's data: each float as the shortest decimal that reads back as it."""
+    """One scenario of array inputs as a year's data: each float as the shortest decimal that reads back as it.
+
+    An `actual population` or `actual population/segment` input is the population row; a drawn stop-loss
+    (`stop-loss pennies` and `stop-loss patients`) stands for the scenario's patient costs (none over the
+    threshold when nothing was drawn).
+    """
     points = []
     for key, values in inputs.items():
-        if key == "stop-loss excess":
+        if key in DRAWN:
             continue
         name, _, segment = key.partition("/")
         points.append(DataPoint(name, plan.year, segment or None, Decimal(repr(float(values[index])))))
     for key, value in (baselines or {}).items():
         name, _, segment = key.partition("/")
+        value = value if getattr(value, "ndim", 0) == 0 else value[index]
         points.append(DataPoint(name, None, segment or None, Decimal(repr(float(value)))))
-    return Data(tuple(points))
+    patients: Any = ()
+    stop = plan.risk.stop_loss if plan.risk is not None else None
+    if stop is not None:  # without drawn patients, none exceeds the threshold, as `ArrayInputs.patient_excess` has it
+        drawn = STOP_LOSS_PENNIES in inputs
+        patients = DrawnExcess(plan.year, int(inputs[STOP_LOSS_PATIENTS][index]) if drawn else 0,
+                               int(inputs[STOP_LOSS_PENNIES][index]) if drawn else 0, stop.threshold, stop.limit)
+    return Data(tuple(points), patients)

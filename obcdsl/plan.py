@@ -259,12 +259,13 @@ def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, al
                          for _, share, base, _ in model.year_band_shares(contract, indicator, rule, year))
                    if isinstance(rule, ast.Bands) else None
                    for _, rule, _, _, _ in frame.pieces)
-    # years with the same money share one line; the key spells each amount, as 40 and 40.0 are equal but print apart
-    key = ("line", id(frame), str(allocation), str(pot),
-           tuple(None if part is None else tuple((str(share), base) for share, base in part) for part in shares))
-    line = contract.derived.get(key)
-    if line is not None:
-        return line
+    # consecutive years with the same money share one line (one remembered a line: a simulation compiles a year for
+    # each of thousands of budgets); the key spells each amount, as 40 and 40.0 are equal but print apart
+    money = (str(allocation), str(pot), tuple(None if part is None else tuple((str(share), base) for share, base in part)
+                                             for part in shares))
+    remembered = contract.derived.get(("line", id(frame)))
+    if remembered is not None and remembered[0] == money:
+        return remembered[1]
     direction = indicator.direction or "higher"
     weights = [weight for _, _, weight, _, _ in frame.pieces]
     pennies = split(allocation, [allocation * w for w in weights]) if allocation is not None else [ZERO] * len(weights)
@@ -275,8 +276,8 @@ def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, al
         parts.append(PartPlan(indicator.name, segment, f"{indicator.name}/{segment}" if segment else indicator.name, rule,
                               lowered, part_allocation, weight, part_shares, frame.value,
                               frame.baseline if reads_baseline else None, to_penny(lowered.most, rounding)))
-    line = contract.derived[key] = LinePlan(indicator, outcome, frame.linked, allocation, tuple(parts), frame.scale,
-                                            frame.gates, frame.missing)
+    line = LinePlan(indicator, outcome, frame.linked, allocation, tuple(parts), frame.scale, frame.gates, frame.missing)
+    contract.derived[("line", id(frame))] = (money, line)
     return line
 
 

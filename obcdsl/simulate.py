@@ -46,11 +46,17 @@ Every scenario is then evaluated by `obcdsl.vector`, in chunks.
 An indicator measured by segment takes the spec of `name/segment` if there
 is one, else that of `name`, drawn independently for each segment.
 Percentages are kept within 0 to 100, other measures at or above 0.
+
+The whole year (docs/simulate.md): `[population.SEGMENT]` (or `[population]`)
+draws whole people for the budget's population adjustment, `[patients]`
+(`count`, `cost`) the high-cost patients the per-patient stop-loss pays, and
+`[baselines.NAME]` a baseline that varies by scenario.
 """
 
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -62,6 +68,9 @@ from . import diagnostics as d
 from .diagnostics import Diagnostic
 from .source import Span
 from .backends import Array
+from .data import ACTUAL_POPULATION
+from .interpret import STOP_LOSS_EXCESS, STOP_LOSS_PATIENTS, STOP_LOSS_PENNIES
+from .plan import Missing
 from .vector import YearModel, inputs_of, run, sharing_of, year_model
 
 PERCENTILES = (5, 25, 50, 75, 95)
@@ -70,8 +79,16 @@ DISTRIBUTIONS = {
     "uniform": ("low", "high"),
     "triangular": ("low", "mode", "high"),
     "beta": ("alpha", "beta"),
+    "lognormal": ("median", "sigma"),
+    "pareto": ("minimum", "alpha"),
+    "poisson": ("mean",),
     "history": ("data",),
 }
+POPULATION = "population"  # the spec's names: `population` (the whole), `population/segment`
+PATIENTS = "patients"  # the number of high-cost patients in a scenario
+BASELINES = "baselines."  # a drawn baseline: `baselines.name`, `baselines.name/segment`
+PATIENT_COSTS = "patient costs"  # drawn: every scenario's patients' annual costs in pennies, one after another
+PATIENT_BLOCK = 1 << 20  # patients drawn at a time: memory stays bounded whatever a chunk draws
 
 
 class SpecError(Exception):
@@ -104,6 +121,12 @@ class Marginal:
             return rng.triangular(p["low"], p["mode"], p["high"], count)
         if self.kind == "beta":
             return p.get("scale", 100.0) * rng.beta(p["alpha"], p["beta"], count)
+        if self.kind == "lognormal":
+            return p["median"] * np.exp(p["sigma"] * rng.standard_normal(count))
+        if self.kind == "pareto":
+            return p["minimum"] * (1.0 + rng.pareto(p["alpha"], count))
+        if self.kind == "poisson":
+            return rng.poisson(p["mean"], count).astype(float)
         assert self.history is not None  # the one kind left, "history", is read with its values (read_spec)
         return rng.choice(self.history, count)
 
@@ -113,7 +136,16 @@ class Marginal:
         p = self.params
         if self.kind == "normal":
             return p["mean"] + p["sd"] * normals
+        if self.kind == "lognormal":
+            return p["median"] * np.exp(p["sigma"] * normals)
+        if self.kind == "pareto":  # 1 - u, from the other tail: exact far out where u rounds to 1
+            return p["minimum"] * special.ndtr(-normals) ** (-1.0 / p["alpha"])
         uniforms = special.ndtr(normals)
+        if self.kind == "poisson":  # the least count whose cumulative probability reaches u
+            mean = p["mean"]
+            counts = np.arange(int(np.ceil(mean + 12 * np.sqrt(mean) + 30)) + 1)
+            cumulative = special.pdtr(counts, mean)
+            return np.minimum(np.searchsorted(cumulative, uniforms), counts[-1]).astype(float)
         if self.kind == "uniform":
             return p["low"] + (p["high"] - p["low"]) * uniforms
         if self.kind == "triangular":
@@ -132,11 +164,28 @@ class Marginal:
 
 @attrs.frozen
 class Spec:
+    """One contract's spec, checked against its year: every variable's distribution, and the fixed baselines."""
+
     marginals: dict  # input name → Marginal
     cost: Optional[Marginal]
     correlations: tuple  # (name, name, rho)
-    baselines: dict
+    baselines: dict  # baseline name → its value
     path: str
+    population: dict = attrs.field(factory=dict)  # `population` or `population/segment` → Marginal (whole people)
+    patients: Optional[Marginal] = None  # the number of high-cost patients
+    patient_cost: Optional[Marginal] = None  # each one's cost in the year, in pounds
+    stop_loss: Optional[ast.StopLoss] = None  # the year's per-patient stop-loss, which the patients are paid by
+    drawn_baselines: dict = attrs.field(factory=dict)  # baseline name → Marginal
+
+    def variables(self) -> list[tuple[str, Marginal]]:
+        """(name, marginal) for every variable drawn in the copula, in a fixed order (new kinds after the first ones,
+        so a spec without them draws as before)."""
+        found = [(name, self.marginals[name]) for name in sorted(self.marginals)]
+        found += [("actual_cost", self.cost)] if self.cost is not None else []
+        found += [(name, self.population[name]) for name in sorted(self.population)]
+        found += [(PATIENTS, self.patients)] if self.patients is not None else []
+        found += [(BASELINES + name, self.drawn_baselines[name]) for name in sorted(self.drawn_baselines)]
+        return found
 
 
 def spec_error(path: str, message: str, help_text: str = "") -> Diagnostic:
@@ -173,13 +222,17 @@ def spec_from_table(document: dict, path: Path, year: YearModel, where: str = ""
         problem("`indicators` must be a table of indicator names")
         raise SpecError(problems)
 
-    def marginal(key: str, entry) -> Optional[Marginal]:
+    def marginal(key: str, entry, counts: str = "") -> Optional[Marginal]:
+        """`counts`: what the variable counts (people, patients, pounds of cost), which can never be negative."""
         if not isinstance(entry, dict):
             problem(f"`{key}` must be a table with a `distribution`")
             return None
         kind = entry.get("distribution")
-        if kind not in DISTRIBUTIONS:
-            problem(f"`{key}`: unknown distribution `{kind}`", "use one of " + ", ".join(f"`{k}`" for k in DISTRIBUTIONS))
+        if kind not in DISTRIBUTIONS or counts and kind == "history":
+            kinds = [k for k in DISTRIBUTIONS if not (counts and k == "history")]
+            problem(f"`{key}`: unknown distribution `{kind}`" if kind not in DISTRIBUTIONS else
+                    f"`{key}`: a history distribution resamples an indicator's values; {counts} have none in the data",
+                    "use one of " + ", ".join(f"`{k}`" for k in kinds))
             return None
         missing = [p for p in DISTRIBUTIONS[kind] if p not in entry]
         if missing:
@@ -202,6 +255,15 @@ def spec_from_table(document: dict, path: Path, year: YearModel, where: str = ""
                 return None
             if kind == "triangular" and not params["low"] <= params["mode"] <= params["high"]:
                 problem(f"`{key}`: the mode must lie between low and high")
+                return None
+            impossible = impossible_parameter(kind, params)
+            if impossible:
+                problem(f"`{key}`: {impossible}")
+                return None
+            below = {"normal": "mean", "uniform": "low", "triangular": "low"}.get(kind)
+            if counts and below is not None and params[below] < 0:
+                problem(f"`{key}`: `{below}` is {params[below]:g}, but {counts} cannot be negative",
+                        f"give a `{below}` of 0 or more")
                 return None
         return Marginal(key, kind, params, history)
 
@@ -233,14 +295,100 @@ def spec_from_table(document: dict, path: Path, year: YearModel, where: str = ""
         if not (isinstance(between, list) and len(between) == 2 and isinstance(rho, (int, float)) and -1 <= rho <= 1):
             problem("each `[[correlation]]` needs `between = [\"a\", \"b\"]` and `rho` from -1 to 1")
             continue
-        for variable in between:
-            if variable != "actual_cost" and not any(k == variable or k.split("/")[0] == variable for k in marginals):
-                problem(f"correlation names `{variable}`, which has no distribution")
         correlations.append((between[0], between[1], float(rho)))
+    population = read_population(document, year, marginal, problem)
+    stop_loss = year.risk.stop_loss if year.risk is not None else None
+    patients = patient_cost = None
+    if "patients" in document:
+        entry = document["patients"]
+        if stop_loss is None:
+            problem(f"`patients`: year {year.year} of the contract has no per-patient stop-loss, so drawn patients pay nothing",
+                    "remove the `[patients]` table, or simulate a year with a stop-loss")
+        elif not isinstance(entry, dict) or "count" not in entry or "cost" not in entry:
+            problem("`patients` needs `count` (how many high-cost patients) and `cost` (each one's cost in the year)",
+                    'for example `count = { distribution = "poisson", mean = 40 }`')
+        else:
+            patients = marginal("patients.count", entry["count"], "numbers of patients")
+            patient_cost = marginal("patients.cost", entry["cost"], "costs")
+            for extra in sorted(set(entry) - {"count", "cost"}):
+                problem(f"`patients.{extra}` is not a key of `patients`", "give `count` and `cost`")
+    drawn_baselines = {key: marginal(f"baselines.{key}", entry) for key, entry in document.get("baselines", {}).items()
+                       if isinstance(entry, dict)} if isinstance(document.get("baselines"), dict) else {}
+    indicators = {i.name for i in year.contract.all_indicators}
+    for key in drawn_baselines:
+        if key.split("/")[0] not in indicators:
+            problem(f"`baselines.{key}`: the contract has no indicator `{key.split('/')[0]}`",
+                    d.did_you_mean(key.split("/")[0], sorted(indicators)))
+    drawn = set(population) | ({PATIENTS} if patients is not None else set()) | {BASELINES + k for k in drawn_baselines}
+    for variable in [v for pair in correlations for v in pair[:2]]:
+        if variable in drawn or any(n.split("/")[0] == variable for n in drawn):
+            continue
+        if variable != "actual_cost" and not any(k == variable or k.split("/")[0] == variable for k in marginals):
+            problem(f"correlation names `{variable}`, which has no distribution")
     baselines = read_baselines(document.get("baselines", {}), path, problems, name)
     if problems:
         raise SpecError(problems)
-    return Spec(marginals, cost, tuple(correlations), baselines, name)
+    return Spec(marginals, cost, tuple(correlations), baselines, name, population, patients, patient_cost,
+                stop_loss if patients is not None else None, {k: v for k, v in drawn_baselines.items() if v is not None})
+
+
+def impossible_parameter(kind: str, params: dict) -> str:
+    """What is wrong with a distribution's parameters that no draw could mend ('' when nothing)."""
+    if kind == "lognormal" and (params["median"] <= 0 or params["sigma"] < 0):
+        return "a lognormal distribution needs a `median` above 0 and a `sigma` of 0 or more"
+    if kind == "pareto" and (params["minimum"] <= 0 or params["alpha"] <= 0):
+        return "a pareto distribution needs a `minimum` and an `alpha` above 0"
+    if kind == "poisson" and not 0 <= params["mean"] <= 1e7:
+        return "a poisson distribution needs a `mean` from 0 to 10,000,000"
+    if kind == "beta" and (params["alpha"] <= 0 or params["beta"] <= 0):
+        return "a beta distribution needs an `alpha` and a `beta` above 0"
+    return ""
+
+
+def read_population(document: dict, year: YearModel, marginal: Callable, problem: Callable) -> dict:
+    """The `[population]` table: one distribution for the whole population, or one for each segment (whole people)."""
+    if "population" not in document:
+        return {}
+    entry = document["population"]
+    contract = year.contract
+    adjustment = contract.budget.population_adjustment if contract.budget is not None else None
+    if adjustment is None:
+        problem("`population`: the contract's budget is not adjusted for population growth, so a drawn population "
+                "changes nothing", "remove the `[population]` table")
+        return {}
+    counted = [s for s in contract.segments if s.people is not None]
+    if not counted:
+        problem("`population`: no segment of the contract states its people, so the budget has no projection to adjust against")
+        return {}
+    if not isinstance(entry, dict):
+        problem("`population` must be a table: a `distribution`, or a table for each segment")
+        return {}
+    if "distribution" in entry:  # the whole population, as a total row
+        weights = {s.weight if s.weight is not None else Decimal(1) for s in counted}
+        if adjustment.counts == "weighted people" and len(weights) > 1:
+            problem("`population`: the contract's population adjustment counts weighted people, so the spec must give "
+                    "the population of each segment", "give a table `[population.SEGMENT]` for each of "
+                    + ", ".join(f"`{s.name}`" for s in counted))
+            return {}
+        built = marginal("population", entry, "populations")
+        return {POPULATION: built} if built is not None else {}
+    found = {}
+    names = {s.name: s for s in contract.segments}
+    for key, value in entry.items():
+        segment = names.get(key)
+        if segment is None:
+            problem(f"`population.{key}`: the contract has no segment `{key}`", d.did_you_mean(key, sorted(names)))
+        elif segment.people is None:
+            problem(f"`population.{key}`: segment `{key}` states no people, so its population counts in no adjustment")
+        else:
+            built = marginal(f"population.{key}", value, "populations")
+            if built is not None:
+                found[f"{POPULATION}/{key}"] = built
+    for segment in counted:
+        if segment.name not in entry:
+            problem(f"`population`: the spec gives no population for segment `{segment.name}`",
+                    f"add a table `[population.{segment.name}]`, or one `[population]` distribution for the whole")
+    return found
 
 
 def history_values(path: Path, measure: str, problems: list, name: str) -> Optional[np.ndarray]:
@@ -265,6 +413,7 @@ def read_baselines(entry, path: Path, problems: list, name: str) -> dict:
     if not isinstance(entry, dict):
         problems.append(spec_error(name, "`baselines` must be a table"))
         return baselines
+    entry = {k: v for k, v in entry.items() if not isinstance(v, dict)}  # a table is a drawn baseline (spec_from_table)
     if "data" in entry:
         try:
             data = read_data(path.parent / entry["data"])
@@ -300,6 +449,7 @@ class Member:
     contract: ast.Contract = attrs.field(eq=False, repr=False)
     year: YearModel = attrs.field(eq=False, repr=False)
     spec: Spec = attrs.field(eq=False, repr=False)
+    plans: dict = attrs.field(factory=dict, eq=False, repr=False)  # the year compiled for each drawn budget, kept
 
     def qualified(self, name: str) -> str:
         return f"{self.key}.{name}" if self.key else name
@@ -327,13 +477,14 @@ class Model:
         """(qualified name, member, name in the member, marginal) for every variable, in a fixed order."""
         found = []
         for member in self.members:
-            spec = member.spec
-            for name in sorted(spec.marginals) + (["actual_cost"] if spec.cost is not None else []):
-                found.append((member.qualified(name), member, name, spec.cost if name == "actual_cost" else spec.marginals[name]))
+            for name, marginal in member.spec.variables():
+                found.append((member.qualified(name), member, name, marginal))
         return found
 
-    def draw(self, count: int, rng: np.random.Generator) -> list[dict]:
-        """Draw `count` scenarios: for each member, its inputs (name → array, `actual cost` for the risk share)."""
+    def draw(self, count: int, rng: np.random.Generator, keep_patients: bool = False) -> list[dict]:
+        """Draw `count` scenarios: for each member, its inputs (name → array, `actual cost` for the risk share,
+        `actual population` or `actual population/segment`, the stop-loss of its drawn patients), its drawn baselines
+        (`baselines.name`) and its drawn patients (`patients`, how many in each scenario; with `keep_patients`, `patient costs`, in pennies)."""
         variables = self.variables()
         names = [v[0] for v in variables]
         correlations = [(m.qualified(a), m.qualified(b), rho) for m in self.members for a, b, rho in m.spec.correlations]
@@ -368,12 +519,64 @@ class Model:
             if name == "actual_cost":
                 target["actual cost"] = np.maximum(values, 0.0)
                 continue
-            indicator = next((x for x in member.contract.all_indicators if x.name == name.split("/")[0]), None)
+            if name.split("/")[0] == POPULATION:  # whole people
+                target[ACTUAL_POPULATION + name[len(POPULATION):]] = np.rint(np.maximum(values, 0.0))
+                continue
+            if name == PATIENTS:
+                target[PATIENTS] = np.rint(np.maximum(values, 0.0)).astype(np.int64)
+                continue
+            indicator = next((x for x in member.contract.all_indicators
+                              if x.name == name.removeprefix(BASELINES).split("/")[0]), None)
             if indicator is not None and indicator.unit is not None and indicator.unit.kind == "percent":
                 target[name] = np.clip(values, 0.0, 100.0)
             else:
                 target[name] = np.maximum(values, 0.0)
+        for member, target in zip(self.members, inputs):  # each patient's cost, after every variable of the copula
+            spec = member.spec
+            if spec.patients is not None and spec.patient_cost is not None and spec.stop_loss is not None:
+                target.update(draw_patients(target[PATIENTS], spec.patient_cost, spec.stop_loss, rng, keep_patients))
         return inputs
+
+
+def draw_patients(counts: np.ndarray, cost: Marginal, stop: ast.StopLoss, rng: np.random.Generator, keep: bool = False) -> dict:
+    """Each scenario's patients' costs (whole pennies), and what the stop-loss counts of them, exactly as
+    `obcdsl.stop_loss` counts a patient cost file: each total up to the limit, beyond the threshold.
+
+    Drawn `PATIENT_BLOCK` patients at a time, so memory stays bounded; each patient's cost is kept (`patient costs`,
+    scenario after scenario) only when `keep`.
+    """
+    from .stop_loss import beyond_threshold
+
+    size = len(counts)
+    pennies = np.zeros(size, dtype=np.int64)
+    over = np.zeros(size, dtype=np.int64)
+    costs = []
+    ends = np.cumsum(counts)
+    start = 0
+    while start < size:
+        before = int(ends[start - 1]) if start else 0
+        stop_at = max(start + 1, int(np.searchsorted(ends, before + PATIENT_BLOCK, side="right")))
+        drawn = np.rint(np.maximum(cost.sample(int(ends[stop_at - 1]) - before, rng), 0.0) * 100).astype(np.int64)
+        counted = beyond_threshold(drawn, stop.threshold, stop.limit)
+        edges = ends[start:stop_at] - before  # each scenario's last patient, in the block: sums in whole pennies, exactly
+        running = np.concatenate([[0], np.cumsum(counted)])
+        pennies[start:stop_at] = np.diff(running[edges], prepend=0)
+        running = np.concatenate([[0], np.cumsum(counted > 0)])
+        over[start:stop_at] = np.diff(running[edges], prepend=0)
+        if keep:
+            costs.append(drawn)
+        start = stop_at
+    found = {STOP_LOSS_EXCESS: pennies / 100, STOP_LOSS_PENNIES: pennies, STOP_LOSS_PATIENTS: over}
+    if keep:
+        found[PATIENT_COSTS] = np.concatenate(costs) if costs else np.zeros(0, dtype=np.int64)
+    return found
+
+
+def for_run(drawn: dict, spec: Spec) -> tuple[dict, dict]:
+    """A member's draws as the array evaluator takes them: (inputs, baselines, fixed and drawn)."""
+    inputs = {k: v for k, v in drawn.items() if k not in (PATIENTS, PATIENT_COSTS) and not k.startswith(BASELINES)}
+    baselines = {**spec.baselines, **{k.removeprefix(BASELINES): v for k, v in drawn.items() if k.startswith(BASELINES)}}
+    return inputs, baselines
 
 
 def draw_inputs(spec: Spec, year: YearModel, count: int, rng: np.random.Generator) -> dict:
@@ -406,10 +609,16 @@ class Paid:
 
 def run_chunk(model: Model, index: int, size: int, seed: int, keep_draws: bool = False) -> list[Paid]:
     """Draw chunk `index` from its own stream and pay it under every contract."""
-    drawn = model.draw(size, chunk_stream(seed, index))
+    drawn = model.draw(size, chunk_stream(seed, index), keep_patients=keep_draws)
     paid = []
-    for member, inputs in zip(model.members, drawn):
-        results = run(member.year, inputs, member.spec.baselines)
+    for member, draws in zip(model.members, drawn):
+        inputs, baselines = for_run(draws, member.spec)
+        try:
+            results = run(member.year, inputs, baselines, plans=member.plans)
+        except Missing as exc:  # a drawn population that makes a budget the exact evaluator refuses
+            raise SpecError([spec_error(member.spec.path, f"{member.qualified('population')}: a drawn population gives a budget "
+                                                          f"the contract cannot pay: {exc.diagnostics[0].message}",
+                                        "narrow the population's distribution")]) from None
         commissioner = results.total_to_provider + (results.unearned if member.reinvested else 0.0)
         measures = {"provider_income": results.total_to_provider, "commissioner_cost": commissioner,
                     "outcome_payments": results.outcomes_paid + results.bonus_paid, "risk_share_transfer": results.transfer}
@@ -419,7 +628,7 @@ def run_chunk(model: Model, index: int, size: int, seed: int, keep_draws: bool =
                 index_reached = results.reached[part.key]
                 reached[part.key] = np.array([np.count_nonzero(index_reached >= p) for p in range(len(part.band_names))])
         paid.append(Paid(measures, reached, int(np.count_nonzero(results.cap_binds)), results.settled_exactly,
-                         inputs if keep_draws else None))
+                         draws if keep_draws else None))
     return paid
 
 

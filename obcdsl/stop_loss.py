@@ -89,16 +89,21 @@ def to_pennies(cost: Decimal) -> int:
     return int((cost * 100).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
+def beyond_threshold(totals: np.ndarray, threshold: Decimal, limit: Decimal | None) -> np.ndarray:
+    """Each patient's total (whole pennies) as the stop-loss counts it: up to the limit, beyond the threshold, else 0."""
+    floor = to_pennies(threshold)
+    if limit is not None:
+        totals = np.minimum(totals, to_pennies(limit))
+    return np.maximum(totals - floor, 0)
+
+
 def excess_of_totals(totals, threshold: Decimal, limit: Decimal | None) -> Excess:
     """The stop-loss over patients' totals (whole pennies): each counts up to the limit, beyond the threshold."""
     try:
         values = np.asarray(totals, dtype=np.int64)
     except OverflowError:  # totals beyond 64 bits: exact Python integers instead
         values = np.asarray(totals, dtype=object)
-    floor = to_pennies(threshold)
-    if limit is not None:
-        values = np.minimum(values, to_pennies(limit))
-    over = values - floor
+    over = beyond_threshold(values, threshold, limit)
     over = over[over > 0]
     return Excess(int(over.size), Decimal(int(over.sum())) / 100)
 

@@ -9,12 +9,17 @@ half a penny) is paid again with the exact backend, so array and exact
 evaluation agree to the penny on every line (`tests/test_differential.py`).
 
 Scenarios leave out the per-patient stop-loss unless `stop-loss excess` is
-given, and the population adjustment of the budget.
+given, and the population adjustment of the budget unless the actual
+population is given (`actual population`, or `actual population/segment`):
+then each scenario's budget is worked out exactly by the plan's own rule
+(`plan.budget_for_year`), and the scenarios are paid in groups, one for
+each distinct budget, each by the year compiled for that budget.
 """
 
 from __future__ import annotations
 
 import decimal
+from decimal import Decimal
 from typing import Callable, Optional
 
 import attrs
@@ -22,11 +27,11 @@ import numpy as np
 
 from . import ast
 from .backends import Array, Exact
-from .data import ACTUAL_COST, Data
+from .data import ACTUAL_COST, ACTUAL_POPULATION, Data, DataPoint
 from .expressions import values_read
 from .interpret import ArrayInputs, ExactInputs, YearResult, run_year, scenario_data
 from .money import exact_context
-from .plan import Missing, YearPlan, plan_for
+from .plan import Missing, YearPlan, budget_for_year, compile_year, plan_for
 
 EXACT = Exact()
 
@@ -84,13 +89,115 @@ class Results:
     settled_exactly: int = 0  # how many scenarios were near a tie and paid with the exact backend
 
 
+def adjusts_for_population(plan: YearPlan) -> bool:
+    """Whether the year's budget follows the actual population (`adjust for population growth`)."""
+    budget = plan.contract.budget
+    return budget is not None and budget.population_adjustment is not None
+
+
+def population_keys(inputs: dict) -> list[str]:
+    """The inputs that are actual populations: `actual population`, `actual population/segment`."""
+    return sorted(k for k in inputs if k.partition("/")[0] == ACTUAL_POPULATION)
+
+
 def run(plan: YearPlan, inputs: dict, baselines: Optional[dict] = None,
-        exact_data: Optional[Callable[[int], Data]] = None, settle_near_ties: bool = True) -> Results:
-    """Pay the year for every scenario. `inputs`: name → array of values, `actual cost` for the risk share.
+        exact_data: Optional[Callable[[int], Data]] = None, settle_near_ties: bool = True,
+        plans: Optional[dict] = None) -> Results:
+    """Pay the year for every scenario. `inputs`: name → array of values, `actual cost` for the risk share,
+    `actual population` (or `actual population/segment`, whole people) for the budget's population adjustment.
 
     `exact_data(i)`, if given, is scenario `i` as exact data (for example the decimals the
     floats were read from); otherwise a near tie is settled with the floats' exact values.
+    `plans` keeps the year compiled for each budget, from one call to the next. Raises `Missing`
+    when a drawn population makes a budget the exact evaluator would refuse.
     """
+    if population_keys(inputs) and adjusts_for_population(plan):
+        return run_by_budget(plan, inputs, baselines, exact_data, settle_near_ties, {} if plans is None else plans)
+    return run_plan(plan, inputs, baselines, exact_data, settle_near_ties)
+
+
+def budgets_of(plan: YearPlan, inputs: dict) -> tuple[list[Decimal], np.ndarray]:
+    """Each scenario's budget, worked out exactly once for each distinct population: (the budgets, each scenario's)."""
+    keys = population_keys(inputs)
+    table = np.column_stack([np.asarray(inputs[k], dtype=float) for k in keys])
+    distinct, inverse = np.unique(table, axis=0, return_inverse=True)
+    found: dict[Optional[Decimal], int] = {}
+    codes = np.empty(len(distinct), dtype=np.int64)
+    with decimal.localcontext(exact_context()):
+        for row, people in enumerate(distinct):
+            points = tuple(DataPoint(ACTUAL_POPULATION, plan.year, k.partition("/")[2] or None, Decimal(repr(float(n))))
+                           for k, n in zip(keys, people))
+            budget, _ = budget_for_year(plan.contract, Data(points), plan.year, plan.rounding)
+            codes[row] = found.setdefault(budget, len(found))
+    return list(found), codes[np.ravel(inverse)]  # type: ignore[arg-type]
+
+
+def run_by_budget(plan: YearPlan, inputs: dict, baselines: Optional[dict], exact_data: Optional[Callable[[int], Data]],
+                  settle_near_ties: bool, plans: dict) -> Results:
+    """Scenarios with drawn populations: each distinct budget's scenarios paid by the year compiled for that budget."""
+    budgets, group = budgets_of(plan, inputs)
+    size = len(group)
+    if len(budgets) == 1 and budgets[0] == plan.budget:
+        return run_plan(plan, inputs, baselines, exact_data, settle_near_ties)
+    counts = np.bincount(group, minlength=len(budgets))
+    if counts.max() <= FEW:
+        counts[int(np.argmax(counts))] = FEW + 1  # one group in arrays at least, to hold the results
+    parts, alone = [], []
+    for code, budget in enumerate(budgets):
+        chosen = np.flatnonzero(group == code)
+        year = plan if budget == plan.budget else plans.get(budget)
+        if year is None:
+            if len(plans) >= PLANS_KEPT:  # a population drawn from a wide distribution makes a budget a scenario
+                plans.clear()
+            with decimal.localcontext(exact_context()):
+                year = plans[budget] = compile_year(plan.contract, plan.year, budget)
+        if counts[code] <= FEW:
+            with decimal.localcontext(exact_context()):
+                try:
+                    for scenario in chosen.tolist():
+                        data = exact_data(scenario) if exact_data is not None else scenario_data(year, inputs, baselines, scenario)
+                        alone.append((scenario, run_year(year, EXACT, ExactInputs(year, data))))
+                    continue
+                except Missing:  # data the exact evaluator refuses (a division by zero): paid in arrays, as any such
+                    alone = [(i, result) for i, result in alone if i not in set(chosen.tolist())]
+        some = {k: np.asarray(v)[chosen] for k, v in inputs.items()}
+        some_baselines = {k: (v if np.ndim(v) == 0 else np.asarray(v)[chosen]) for k, v in (baselines or {}).items()}
+        exact = (lambda i, chosen=chosen: exact_data(int(chosen[i]))) if exact_data is not None else None
+        parts.append((chosen, run_plan(year, some, some_baselines, exact, settle_near_ties)))
+    results = merged(parts, size)
+    arrays = {field.name: getattr(results, field.name) for field in attrs.fields(Results)}
+    for scenario, exact_result in alone:
+        overwrite(arrays, scenario, exact_result)
+    return results
+
+
+PLANS_KEPT = 4096  # years compiled for drawn budgets, kept from one chunk to the next: memory stays bounded
+FEW = 6  # a budget drawn by so few scenarios is paid exactly, scenario by scenario: faster than arrays that small (measured)
+
+
+def merged(parts: list[tuple[np.ndarray, Results]], size: int) -> Results:
+    """Results of groups of scenarios put back in scenario order."""
+    def place(pick) -> np.ndarray:
+        first = pick(parts[0][1])
+        whole = np.empty(size, dtype=first.dtype)
+        for chosen, results in parts:
+            whole[chosen] = pick(results)
+        return whole
+
+    first = parts[0][1]
+    fields: dict = {}
+    for field in attrs.fields(Results):
+        value = getattr(first, field.name)
+        if isinstance(value, dict):
+            fields[field.name] = {key: place(lambda r, f=field.name, k=key: getattr(r, f)[k]) for key in value}
+        elif isinstance(value, np.ndarray):
+            fields[field.name] = place(lambda r, f=field.name: getattr(r, f))
+    return Results(settled_exactly=sum(r.settled_exactly for _, r in parts), **fields)
+
+
+def run_plan(plan: YearPlan, inputs: dict, baselines: Optional[dict] = None,
+             exact_data: Optional[Callable[[int], Data]] = None, settle_near_ties: bool = True) -> Results:
+    """Pay every scenario by one compiled year (its budget as the plan has it)."""
     size = len(next(iter(inputs.values()))) if inputs else 1
     costs = np.asarray(inputs.get(ACTUAL_COST, 0.0), dtype=float)
     scale = max(float(plan.budget or 0), float(plan.pot), float(np.max(np.abs(costs), initial=0.0)))

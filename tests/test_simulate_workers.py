@@ -72,3 +72,37 @@ def test_a_pool_is_the_default_only_where_it_is_worth_its_start_up():
 
     assert workers_available(POOL_WORTH - 1) == 1
     assert workers_available(POOL_WORTH) == (os.cpu_count() or 1)
+
+
+WHOLE_YEAR_SPEC = """
+actual_cost = { distribution = "normal", mean = 24500000, sd = 1200000 }
+indicators.recovery_rate = { distribution = "normal", mean = 52, sd = 4 }
+population.adults = { distribution = "normal", mean = 40600, sd = 500 }
+population.older = { distribution = "normal", mean = 12150, sd = 150 }
+patients.count = { distribution = "poisson", mean = 30 }
+patients.cost = { distribution = "lognormal", median = 18000, sigma = 0.6 }
+baselines.recovery_rate = { distribution = "normal", mean = 45, sd = 2 }
+
+[[correlation]]
+between = ["patients", "actual_cost"]
+rho = 0.5
+"""
+
+
+def test_drawn_populations_and_patients_are_the_same_on_1_and_2_workers(tmp_path):
+    """Populations, patients and their costs, and baselines are drawn from each chunk's own stream too."""
+    from test_simulate_whole_year import both_features
+
+    (tmp_path / "both.obc").write_text(both_features())
+    (tmp_path / "both.toml").write_text(WHOLE_YEAR_SPEC)
+    contract = obcdsl.load(tmp_path / "both.obc")
+    runs = [simulation.simulate(contract, 2, tmp_path / "both.toml", simulation.CHUNK + 700, seed=5, workers=w, keep_draws=True)
+            for w in (1, 2)]
+    one, two = runs
+    assert two.to_dict() == one.to_dict()
+    for key, values in one.values.items():
+        assert np.array_equal(two.values[key], values), key
+    assert one.draws is not None and two.draws is not None and two.draws.keys() == one.draws.keys()
+    assert {"actual population/adults", "patients", "patient costs", "stop-loss pennies", "baselines.recovery_rate"} <= one.draws.keys()
+    for key, values in one.draws.items():
+        assert np.array_equal(two.draws[key], values), key
