@@ -255,17 +255,17 @@ def line_frame(contract: ast.Contract, indicator: ast.Indicator, outcome: ast.Ou
 
 def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, allocation: Optional[Decimal], pot: Decimal, where) -> LinePlan:
     frame = line_frame(contract, indicator, outcome, where)
+    # consecutive years with the same money and the same phase `shares` line share one line (one line remembered a
+    # frame: a simulation compiles a year for each of thousands of budgets); amounts are keyed as they are spelt,
+    # as 40 and 40.0 are equal but print apart
+    money = (str(allocation), str(pot), id(model.band_shares_for_year(contract, indicator, year)))
+    remembered = contract.derived.get(("line", id(frame)))
+    if remembered is not None and remembered[0] == money:
+        return remembered[1]
     shares = tuple(tuple((share if share is not None else ZERO, base)
                          for _, share, base, _ in model.year_band_shares(contract, indicator, rule, year))
                    if isinstance(rule, ast.Bands) else None
                    for _, rule, _, _, _ in frame.pieces)
-    # consecutive years with the same money share one line (one remembered a line: a simulation compiles a year for
-    # each of thousands of budgets); the key spells each amount, as 40 and 40.0 are equal but print apart
-    money = (str(allocation), str(pot), tuple(None if part is None else tuple((str(share), base) for share, base in part)
-                                             for part in shares))
-    remembered = contract.derived.get(("line", id(frame)))
-    if remembered is not None and remembered[0] == money:
-        return remembered[1]
     direction = indicator.direction or "higher"
     weights = [weight for _, _, weight, _, _ in frame.pieces]
     pennies = split(allocation, [allocation * w for w in weights]) if allocation is not None else [ZERO] * len(weights)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 from .. import ast, model
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic, Fix, Label
@@ -258,19 +260,26 @@ def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Ba
     seen: set[tuple] = set()
     years = [y for y, names in linked_by_year.items() if indicator.name in names]
     reverse = listed_in_reverse(indicator, rule)
+    # years whose phase has the same `shares` line for the indicator (most often none) pay the same shares
+    alike: dict[int, tuple[Optional[ast.BandShares], list]] = {}
     for year in years or [None]:
         override = model.band_shares_for_year(contract, indicator, year) if year is not None else None
+        alike.setdefault(id(override), (override, []))[1].append(year)
+    for override, same in alike.values():
+        year = same[0]
         shares = []
         for band, share, _, span in model.year_band_shares(contract, indicator, rule, year):
             shares.append((band, share, span))
-            if share is None and year is not None and ("missing", band.name, year) not in seen:
-                seen.add(("missing", band.name, year))
+            for missing_in in same if share is None and year is not None else ():
+                if ("missing", band.name, missing_in) in seen:  # two bands of one name: said once (their names are an error of their own)
+                    continue
+                seen.add(("missing", band.name, missing_in))
                 found.append(
                     d.error(
                         "OBC405",
-                        f"band `{band.name}` of `{indicator.name}` has no payment share in year {year}",
+                        f"band `{band.name}` of `{indicator.name}` has no payment share in year {missing_in}",
                         band.name_span,
-                        help=f"add `pays ...%` to the band, or a `shares {indicator.name}: ...` line in the phase for year {year}",
+                        help=f"add `pays ...%` to the band, or a `shares {indicator.name}: ...` line in the phase for year {missing_in}",
                         clause=rule.clause,
                     )
                 )
