@@ -15,9 +15,13 @@ run (names for `--only`):
              10^4 (the CLI default), 10^5 and 10^6 scenarios: end to end
              (obcdsl.simulate.simulate: spec, drawing, evaluation, summary),
              evaluation alone on pre-drawn inputs (obcdsl.vector.run, in the
-             same 250,000-scenario chunks), drawing alone; the exact loop
-             (obcdsl.evaluate.evaluate over 200 pre-built scenarios) timed in
-             the same rounds and the same way; and the whole `obcdsl simulate`
+             same 25,000-scenario chunks as simulate, obcdsl.simulate.CHUNK),
+             drawing alone; the exact loop (obcdsl.evaluate.evaluate over 200
+             pre-built scenarios) timed in the same rounds and the same way;
+             the whole year (contracts/specs/whole_year.toml: Cheshire and
+             Wirral year 4 and the risk corridor year 2, end to end, with and
+             without its drawn populations, patients and baseline, at 10^5
+             scenarios, 10^4 with --quick); and the whole `obcdsl simulate`
              process at 10^4 scenarios
   workers    the whole `obcdsl simulate` process for Oxfordshire year 3 at 10^5
              scenarios (10^4 with --quick) on --workers 1 and on all cores,
@@ -34,6 +38,14 @@ run (names for `--only`):
              several rows a patient spread through the file, an episode
              number on each) in Parquet and CSV: wall time and the child's
              own peak RSS (under /usr/bin/time -f %M: see run_process)
+  spark      benchmarks/spark_bench.py (needs the spark extra and Java): the
+             whole `obcdsl simulate` process at 10^5 and 10^6 scenarios and
+             `obcdsl evaluate --patients` on 10^6 and 10^7 generated Parquet
+             rows, each with the local engine and with `--engine spark
+             --master local[2]`, interleaved, same results checked; time
+             ratio and the peak summed RSS of each process tree (JVM and
+             Python workers included); 10^8 rows with its own `--big`;
+             runs only when named (`--only spark`)
   suite      the test suite's real duration, once, last:
              HYPOTHESIS_PROFILE=ci pytest -q -p no:cacheprovider under
              /usr/bin/time -v (runs by default only without --quick)
@@ -75,7 +87,7 @@ CONTRACTS = ROOT / "contracts"
 SPEC = CONTRACTS / "specs" / "oxfordshire_year3.toml"
 BIN = Path(sys.executable).parent
 CONSOLE = BIN / "obcdsl"
-NAMES = ("parse", "exact", "simulate", "workers", "startup", "slowcheck", "stoploss", "suite")
+NAMES = ("parse", "exact", "simulate", "workers", "startup", "slowcheck", "stoploss", "spark", "suite")
 
 
 # ---------------------------------------------------------------- measuring
@@ -314,10 +326,48 @@ def exact_scenarios(spec, inputs: dict, count: int) -> list:
     return scenarios
 
 
+def bench_whole_year(rows: list, quick: bool) -> None:
+    """The cost of the whole year: the whole-year example end to end, with and without its drawn population, patients
+    and baseline (the same spec less those tables), interleaved."""
+    import tempfile
+
+    from obcdsl.portfolio import simulate_portfolio
+
+    whole = CONTRACTS / "specs" / "whole_year.toml"
+    text = whole.read_text(encoding="utf-8")
+    kept, dropping = [], False
+    for line in text.splitlines():  # the spec less its population, patients and baselines tables and the correlation
+        if line.startswith("["):
+            dropping = bool(re.match(r"\[\[correlation\]\]|\[contracts\.[a-z_]+\.(population|patients|baselines)\]", line))
+        if not dropping:
+            kept.append(line)
+    plain = "\n".join(kept) + "\n"
+    folder = Path(tempfile.mkdtemp(prefix="obcdsl-whole-year-"))
+    (folder / "plain.toml").write_text(plain, encoding="utf-8")
+    contracts = [obcdsl.load(CONTRACTS / "cheshire_wirral_pilot.obc"), obcdsl.load(CONTRACTS / "risk_share_corridor.obc")]
+    scenarios = 10_000 if quick else 100_000
+    runs = 3 if quick else 5
+    specs = {"without the drawn population, patients and baseline": folder / "plain.toml",
+             "with them (the whole year)": whole}
+    for spec in specs.values():  # warm up
+        simulate_portfolio(contracts, spec, 2_000, 0, None, 1)
+    samples: dict = {name: [] for name in specs}
+    for _ in range(runs):
+        for name, spec in specs.items():
+            gc.collect()
+            start = time.perf_counter()
+            simulate_portfolio(contracts, spec, scenarios, 0, None, 1)
+            samples[name].append(time.perf_counter() - start)
+    for name in specs:
+        stats = summary(samples[name])
+        row(rows, "whole year", f"{scenarios:,} scenarios, Cheshire year 4 + corridor year 2, end to end, {name}", stats,
+            f"{scenarios / stats['median']:,.0f} scenario-years/s", scenarios=scenarios, rate=scenarios / stats["median"])
+
+
 def bench_simulate(rows: list, quick: bool, context: dict) -> None:
     from obcdsl import vector
     from obcdsl.evaluate import evaluate
-    from obcdsl.simulate import draw_inputs, read_spec, simulate
+    from obcdsl.simulate import CHUNK, draw_inputs, read_spec, simulate
 
     contract, _ = oxfordshire()
     model = vector.year_model(contract.ast, 3)
@@ -325,7 +375,7 @@ def bench_simulate(rows: list, quick: bool, context: dict) -> None:
     sizes = [10_000, 100_000] if quick else [10_000, 100_000, 1_000_000]
     runs = 3 if quick else 7
     loop = 50 if quick else 200
-    chunk = 250_000  # as `simulate` runs them
+    chunk = CHUNK  # as `simulate` runs them
     rng = np.random.default_rng(0)
     predrawn = {n: [draw_inputs(spec, model, min(chunk, n - o), rng) for o in range(0, n, chunk)] for n in sizes}
     scenarios = exact_scenarios(spec, predrawn[sizes[0]][0], loop)
@@ -413,6 +463,7 @@ def bench_simulate(rows: list, quick: bool, context: dict) -> None:
                 f"{ratio:,.0f}× (runs range {low:,.0f}×–{high:,.0f}×)", ratio=ratio, ratio_low=low, ratio_high=high,
                 scenarios=n, kind=kind, runs=runs, **({"target": 100} if kind == "evaluation" else {}))
     predrawn.clear()  # free the pre-drawn inputs before the next benchmark
+    bench_whole_year(rows, quick)
 
     # the user's path: the whole `obcdsl simulate` process at the CLI default
     if not CONSOLE.exists():
@@ -755,7 +806,15 @@ def bench_suite(rows: list, quick: bool, context: dict, targets: tuple = ()) -> 
 
 BENCHES = {"parse": bench_parse, "exact": bench_exact, "simulate": bench_simulate, "workers": bench_workers,
            "startup": bench_startup,
-           "slowcheck": bench_slowcheck, "stoploss": bench_stoploss, "suite": bench_suite}
+           "slowcheck": bench_slowcheck, "stoploss": bench_stoploss, "spark": lambda *a: spark_bench().bench_spark(*a),
+           "suite": bench_suite}
+
+
+def spark_bench():
+    """benchmarks/spark_bench.py, imported when its benchmark runs."""
+    import spark_bench as module
+
+    return module
 
 
 def source_fingerprint() -> str:
@@ -811,7 +870,7 @@ def main() -> None:
         if unknown:
             parser.error(f"unknown benchmark {unknown[0]!r}; choose from {', '.join(NAMES)}")
     else:
-        chosen = [n for n in NAMES if not (args.quick and n == "suite")]
+        chosen = [n for n in NAMES if not (args.quick and n == "suite") and n != "spark"]  # spark: only when named
     rows: list = []
     info = machine()
     began = time.perf_counter()

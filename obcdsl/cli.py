@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="table for people (default), json for tools, markdown for papers, csv for spreadsheets, "
                                "xlsx for a workbook whose totals are live formulas (needs --out)")
     evaluate.add_argument("--out", metavar="FILE", help="write the statement to FILE instead of the screen")
+    add_engine(evaluate, "where the patient costs of --patients (Parquet) are read, checked and summed")
 
     simulate = commands.add_parser(
         "simulate", help="the distribution of a year's payments over many scenarios",
@@ -101,9 +102,35 @@ def build_parser() -> argparse.ArgumentParser:
                                "the results are the same for any number")
     simulate.add_argument("--format", choices=("table", "json"), default="table", help="table for people (default), json for tools")
     simulate.add_argument("--plot", metavar="FILE.png", help="draw the income distribution and the payment curve")
+    add_engine(simulate, "where the scenarios are paid; the figures are the same on either")
     for name in STAGE_COMMANDS:
         stage_command(name).add_parser(commands)
     return parser
+
+
+def add_engine(command: argparse.ArgumentParser, what: str) -> None:
+    """`--engine local|spark` and `--master URL` (docs/spark.md)."""
+    command.add_argument("--engine", choices=("local", "spark"), default="local",
+                         help=f"local (default) or spark (needs `pip install \"obcdsl[spark]\"` and Java 17): {what}")
+    command.add_argument("--master", metavar="URL", help="the Spark master for --engine spark: local[*] (default), local[N], "
+                                                         "spark://HOST:7077, yarn, k8s://...")
+
+
+def spark_ready(args) -> bool:
+    """For --engine spark: True if pyspark and Java are there; else say what to install. --master needs --engine spark."""
+    if args.engine != "spark":
+        if args.master is not None:
+            sys.stderr.write("obcdsl: --master names a Spark master: give it with --engine spark\n")
+            return False
+        return True
+    from .spark.session import SparkUnavailable, require_spark
+
+    try:
+        require_spark()
+    except SparkUnavailable as exc:
+        sys.stderr.write(f"obcdsl: {exc}\n")
+        return False
+    return True
 
 
 def run_check(args) -> int:
@@ -323,12 +350,19 @@ def run_evaluate(args) -> int:
     if args.format == "xlsx" and not args.out:
         sys.stderr.write("obcdsl: --format xlsx writes a workbook: give the file to write with --out FILE.xlsx\n")
         return EXIT_USAGE
+    if not spark_ready(args):
+        return EXIT_USAGE
     contract = checked_contract(args.contract)
     if contract is None:
         return EXIT_ERRORS
     try:
         patients = args.patients[0] if args.patients and len(args.patients) == 1 else args.patients
-        data = read_data(args.data, patients=patients)
+        if args.engine == "spark" and patients is not None:
+            from .spark.stop_loss import read_data as read_on_spark
+
+            data = read_on_spark(args.data, patients=patients, master=args.master)
+        else:
+            data = read_data(args.data, patients=patients)
         if args.all_years:
             years = data_years(contract, data)
         elif args.year is not None:
@@ -407,6 +441,11 @@ def run_simulate(args) -> int:
     if args.workers is not None and args.workers < 1:
         sys.stderr.write("obcdsl: --workers must be at least 1\n")
         return EXIT_USAGE
+    if args.engine == "spark" and args.workers is not None:
+        sys.stderr.write("obcdsl: --workers is for the local engine; on Spark the cluster's cores share the chunks\n")
+        return EXIT_USAGE
+    if not spark_ready(args):
+        return EXIT_USAGE
     if portfolio and args.plot:
         sys.stderr.write("obcdsl: --plot draws one contract's year; it cannot go with a portfolio spec\n")
         return EXIT_USAGE
@@ -428,10 +467,19 @@ def run_simulate(args) -> int:
             def advance(n: int) -> None:
                 progress.advance(task, n)
 
-            if portfolio:
+            if args.engine == "spark":
+                from .spark import simulation
+
+                if portfolio:
+                    result: Any = simulation.simulate_portfolio(contracts, args.spec, args.scenarios, args.seed, args.year,
+                                                                master=args.master, progress=advance)
+                else:
+                    result = simulation.simulate(contracts[0], args.year, args.spec, args.scenarios, args.seed, master=args.master,
+                                                 progress=advance)
+            elif portfolio:
                 from .portfolio import simulate_portfolio
 
-                result: Any = simulate_portfolio(contracts, args.spec, args.scenarios, args.seed, args.year, workers, advance)
+                result = simulate_portfolio(contracts, args.spec, args.scenarios, args.seed, args.year, workers, advance)
             else:
                 result = simulate(contracts[0], args.year, args.spec, args.scenarios, args.seed, workers, advance)
     except SpecError as exc:
@@ -529,6 +577,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as exc:  # a last net: obcdsl's own fault, never the user's input, so say so plainly
         import os
 
+        from .spark.session import SparkUnavailable  # light: pyspark is not imported
+
+        if isinstance(exc, SparkUnavailable):  # Spark could not start (the master unreachable, say): not obcdsl's fault
+            sys.stderr.write(f"obcdsl: {exc}\n")
+            return EXIT_USAGE
         if os.environ.get("OBCDSL_DEBUG"):
             raise
         sys.stderr.write(f"obcdsl: internal error ({type(exc).__name__}: {exc}).\n"

@@ -219,6 +219,12 @@ def simulate_portfolio(contracts: list, spec_path: str | Path, scenarios: int, s
         entries.append((key, contract.path, text, None if text is not None else contract.ast, member.year.year))
     job = Job(tuple(entries), str(spec_path), builder=__name__)
     paid = run_chunks(model, job, scenarios, seed, workers, False, progress)
+    return summarise_portfolio(portfolio, keyed, paid, scenarios, seed)
+
+
+def summarise_portfolio(portfolio: Portfolio, keyed: list, paid: list, scenarios: int, seed: int) -> PortfolioSummary:
+    """The summary from every chunk's payments, in chunk order (whoever paid them: this machine's workers, or Spark)."""
+    model = portfolio.model
     summaries: list[Summary] = [summarise(member, [chunk[i] for chunk in paid], scenarios, seed)
                                 for i, member in enumerate(model.members)]
     pennies = {key: sum((np.rint(s.values[key] * 100).astype(np.int64) for s in summaries), np.zeros(scenarios, np.int64))

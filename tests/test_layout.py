@@ -67,9 +67,9 @@ def test_no_check_imports_an_evaluator():
         assert not {"obcdsl.evaluate", "obcdsl.vector", "obcdsl.simulate"} & imports(path), path.name
 
 
-def test_checking_contracts_loads_no_numpy_pyarrow_scipy_or_matplotlib():
+def test_checking_contracts_loads_no_numpy_pyarrow_scipy_matplotlib_or_pyspark():
     code = ("import sys; from obcdsl.cli import main; code = main(['check', 'contracts/']); "
-            "heavy = [m for m in ('numpy', 'pyarrow', 'scipy', 'matplotlib') if m in sys.modules]; "
+            "heavy = [m for m in ('numpy', 'pyarrow', 'scipy', 'matplotlib', 'pyspark', 'obcdsl.spark') if m in sys.modules]; "
             "print(code, heavy)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "0 []", result.stdout + result.stderr
