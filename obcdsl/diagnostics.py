@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     "OBC407": "indicator has no payment rule",
     "OBC408": "comparison word runs against the indicator's direction",
     "OBC409": "band share given for an unknown band",
+    "OBC410": "comparison word reads the other way aloud",
     # years, term and phasing
     "OBC501": "year outside the contract term",
     "OBC502": "indicator linked to payment before its data is available",

@@ -21,7 +21,7 @@ from .data import Data, DataError
 from .data_validation import validate
 from .expressions import ExpressionError, Number, lower_indicator_value, lower_number, scope
 from .interpret import ExactInputs, LineResult, PartResult, RiskResult, Run, YearResult
-from .lowering import LinearRule, StepRule
+from .lowering import LinearRule, StepRule, comparison
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split
 from .plan import Missing, YearPlan, plan_for
 from .statement import Line, PartyShare, RiskSettlement, Statement
@@ -206,21 +206,21 @@ def part_words(run: Run, indicator: ast.Indicator, part: PartResult) -> tuple[st
         met = part.index >= 0
         facts.update(threshold=threshold, met=met)
         target = f"target {show_value(indicator, threshold)}" + baseline_words(indicator, rule.threshold.value, baseline)
-        return (f"{shown} {symbol(rule.threshold.comparator, direction, met)} {target} → "
+        return (f"{shown} {symbol(rule.threshold, direction, met)} {target} → "
                 + (f"100% of {pounds(base)}" if met else f"0% of {pounds(base)}")), facts
     if isinstance(rule, ast.Bands):
         assert isinstance(lowered, StepRule) and plan.shares is not None  # plan.line_plan: bands have their shares
         if part.index < 0:
             first = rule.bands[0]
             threshold = lowered.cuts[0].at(baseline)
-            return (f"{shown} {symbol(first.threshold.comparator, direction, False)} {first.name} "
+            return (f"{shown} {symbol(first.threshold, direction, False)} {first.name} "
                     f"{show_value(indicator, threshold)}{baseline_words(indicator, first.threshold.value, baseline)} → no band reached"), facts
         band = rule.bands[part.index]
         share, where = plan.shares[part.index]
         threshold = lowered.cuts[part.index].at(baseline)
         facts.update(threshold=threshold, band=band.name)
         of = f"of the pot {pounds(run.plan.pot)}" if where == "pot" else f"of {pounds(base)}"
-        return (f"{shown} {symbol(band.threshold.comparator, direction, True)} {band.name} "
+        return (f"{shown} {symbol(band.threshold, direction, True)} {band.name} "
                 f"{show_value(indicator, threshold)}{baseline_words(indicator, band.threshold.value, baseline)} → "
                 f"{percent_text(share)} {of}"), facts
     assert isinstance(lowered, LinearRule)  # the rule left, a sliding scale, lowers to a line
@@ -232,10 +232,10 @@ def part_words(run: Run, indicator: ast.Indicator, part: PartResult) -> tuple[st
             f"{percent_text(facts['share'])} of {pounds(base)}"), facts
 
 
-def symbol(comparator: Optional[str], direction: str, reached: bool) -> str:
-    base = {"above": ">", "below": "<", "at least": "≥", "at most": "≤"}.get(
-        comparator or "", "≥" if direction == "higher" else "≤"
-    )
+def symbol(threshold: ast.Threshold, direction: str, reached: bool) -> str:
+    """How the value stands to the threshold, as the threshold reads (`lowering.comparison`): `≥` when reached, `<` not."""
+    operator, _ = comparison(threshold.value, threshold.comparator, direction)
+    base = {">": ">", "<": "<", ">=": "≥", "<=": "≤"}[operator]
     if reached:
         return base
     return {"≥": "<", ">": "≤", "≤": ">", "<": "≥"}[base]

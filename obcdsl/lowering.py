@@ -55,8 +55,33 @@ class Cut:
         return self.reached_by(EXACT, value, baseline)
 
 
+OTHER_WAY = {"at least": "at most", "at most": "at least", "above": "below", "below": "above"}
+REWARDS = {">=": "higher", ">": "higher", "<=": "lower", "<": "lower"}  # the values an operator pays for
+FLIPPED = {">=": "<=", "<=": ">=", ">": "<", "<": ">"}
+
+
+def comparison(value: ast.ThresholdValue, comparator: Optional[str], direction: Optional[str]) -> tuple[str, bool]:
+    """The comparison a threshold states, `value OPERATOR threshold`; and whether its word was written the old way round.
+
+    Before a distance below the baseline, the comparison word measures the distance, as the words read aloud:
+    `at least 10% below baseline` is 10% or more below it (value <= 90% of the baseline), `at most 5 points below
+    baseline` is 5 points or fewer below it (value >= baseline - 5). Written the old way round (`at most 10% below
+    baseline` where lower is better, which compared the value with 90% of the baseline), the word is read as the
+    indicator's direction requires, as it always was, and `check` warns (OBC410) with the wording that says so.
+    """
+    if comparator not in COMPARATORS:  # none, or `from`: reaching the value counts
+        return (">=" if direction == "higher" else "<="), False
+    literal = COMPARATORS[comparator]
+    if value.kind == "absolute" or value.relation != "below":
+        return literal, False
+    spoken = FLIPPED[literal]
+    if REWARDS[spoken] == direction:
+        return spoken, False
+    return literal, True
+
+
 def lower_threshold(value: ast.ThresholdValue, comparator: Optional[str], direction: str) -> Cut:
-    operator = COMPARATORS.get(comparator or "", ">=" if direction == "higher" else "<=")
+    operator, _ = comparison(value, comparator, direction)
     if value.kind == "absolute":
         return Cut(value.amount, ZERO, operator)
     sign = ONE if value.relation == "above" else -ONE

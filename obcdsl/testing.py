@@ -262,8 +262,12 @@ def _threshold_values(draw, count: int, direction: str, unit: str, relative: boo
     return result
 
 
-def _comparators(direction: str) -> list[Optional[str]]:
-    return [None, "at least", "above", "from"] if direction == "higher" else [None, "at most", "below", "from"]
+def _comparators(direction: str, value: Optional[ast.ThresholdValue] = None) -> list[Optional[str]]:
+    """Words that agree with the direction; before a distance below the baseline they measure the distance (OBC410)."""
+    below = value is not None and value.kind != "absolute" and value.relation == "below"
+    if (direction == "higher") != below:
+        return [None, "at least", "above", "from"]
+    return [None, "at most", "below", "from"]
 
 
 @st.composite
@@ -272,7 +276,7 @@ def rich_rule(draw, direction: str, unit: str, relative: bool) -> ast.Rule:
     kind = _pick(draw, ["target", "bands", "bands", "sliding"])
     if kind == "target":
         (value,) = draw(_threshold_values(1, direction, unit, relative))
-        return ast.Target(ast.Threshold(_pick(draw, _comparators(direction)), value))
+        return ast.Target(ast.Threshold(_pick(draw, _comparators(direction, value)), value))
     if kind == "sliding":
         floor, ceiling = draw(_threshold_values(2, direction, unit, relative))
         shares = sorted(_int(draw, 0, 100) for _ in range(2))
@@ -284,7 +288,7 @@ def rich_rule(draw, direction: str, unit: str, relative: bool) -> ast.Rule:
     bands = []
     for index, (name, value, share) in enumerate(zip(BAND_NAMES, values, shares)):
         upper = values[index + 1] if uppers and index + 1 < count else None
-        comparator = "from" if upper is not None else _pick(draw, _comparators(direction))
+        comparator = "from" if upper is not None else _pick(draw, _comparators(direction, value))
         base = _pick(draw, [None, None, "allocation"])
         bands.append(ast.Band(name, ast.Threshold(comparator, value), upper, D(share), base))
     return ast.Bands(tuple(bands))

@@ -40,8 +40,28 @@ def test_relative_bands_order():
     assert codes(indicator(clean, unit="score")) == []
     wrong = "bands\n good at least 4 points above baseline pays 50%\n excellent at least 2 points above baseline pays 100%\n end"
     assert codes(indicator(wrong, unit="score")) == ["OBC403"]
-    lower = "bands\n good at most 5% below baseline pays 50%\n excellent at most 15% below baseline pays 100%\n end"
+    lower = "bands\n good at least 5% below baseline pays 50%\n excellent at least 15% below baseline pays 100%\n end"
     assert codes(indicator(lower, "lower", "rate")) == []
+
+
+def test_a_distance_below_the_baseline_is_measured_by_the_comparison_word():
+    # said as it reads aloud: clean; the old way round: the same threshold, with a warning and its fix
+    assert codes(indicator("target at least 10% below baseline", "lower", "rate")) == []
+    assert codes(indicator("target at most 10% below baseline", "higher", "score")) == []
+    assert codes(indicator("target at most 2 points below baseline", "higher", "score")) == []
+    old = check_text(indicator("target at most 10% below baseline", "lower", "rate"))
+    (warning,) = old.diagnostics
+    assert (warning.code, warning.severity, old.ok) == ("OBC410", Severity.WARNING, True)
+    assert warning.message == ("`at most 10% below baseline` is read as 10% or more below the baseline, "
+                               "which is `at least 10% below baseline` said aloud")
+    (fix,) = warning.fixes
+    text = old.source.text
+    fixed = text[:fix.span.start] + fix.replacement + text[fix.span.end:]
+    assert "target at least 10% below baseline" in fixed and codes(fixed) == []
+    strict = check_text(indicator("target above 3 points below baseline", "higher", "score")).diagnostics
+    assert [x.code for x in strict] == ["OBC410"] and "less than 3 points below the baseline" in strict[0].message
+    old_bands = "bands\n good at most 5% below baseline pays 50%\n excellent at most 15% below baseline pays 100%\n end"
+    assert codes(indicator(old_bands, "lower", "rate")) == ["OBC410", "OBC410"]
 
 
 def test_mixed_threshold_kinds_are_not_compared():

@@ -53,7 +53,7 @@ def test_reached_on_a_by_segment_indicator_reads_the_same_in_both_evaluators():
     start = text.index("indicator mortality")
     rule_at = text.index("target", start)
     end = text.index("\n", rule_at)
-    text = text[:rule_at] + "bands\n        good at most 5% below baseline pays 100%\n      end" + text[end:]
+    text = text[:rule_at] + "bands\n        good at least 5% below baseline pays 100%\n      end" + text[end:]
     result = check_text(text)
     assert result.ok, [x.message for x in result.diagnostics if x.is_error]
     data = obcdsl.read_data(DATA / "oxfordshire_mental_health.csv")

@@ -7,6 +7,8 @@ from typing import Optional
 from .. import ast, model
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic, Fix, Label
+from ..format import threshold_value
+from ..lowering import OTHER_WAY, comparison
 
 
 def check(contract: ast.Contract) -> list[Diagnostic]:
@@ -66,6 +68,8 @@ def rule_presence(contract: ast.Contract, indicator: ast.Indicator, segments: li
 
 def comparator_direction(indicator: ast.Indicator, threshold: ast.Threshold, clause, alone: bool = False) -> list[Diagnostic]:
     """A comparison word against the direction; `alone` when it is the rule's only one, and either may be the slip."""
+    if measures_distance_below(threshold):
+        return spoken_the_other_way(indicator, threshold, clause)
     implied = model.comparator_direction(threshold.comparator)
     if implied is None or implied == indicator.direction:
         return []
@@ -114,6 +118,41 @@ def pays_misspelt(rule: ast.Bands) -> list[Diagnostic]:
     return found
 
 
+def measures_distance_below(threshold: ast.Threshold) -> bool:
+    """`at least 10% below baseline`: the word measures the distance below, and so is read as the direction requires
+    (lowering.comparison); it cannot run against the direction, only be written the old way round."""
+    value = threshold.value
+    return threshold.comparator in OTHER_WAY and value is not None and value.kind != "absolute" and value.relation == "below"
+
+
+def spoken_the_other_way(indicator: ast.Indicator, threshold: ast.Threshold, clause) -> list[Diagnostic]:
+    """`at most 10% below baseline` where lower is better: it means 10% or more below, which `at least` says."""
+    comparator = threshold.comparator
+    assert comparator is not None and threshold.value is not None  # measures_distance_below
+    operator, old_way = comparison(threshold.value, comparator, indicator.direction)
+    if not old_way:
+        return []
+    spoken = OTHER_WAY[comparator]
+    written = threshold_value(threshold.value)
+    distance = written.removesuffix(" below baseline")
+    meaning = {"<=": f"{distance} or more", "<": f"more than {distance}", ">=": f"{distance} or less",
+               ">": f"less than {distance}"}[operator]
+    fixes = (Fix(f"write `{spoken} {written}`", threshold.span, f"{spoken} {written}"),) if threshold.span is not None else ()
+    return [
+        d.warning(
+            "OBC410",
+            f"`{comparator} {written}` is read as {meaning} below the baseline, which is `{spoken} {written}` said aloud",
+            threshold.span,
+            label=f"read as `{spoken} {written}`",
+            notes=(f"for `{indicator.name}` {indicator.direction} is better, so the threshold is met {meaning} below the "
+                   "baseline; before a distance below the baseline, the comparison word measures the distance",),
+            help=f"write `{spoken} {written}`: the same threshold, in the words that say it",
+            clause=clause,
+            fixes=fixes,
+        )
+    ]
+
+
 def opposite(direction: str) -> str:
     return "lower" if direction == "higher" else "higher"
 
@@ -122,7 +161,8 @@ def bands_against_direction(indicator: ast.Indicator, rule: ast.Bands) -> list[D
     """Every band's comparison word rewards the other direction: the bands, or the direction, are the wrong way round."""
     direction = indicator.direction
     assert direction is not None  # `check` skips an indicator that does not say which direction is better
-    implied = {model.comparator_direction(b.threshold.comparator) for b in rule.bands}
+    implied = {None if measures_distance_below(b.threshold) else model.comparator_direction(b.threshold.comparator)
+               for b in rule.bands}
     if len(rule.bands) < 2 or implied != {opposite(direction)}:
         return []
     first = rule.bands[0].threshold

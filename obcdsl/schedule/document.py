@@ -21,6 +21,7 @@ import attrs
 
 from .. import ast, model
 from ..format import threshold_value
+from ..lowering import comparison
 from ..money import ZERO, exact_context, percent_text, pounds, short_pounds
 from ..plan import YearPlan, plan_for
 
@@ -169,11 +170,8 @@ def amount_words(value: ast.ThresholdValue) -> str:
 def threshold_words(threshold: ast.Threshold, direction: str) -> str:
     """`85% or more`, `less than 12`, `90% of the baseline or less`: when a value reaches the threshold."""
     value = amount_words(threshold.value)
-    comparator = threshold.comparator
-    if comparator not in ("at least", "at most", "above", "below"):  # none, or `from`: reaching the value counts
-        comparator = "at least" if direction == "higher" else "at most"
-    return {"at least": f"{value} or more", "at most": f"{value} or less",
-            "above": f"more than {value}", "below": f"less than {value}"}[comparator]
+    operator, _ = comparison(threshold.value, threshold.comparator, direction)  # as evaluation reads it
+    return {">=": f"{value} or more", "<=": f"{value} or less", ">": f"more than {value}", "<": f"less than {value}"}[operator]
 
 
 def band_range_words(band: ast.Band, direction: str) -> str:
