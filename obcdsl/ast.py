@@ -256,12 +256,15 @@ class Budget:
 
 @attrs.frozen
 class BudgetAmount:
-    """`80% of budget` (kind "share", value in percent) or `£1m` (kind "money")."""
+    """`80% of budget` (kind "share", value in percent) or `£1m` (kind "money"); a pot may be stated in points,
+    `1,000 points at £150 per point` (kind "money", value £150,000, with its `points` and `per_point`)."""
 
     kind: str
     value: Decimal
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
+    points: Optional[Decimal] = None
+    per_point: Optional[Decimal] = None
 
 
 @attrs.frozen

@@ -491,8 +491,8 @@ class ContractBuilder:
         return self.section("payments", self.components(fields, clause(children), span), children)
 
     def component(self, key: str, children: list, span: Span) -> Item:
-        kind, amount = first(children, Part).value
-        return Item(key, ast.BudgetAmount(kind, amount, clause(children), span), span)
+        kind, amount, *points = first(children, Part).value
+        return Item(key, ast.BudgetAmount(kind, amount, clause(children), span, *points), span)
 
     @callback()
     def core_share(self, children: list, span: Span) -> Item:
@@ -517,6 +517,12 @@ class ContractBuilder:
     @callback()
     def fixed_amount(self, children: list, span: Span) -> Part:
         return Part(("money", self.the_number(children)), span)
+
+    @callback()
+    def pot_in_points(self, children: list, span: Span) -> Part:
+        points = Decimal(self.whole_number(tokens(children, "NUMBER")[0], "a pot's points"))
+        per_point = self.number(tokens(children, "MONEY")[0])
+        return Part(("money", normalise(points * per_point), points, per_point), span)
 
     @staticmethod
     def components(fields: dict, clause_number: Optional[str], span: Optional[Span]) -> ast.Components:

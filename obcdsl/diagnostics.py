@@ -76,6 +76,7 @@ CODES: dict[str, str] = {
     "OBC603": "risk share within the budget but no reserve",
     "OBC604": "budget stated twice",
     "OBC605": "budget grows beyond what can be computed exactly",
+    "OBC606": "the pot's points differ from the outcomes' points",
     # risk share
     "OBC701": "risk-share bands leave a gap",
     "OBC702": "risk-share bands overlap",

@@ -151,7 +151,11 @@ def budget(out: Writer, node: ast.Budget) -> None:
 
 
 def budget_amount(amount: ast.BudgetAmount) -> str:
-    text = f"{percent(amount.value)} of budget" if amount.kind == "share" else money(amount.value)
+    if amount.points is not None and amount.per_point is not None:
+        point = "point" if amount.points == 1 else "points"
+        text = f"{number(amount.points)} {point} at {money(amount.per_point)} per point"
+    else:
+        text = f"{percent(amount.value)} of budget" if amount.kind == "share" else money(amount.value)
     return text + clause(amount.clause)
 
 

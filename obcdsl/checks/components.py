@@ -23,10 +23,33 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
             found += needs_budget(components)
         else:
             found += pounds_beside_budget(components, where)
+        found += pot_points(contract, components)
     found += reserve_needed(contract)
     found += one_budget(contract)
     found += variance_needs_budget(contract)
     return found
+
+
+def pot_points(contract: ast.Contract, components: ast.Components) -> list[Diagnostic]:
+    """`outcomes pot 1,000 points at £150 per point` where the outcomes are weighted in points: the same points."""
+    pot = components.pot
+    if pot is None or pot.points is None:
+        return []
+    weights = [w for w in [o.weight for o in contract.all_outcomes] + [b.weight for b in contract.all_bonuses] if w is not None]
+    if not weights or any(w.unit == "percent" for w in weights) or contract.weight_total == pot.points:
+        return []
+    total = contract.weight_total
+    return [
+        d.error(
+            "OBC606",
+            f"the pot is stated as {pot.points.normalize():,f} points, but the outcomes and bonuses are weighted "
+            f"{total.normalize():,f} points in all",
+            pot.span,
+            help=f"state the pot as {total.normalize():,f} points, or weigh the outcomes to {pot.points.normalize():,f} "
+                 "points: each point is paid at the price the pot states",
+            clause=pot.clause,
+        )
+    ]
 
 
 def variance_needs_budget(contract: ast.Contract) -> list[Diagnostic]:

@@ -208,6 +208,8 @@ def written_threshold(threshold: ast.Threshold) -> str:
 
 
 def budget_amount_words(amount: ast.BudgetAmount) -> str:
+    if amount.points is not None and amount.per_point is not None:
+        return f"{number_text(amount.points)} points at {short_pounds(amount.per_point)} a point ({short_pounds(amount.value)})"
     return f"{percent_text(amount.value)} of the budget" if amount.kind == "share" else short_pounds(amount.value)
 
 
