@@ -617,6 +617,27 @@ class MinimumVariance:
 
 
 @attrs.frozen
+class UnsharedVariance:
+    """`gains not shared go to the commissioner`: who takes the part of a gain (or a loss) that the minimum variance
+    keeps out of the sharing: all of a variance below the minimum, and the first part of any variance where only the
+    part above the minimum is shared. Without it, the provider."""
+
+    side: str  # "gains" | "losses"
+    party: str  # "provider" | "commissioner"
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@attrs.frozen
+class AtMinimum:
+    """`variance equal to the minimum is not shared`: the minimum itself stays below the line (by default a variance
+    of exactly the minimum is shared)."""
+
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@attrs.frozen
 class RiskShare:
     """`risk share ... end`: gain/loss bands, limits and stop-loss."""
 
@@ -632,6 +653,12 @@ class RiskShare:
     span: Optional[Span] = span_field()
     gains_span: Optional[Span] = span_field()
     losses_span: Optional[Span] = span_field()
+    unshared: tuple[UnsharedVariance, ...] = ()
+    at_minimum: Optional[AtMinimum] = None
+
+    def unshared_party(self, side: str) -> str:
+        """Who takes the part of a gain or loss the minimum variance keeps out of the sharing."""
+        return next((u.party for u in self.unshared if u.side == side), "provider")
 
 
 # ---------------------------------------------------------------- distribution

@@ -837,7 +837,7 @@ class ContractBuilder:
 
     @callback(tolerant=True)
     def risk_share_section(self, children: list, span: Optional[Span]):
-        fields = self.collect(children, "risk share section", lists=("limits",))
+        fields = self.collect(children, "risk share section", lists=("limits", "unshared"))
         return self.section("risk_share", ast.RiskShare(clause=clause(children), span=span, **fields), children)
 
     @callback()
@@ -853,6 +853,15 @@ class ContractBuilder:
         basis = first(children, Part).value
         value = ast.MinimumVariance(first(children, ast.Amount), basis, clause(children), span)
         return Item("minimum", value, span)
+
+    @callback()
+    def unshared_variance(self, children: list, span: Span) -> Item:
+        side, party = (p.value for p in parts(children, Part))
+        return Item("unshared", ast.UnsharedVariance(side, party, clause(children), span), span, repeatable=True)
+
+    @callback()
+    def at_minimum(self, children: list, span: Span) -> Item:
+        return Item("at_minimum", ast.AtMinimum(clause(children), span), span)
 
     @callback()
     def from_first_pound(self, children: list, span: Span) -> Part:

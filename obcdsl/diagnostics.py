@@ -85,6 +85,7 @@ CODES: dict[str, str] = {
     "OBC705": "stop-loss limit below its threshold",
     "OBC706": "floor above cap",
     "OBC707": "both parties capped on the same side",
+    "OBC708": "terms for the unshared variance without a minimum variance",
     # distribution
     "OBC801": "subcontractor shares add up to more than 100%",
     # data

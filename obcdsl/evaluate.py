@@ -325,10 +325,14 @@ def risk_lines(plan: YearPlan, risk: RiskResult, lines: list[Line]) -> RiskSettl
     binding = []
     for step in risk.steps:
         if step.kind == "minimum":
-            if step.amount > magnitude:
-                words = f"the {noun} of {pounds(magnitude)} is below the minimum variance of {pounds(step.amount)}: not shared"
+            if step.amount > magnitude or (step.amount == magnitude and source.minimum is not None
+                                           and source.minimum.basis == "first pound"):
+                relation = "below" if step.amount > magnitude else "equal to"
+                words = f"the {noun} of {pounds(magnitude)} is {relation} the minimum variance of {pounds(step.amount)}: not shared"
             else:
                 words = f"the first {pounds(step.amount)} of the {noun} (the minimum variance) is not shared"
+            if source.unshared_party(kind) == "commissioner":
+                words += f"; it goes to the commissioner ({kind} not shared go to the commissioner)"
             assert source.minimum is not None  # a minimum step comes from the minimum variance (lowering.Sharing.settle)
             name, title, clause_ref, inputs = "minimum variance", "Minimum variance", source.minimum.clause, {}
         elif step.kind == "band":

@@ -346,6 +346,10 @@ def risk_share(out: Writer, node: ast.RiskShare) -> None:
     if node.minimum is not None:
         basis = "shared from the first pound" if node.minimum.basis == "first pound" else "shared above the minimum only"
         out.line(f"minimum variance {amount(node.minimum.amount)}, {basis}{clause(node.minimum.clause)}")
+    for unshared in node.unshared:
+        out.line(f"{unshared.side} not shared go to the {unshared.party}{clause(unshared.clause)}")
+    if node.at_minimum is not None:
+        out.line(f"variance equal to the minimum is not shared{clause(node.at_minimum.clause)}")
     for word, bands in (("gains", node.gains), ("losses", node.losses)):
         if not bands:
             continue

@@ -105,6 +105,7 @@ CONSTANT = (
     "shared equally", "shared by population", "retained by the commissioner", "reinvested in",
     "all indicators", "outside the budget", "within the budget",
     "shared from the first pound", "shared above the minimum only",
+    "not shared go to the", "variance equal to the minimum is not shared",
 )
 FUNCTION = ("min", "max")
 

@@ -222,6 +222,8 @@ class Sharing:
     above_minimum_only: bool
     bands: tuple[SharingBand, ...]
     limits: tuple[Limit, ...]
+    unshared_to: str = "provider"  # who takes the part the minimum keeps out of the sharing (`gains not shared go to ...`)
+    minimum_shared: bool = True  # whether a variance of exactly the minimum is shared (`variance equal to the minimum is not shared`)
 
     @property
     def grid(self) -> int:
@@ -239,13 +241,14 @@ class Sharing:
         steps: Optional[list[Step]] = [] if bk.exact else None
         zero = bk.zeros()
         start = zero
+        to_provider = self.unshared_to == "provider"
         if self.minimum is not None:
             minimum = bk.const(self.minimum)
-            below = bk.compare("<", magnitude, minimum)
+            below = bk.compare("<" if self.minimum_shared else "<=", magnitude, minimum)
             start = bk.where(below, magnitude, minimum if self.above_minimum_only else zero)
             if steps is not None and (below or self.above_minimum_only):
-                steps.append(Step("minimum", start, ZERO, amount=self.minimum))
-        provider, commissioner, shared = start, zero, start
+                steps.append(Step("minimum", start if to_provider else ZERO, ZERO if to_provider else start, amount=self.minimum))
+        provider, commissioner, shared = (start, zero, start) if to_provider else (zero, start, start)
         for band in self.bands:
             top = magnitude if band.upper is None else bk.minimum(magnitude, bk.const(band.upper))
             portion = bk.maximum(zero, top - bk.maximum(bk.const(band.lower), start))
@@ -318,4 +321,4 @@ def lower_sharing(risk: ast.RiskShare, side: str, budget: Decimal, rounding: Opt
         limits.append(Limit(limit.party, limit.kind, to_penny(value, rounding)))
     minimum = amount(risk.minimum.amount) if risk.minimum is not None else None
     above = risk.minimum is not None and risk.minimum.basis == "above minimum"
-    return Sharing(minimum, above, lowered, tuple(limits))
+    return Sharing(minimum, above, lowered, tuple(limits), risk.unshared_party(side), risk.at_minimum is None)

@@ -488,7 +488,13 @@ def rich_risk_share(draw, within: bool) -> ast.RiskShare:
             mine = D(0) if mine < 12 else D(25)
             provider = mine if capped == "provider" else 100 - mine
             losses = losses[:-1] + (ast.RiskBand(last.lower, None, provider, 100 - provider),)
-    return ast.RiskShare(placement, minimum, gains, losses, limits, stop)
+    unshared: tuple[ast.UnsharedVariance, ...] = ()
+    at_minimum = None
+    if minimum is not None:  # who takes what the minimum keeps out of the sharing, and whether the minimum itself is shared
+        unshared = tuple(ast.UnsharedVariance(side, _pick(draw, ["provider", "commissioner"]))
+                         for side in ("gains", "losses") if _int(draw, 0, 2) == 0)
+        at_minimum = ast.AtMinimum() if _int(draw, 0, 2) == 0 else None
+    return ast.RiskShare(placement, minimum, gains, losses, limits, stop, unshared=unshared, at_minimum=at_minimum)
 
 
 @st.composite
@@ -734,6 +740,9 @@ def constructs(contract: ast.Contract) -> set[str]:
             found.add("risk share within the budget")
         if risk.minimum is not None:
             found.add(f"minimum variance, {risk.minimum.basis}")
+        found.update(f"{u.side} not shared go to the {u.party}" for u in risk.unshared)
+        if risk.at_minimum is not None:
+            found.add("variance equal to the minimum is not shared")
         if risk.gains or risk.losses:
             found.add("risk-share bands")
         elif risk.stop_loss is not None:

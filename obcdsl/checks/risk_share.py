@@ -23,6 +23,29 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
     found += negatives(risk)
     found += floors_and_caps(risk)
     found += stop_loss(risk.stop_loss)
+    found += unshared_terms(risk)
+    return found
+
+
+def unshared_terms(risk: ast.RiskShare) -> list[Diagnostic]:
+    """`gains not shared go to ...` and `variance equal to the minimum is not shared` speak of the minimum variance."""
+    found = []
+    if risk.minimum is None:
+        for term, span, clause in ([(f"{u.side} not shared go to the {u.party}", u.span, u.clause) for u in risk.unshared]
+                                   + ([("variance equal to the minimum is not shared", risk.at_minimum.span,
+                                        risk.at_minimum.clause)] if risk.at_minimum is not None else [])):
+            found.append(d.error("OBC708", f"`{term}` speaks of the minimum variance, but the risk share states none", span,
+                                 help="add `minimum variance AMOUNT, shared from the first pound` (or `shared above the "
+                                      "minimum only`), or remove this line: without a minimum every variance is shared",
+                                 clause=clause))
+    seen: dict[str, ast.UnsharedVariance] = {}
+    for unshared in risk.unshared:
+        earlier = seen.setdefault(unshared.side, unshared)
+        if earlier is not unshared:
+            found.append(d.error("OBC204", f"who takes the {unshared.side} not shared is stated twice in this risk share",
+                                 unshared.span, label="second statement",
+                                 related=(Label(earlier.span, "first statement"),) if earlier.span else (),
+                                 help="keep one statement and delete the other", clause=unshared.clause))
     return found
 
 

@@ -407,9 +407,15 @@ class Builder:
         if risk.minimum is not None:
             basis = ("only the part beyond it is shared" if risk.minimum.basis == "above minimum"
                      else "a larger variance is shared in full")
+            smaller = "no larger than" if risk.at_minimum is not None else "smaller than"
+            takers = {"gains": risk.unshared_party("gains"), "losses": risk.unshared_party("losses")}
+            kept = {("provider", "provider"): "the provider keeps the gain or bears the loss",
+                    ("commissioner", "commissioner"): "the commissioner keeps the gain or bears the loss",
+                    ("commissioner", "provider"): "the commissioner keeps the gain and the provider bears the loss",
+                    ("provider", "commissioner"): "the provider keeps the gain and the commissioner bears the loss"}
             blocks.append(Paragraph(numbers(risk.minimum.clause),
-                                    f"A variance smaller than {risk_amount_words(risk.minimum.amount)} is not shared: the provider "
-                                    f"keeps the gain or bears the loss; {basis}.", "Minimum variance"))
+                                    f"A variance {smaller} {risk_amount_words(risk.minimum.amount)} is not shared: "
+                                    f"{kept[takers['gains'], takers['losses']]}; {basis}.", "Minimum variance"))
         rows = []
         for side, bands, clause in (("Gains", risk.gains, risk.gains_clause), ("Losses", risk.losses, risk.losses_clause)):
             for band in bands:
