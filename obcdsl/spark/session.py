@@ -22,6 +22,16 @@ class SparkUnavailable(Exception):
     """Spark cannot run here: pyspark is not installed, or there is no Java; the message says what to do."""
 
 
+def stopped_message(exc: BaseException) -> Optional[str]:
+    """What to say when Spark stops under a running job: its JVM gone (the connection to it refused or reset, or
+    py4j's own network error), most often because it ran out of memory. None for any other exception."""
+    if not (isinstance(exc, ConnectionError) or type(exc).__module__.startswith("py4j")):
+        return None
+    return ("Spark stopped while it ran the job: its JVM ended, most often because it ran out of memory. Give it more "
+            "(for a local master, `spark.driver.memory 8g` in $SPARK_CONF_DIR/spark-defaults.conf), or run on a cluster "
+            "with --master; set OBCDSL_DEBUG=1 to see Spark's log")
+
+
 def java_command() -> Optional[str]:
     """The `java` Spark would start: `$JAVA_HOME/bin/java`, else the one on the PATH; None if there is none."""
     home = os.environ.get("JAVA_HOME")

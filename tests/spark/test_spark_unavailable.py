@@ -43,3 +43,28 @@ def test_importing_obcdsl_spark_loads_no_pyspark():
             "print([m for m in ('pyspark', 'numpy', 'pyarrow') if m in sys.modules])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+def test_spark_stopping_under_a_job_is_said_plainly(monkeypatch, capsys):
+    """The JVM gone mid-job (out of memory, most often) reaches obcdsl as a refused connection or a py4j error."""
+    import obcdsl.spark.simulation as on_spark
+    import obcdsl.spark.stop_loss as stop_loss_on_spark
+
+    class Py4JNetworkError(Exception):  # py4j's own kind, as the JVM's end raises it
+        pass
+
+    Py4JNetworkError.__module__ = "py4j.protocol"
+
+    def refused(*args, **kwargs):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    def gone(*args, **kwargs):
+        raise Py4JNetworkError("Answer from Java side is empty")
+
+    monkeypatch.delenv("OBCDSL_DEBUG", raising=False)
+    monkeypatch.setattr(stop_loss_on_spark, "read_data", refused)
+    monkeypatch.setattr(on_spark, "simulate", gone)
+    for command in (EVALUATE + ["--year", "2"], SIMULATE):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "Spark stopped while it ran the job" in err and "spark.driver.memory" in err and "Traceback" not in err
