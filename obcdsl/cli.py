@@ -571,27 +571,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except OSError as exc:  # a file that cannot be written (no such folder, no permission, disk full): an I/O error
-        if getattr(args, "engine", None) == "spark":
-            from .spark.session import stopped_message  # light: pyspark is not imported
-
-            stopped = stopped_message(exc)
-            if stopped is not None:
-                sys.stderr.write(f"obcdsl: {stopped}\n")
-                return EXIT_USAGE
+        if said_spark_stopped(args, exc):
+            return EXIT_USAGE
         where = f" (`{exc.filename}`)" if exc.filename else ""
         sys.stderr.write(f"obcdsl: {(exc.strerror or str(exc)).lower()}{where}\n")
         return EXIT_USAGE
     except Exception as exc:  # a last net: obcdsl's own fault, never the user's input, so say so plainly
         import os
 
-        from .spark.session import SparkUnavailable, stopped_message  # light: pyspark is not imported
+        from .spark.session import SparkUnavailable  # light: pyspark is not imported
 
         if isinstance(exc, SparkUnavailable):  # Spark could not start (the master unreachable, say): not obcdsl's fault
             sys.stderr.write(f"obcdsl: {exc}\n")
             return EXIT_USAGE
-        stopped = stopped_message(exc) if getattr(args, "engine", None) == "spark" else None
-        if stopped is not None and not os.environ.get("OBCDSL_DEBUG"):
-            sys.stderr.write(f"obcdsl: {stopped}\n")
+        if said_spark_stopped(args, exc):
             return EXIT_USAGE
         if os.environ.get("OBCDSL_DEBUG"):
             raise
@@ -600,6 +593,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                          "Set OBCDSL_DEBUG=1 to see the details.\n")
         return EXIT_INTERNAL
     return EXIT_USAGE
+
+
+def said_spark_stopped(args, exc: BaseException) -> bool:
+    """With --engine spark, Spark's JVM gone under the job (out of memory, most often): said plainly, and True."""
+    if getattr(args, "engine", None) != "spark":
+        return False
+    from .spark.session import stopped_message  # light: pyspark is not imported
+
+    stopped = stopped_message(exc)
+    if stopped is not None:
+        sys.stderr.write(f"obcdsl: {stopped}\n")
+    return stopped is not None
 
 
 def entry_point() -> None:

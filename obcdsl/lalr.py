@@ -6,6 +6,7 @@ import functools
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 from lark import Lark, Token
 from lark.lexer import UnlessCallback
@@ -73,6 +74,24 @@ def keyword_table(callback) -> dict[str, str] | None:
     return table
 
 
+class StateLexers(dict):
+    """Each parser state's lexer, compiled when a text first reaches the state: a contract reaches a fraction of the
+    states, and compiling them all (lark builds its own scanner for each first) took 0.1 s of every start."""
+
+    def __init__(self, lexers: dict, compile: Callable) -> None:
+        super().__init__()
+        self.lexers, self.compile = lexers, compile
+        self.built: dict[int, tuple] = {}
+
+    def __missing__(self, state: int) -> tuple:
+        basic = self.lexers[state]
+        found = self.built.get(id(basic))  # states that share lark's lexer share its compiled form
+        if found is None:
+            found = self.built[id(basic)] = self.compile(basic)
+        self[state] = found
+        return found
+
+
 class QuickParser:
     """lark's LALR parser loop and contextual lexer in one loop, for texts that parse.
 
@@ -90,12 +109,7 @@ class QuickParser:
 
     def __init__(self, lark: Lark, start: str = "start") -> None:
         contextual = lark.parser.lexer.lexer  # lark's front end holds the post-lexer, which holds the contextual lexer
-        self.lexer_states: dict[int, tuple] = {}
-        built: dict[int, tuple] = {}
-        for state, basic in contextual.lexers.items():
-            if id(basic) not in built:
-                built[id(basic)] = self.compile(basic)
-            self.lexer_states[state] = built[id(basic)]
+        self.lexer_states = StateLexers(contextual.lexers, self.compile)
         inner = lark.parser.parser.parser  # the front end, then lark's LALR_Parser, then its loop's owner
         table = inner.parse_table
         self.callbacks = inner.callbacks

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Iterator, Optional
 
 from . import ast
+from .lowering import COMPARATORS, REWARDS
 
 HUNDRED = Decimal(100)
 ONE = Decimal(1)
@@ -197,12 +198,9 @@ def contract_years(contract: ast.Contract) -> range:
 
 
 def comparator_direction(comparator: Optional[str]) -> Optional[str]:
-    """`at least`/`above` imply higher is better; `at most`/`below` lower."""
-    if comparator in ("at least", "above"):
-        return "higher"
-    if comparator in ("at most", "below"):
-        return "lower"
-    return None
+    """`at least`/`above` imply higher is better; `at most`/`below` lower (the values their operators pay for)."""
+    operator = COMPARATORS.get(comparator or "")
+    return REWARDS[operator] if operator is not None else None
 
 
 def performance_key(value: ast.ThresholdValue, direction: str) -> tuple[str, Decimal]:
