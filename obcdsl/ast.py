@@ -693,6 +693,39 @@ class Distribution:
     span: Optional[Span] = span_field()
 
 
+# ---------------------------------------------------------------- measures
+
+
+@attrs.frozen
+class Measure:
+    """`measure provider_revenue "The provider's NHS revenue for the year" ... end`: data the contract reads, not an indicator that pays."""
+
+    name: str
+    title: str
+    unit: Optional[Unit] = None
+    description: Optional[str] = None
+    definition: Optional[str] = None
+    source: Optional[str] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    name_span: Optional[Span] = span_field()
+
+    # read where an indicator's value is read: a measure is given as data, for the whole population
+    measured_as = None
+    by_segment = None
+    segment_rules = ()
+    missing_data = None
+
+
+@attrs.frozen
+class Measures:
+    """`measures ... end`."""
+
+    measures: tuple[Measure, ...] = ()
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
 # ---------------------------------------------------------------- the contract
 
 
@@ -709,6 +742,7 @@ class Contract:
     risk_share: Optional[RiskShare] = None
     distribution: Optional[Distribution] = None
     span: Optional[Span] = span_field()
+    measures: Optional[Measures] = None
 
     # -- lookups used by the checks and the evaluator
 
@@ -735,6 +769,10 @@ class Contract:
         if stated and all(w.unit == "percent" for w in stated):
             return Decimal(100)
         return sum((w.value for w in stated), Decimal(0))
+
+    @property
+    def all_measures(self) -> tuple[Measure, ...]:
+        return self.measures.measures if self.measures else ()
 
     @property
     def all_bonuses(self) -> tuple[Bonus, ...]:

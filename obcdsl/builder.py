@@ -39,6 +39,7 @@ COMPARATORS = {
 SECTION_WORDS = {
     "header": "contract", "population": "population", "budget": "budget", "payments": "payments",
     "outcomes": "outcomes", "phasing": "phasing", "risk_share": "risk share", "distribution": "distribution",
+    "measures": "measures",
 }
 
 
@@ -999,6 +1000,20 @@ class ContractBuilder:
     @callback()
     def of_bonus(self, children: list, span: Span) -> Part:
         return Part("bonus", span)
+
+    # ------------------------------------------------------------ measures
+
+    @callback(tolerant=True)
+    def measures_section(self, children: list, span: Optional[Span]):
+        measures = tuple(parts(children, ast.Measure))
+        return self.section("measures", ast.Measures(measures, clause(children), span), children)
+
+    @callback(tolerant=True)
+    def measure(self, children: list, span: Span) -> ast.Measure:
+        name, title = self.named(children)
+        fields = self.collect(children, "measure")
+        return ast.Measure(name=str(name), title=title, clause=clause(children), span=span,
+                           name_span=self.token_span(name), **fields)
 
     # ------------------------------------------------------------ expressions
 

@@ -21,6 +21,7 @@ from typing import Optional
 import attrs
 
 from . import ast
+from .data import ACTUAL_COST
 
 INDICATOR_SHEET = "Indicators"
 COST_SHEET = "Costs and population"
@@ -110,7 +111,7 @@ def checked_or_refused(path: str) -> Optional[ast.Contract]:
 # ---------------------------------------------------------------- what the year needs
 
 
-def unit_words(indicator: ast.Indicator) -> str:
+def unit_words(indicator: ast.Indicator | ast.Measure) -> str:
     unit = indicator.unit
     if unit is None:
         return "number"
@@ -160,8 +161,13 @@ def template_for(contract: ast.Contract, year: int) -> Template:
         for segment in segments:
             rows.append(TemplateRow(indicator.name, year, segment, indicator.title, unit, indicator.clause,
                                     needed[indicator.name], fraction, indicator.name in paid))
+    for measure in contract.all_measures:  # read by a condition, a factor or a risk-share term
+        if measure.name in needed:
+            unit = unit_words(measure)
+            rows.append(TemplateRow(measure.name, year, None, measure.title, unit, measure.clause, needed[measure.name],
+                                    unit == "percent"))
     costs = []
-    if plan.risk is not None and plan.risk.shares_variance:
+    if plan.risk is not None and plan.risk.shares_variance or ACTUAL_COST in needed:
         risk = contract.risk_share
         costs.append(TemplateRow("actual cost", year, None, "The provider's actual cost of the services in the year", "money",
                                  risk.clause if risk is not None else None))

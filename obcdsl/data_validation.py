@@ -33,7 +33,8 @@ def validate(contract: ast.Contract, data: Data) -> list[Diagnostic]:
 
 def find_problems(contract: ast.Contract, data: Data) -> list[Diagnostic]:
     found = Problems()
-    indicators = {i.name.lower(): i for i in contract.all_indicators}
+    indicators: dict = {m.name.lower(): m for m in contract.all_measures}  # a measure is read as an indicator is
+    indicators.update((i.name.lower(), i) for i in contract.all_indicators)
     names = list(indicators) + list(RESERVED)
     segments = {s.name.lower() for s in contract.segments}
     last = model.last_year(contract)
@@ -49,9 +50,9 @@ def find_problems(contract: ast.Contract, data: Data) -> list[Diagnostic]:
 
         measure = point.measure.lower()
         if measure not in indicators and measure not in RESERVED:
-            refuse("OBC906", "measure", f"the contract has no indicator `{point.measure}`",
+            refuse("OBC906", "measure", f"the contract has no indicator or measure `{point.measure}`",
                    lambda point=point: d.did_you_mean(point.measure, names)
-                   or "name an indicator of the contract, `actual cost` or `actual population`")
+                   or "name an indicator or measure of the contract, `actual cost` or `actual population`")
             continue
         if point.year is not None and point.year > last:
             refuse("OBC909", "year", f"year {point.year} is outside the contract term (years 1 to {last})")
@@ -63,7 +64,8 @@ def find_problems(contract: ast.Contract, data: Data) -> list[Diagnostic]:
                        lambda point=point: d.did_you_mean(point.segment, segments))
                 continue
             if indicator is not None and indicator.by_segment is None and not indicator.segment_rules:
-                refuse("OBC911", "segment", f"`{indicator.name}` is not measured by segment", "leave the segment empty for this indicator")
+                what = "measure" if isinstance(indicator, ast.Measure) else "indicator"
+                refuse("OBC911", "segment", f"`{indicator.name}` is not measured by segment", f"leave the segment empty for this {what}")
                 continue
         elif indicator is not None and indicator.by_segment is not None and point.year is not None:
             refuse("OBC911", "measure", f"`{indicator.name}` is measured by segment, but the row names none", "give one row for each segment")

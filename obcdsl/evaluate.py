@@ -19,7 +19,7 @@ from . import ast, model
 from .backends import Exact
 from .data import Data, DataError
 from .data_validation import validate
-from .expressions import ExpressionError, Number, lower_indicator_value, lower_number, scope
+from .expressions import ExpressionError, Number, lower_indicator_value, lower_number, readable, scope
 from .interpret import ExactInputs, LineResult, PartResult, RiskResult, Run, YearResult
 from .lowering import LinearRule, StepRule, comparison
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split
@@ -280,8 +280,7 @@ def describe_value(run: Run, expr: ast.Expr) -> str:
     except (Missing, ExpressionError):
         return "?"
     if isinstance(expr, ast.Reference):
-        indicator = next((i for i in run.plan.contract.all_indicators if i.name == expr.name), None)
-        return f"`{expr.name}` {show_value(indicator, value)}"
+        return f"`{expr.name}` {show_value(readable(run.plan.contract).get(expr.name), value)}"
     if isinstance(expr, ast.Literal):
         return show_literal(expr)
     return f"{value.normalize():f}"
@@ -295,7 +294,7 @@ def show_literal(literal: ast.Literal) -> str:
     return f"{literal.value.normalize():f}"
 
 
-def show_value(indicator: Optional[ast.Indicator], value: Decimal) -> str:
+def show_value(indicator: Optional[ast.Indicator | ast.Measure], value: Decimal) -> str:
     unit = indicator.unit.kind if indicator is not None and indicator.unit is not None else None
     rounded = value.quantize(Decimal("0.01")) if value != value.quantize(Decimal("0.01")) else value
     if unit == "percent":

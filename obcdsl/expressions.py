@@ -22,7 +22,11 @@ from typing import Iterable, Optional, Union
 import attrs
 
 from . import ast
+from .data import ACTUAL_COST
 from .source import Span
+
+ACTUAL_COST_NAME = "actual_cost"  # how a condition names the year's actual cost, given as data as `actual cost`
+ACTUAL_COST_MEASURE = ast.Measure(ACTUAL_COST_NAME, "the provider's actual cost for the year", ast.Unit("money"))
 
 # ---------------------------------------------------------------- the lowered forms
 
@@ -121,8 +125,16 @@ def kind_of(expr: ast.Expr) -> str:
     return "number"
 
 
+def readable(contract: ast.Contract) -> dict:
+    """Every name an expression can read a value of: indicators, measures and `actual_cost`."""
+    found: dict = {ACTUAL_COST_NAME: ACTUAL_COST_MEASURE}
+    found.update((m.name, m) for m in contract.all_measures)
+    found.update((i.name, i) for i in contract.all_indicators)
+    return found
+
+
 def unit_of(expr: ast.Expr, indicators: dict) -> Optional[str]:
-    """`percent`, `money` or None (a plain number, a count, a score, or not known)."""
+    """`percent`, `money` or None (a plain number, a count, a score, or not known); `indicators` as `readable` gives them."""
     if isinstance(expr, ast.Literal):
         return expr.kind if expr.kind in ("percent", "money") else None
     if isinstance(expr, ast.Reference):
@@ -211,10 +223,13 @@ class Scope:
     indicators: dict  # name → ast.Indicator
     outcomes: dict  # name → ast.Outcome
     linked: frozenset  # indicators linked to payment in the year
+    measures: dict = attrs.field(factory=dict)  # name → ast.Measure, `actual_cost` among them
 
 
 def scope(contract: ast.Contract, linked: Iterable[str]) -> Scope:
-    return Scope({i.name: i for i in contract.all_indicators}, {o.name: o for o in contract.all_outcomes}, frozenset(linked))
+    measures = {ACTUAL_COST_NAME: ACTUAL_COST_MEASURE, **{m.name: m for m in contract.all_measures}}
+    return Scope({i.name: i for i in contract.all_indicators}, {o.name: o for o in contract.all_outcomes}, frozenset(linked),
+                 measures)
 
 
 def lower_number(expr: ast.Expr, where: Scope, baseline: bool = False, computing: tuple[str, ...] = ()) -> Number:
@@ -228,6 +243,8 @@ def lower_number(expr: ast.Expr, where: Scope, baseline: bool = False, computing
                 raise ExpressionError(f"`{expr.name}` is measured in terms of itself", expr.span,
                                       help="a derived indicator is computed from indicators given as data")
             return lower_number(indicator.measured_as, where, baseline, computing + (expr.name,))
+        if indicator is None and expr.name == ACTUAL_COST_NAME:
+            return Value(ACTUAL_COST, False, baseline)
         return Value(expr.name, indicator is not None and indicator.by_segment is not None, baseline)
     if isinstance(expr, ast.Negative):
         return Negated(lower_number(expr.operand, where, baseline, computing))

@@ -65,7 +65,7 @@ def render(contract: ast.Contract) -> str:
     sections: list[tuple[Any, Callable[[Writer, Any], None]]] = [  # each section with its writer
         (contract.header, header), (contract.population, population), (contract.budget, budget),
         (contract.payments, payments), (contract.outcomes, outcomes), (contract.phasing, phasing),
-        (contract.risk_share, risk_share), (contract.distribution, distribution),
+        (contract.risk_share, risk_share), (contract.distribution, distribution), (contract.measures, measures),
     ]
     first = True
     for node, write in sections:
@@ -387,6 +387,20 @@ def distribution(out: Writer, node: ast.Distribution) -> None:
     for share in node.shares:
         parts = " and ".join(f"{percent(p.share)} of {words[p.component]}" for p in share.parts)
         out.line(f"{share.subcontractor} receives {parts}{clause(share.clause)}")
+    out.close()
+
+
+def measures(out: Writer, node: ast.Measures) -> None:
+    out.open(f"measures{clause(node.clause)}")
+    for measure in node.measures:
+        out.open(f"measure {measure.name} {quoted(measure.title)}{clause(measure.clause)}")
+        if measure.unit is not None:
+            out.line(f"unit {unit(measure.unit)}")
+        for key in ("description", "definition", "source"):
+            value = getattr(measure, key)
+            if value is not None:
+                out.line(f"{key} {quoted(value)}")
+        out.close()
     out.close()
 
 

@@ -63,7 +63,7 @@ __all__ = ["ObcLexer", "KEYWORDS", "KEYWORD_TOKENS", "keyword_kind", "keyword_wo
 SECTION = (
     "contract", "population", "segment", "budget", "payments", "outcomes", "outcome",
     "indicator", "bands", "bonus", "phasing", "phase", "risk share", "gains", "losses",
-    "distribution",
+    "distribution", "measures", "measure",
 )
 END = ("end",)
 ITEM = (

@@ -42,7 +42,8 @@ class ExactInputs:
     def __init__(self, plan: YearPlan, data: Data):
         self.plan = plan
         self.data = data
-        self.indicators = {i.name: i for i in plan.contract.all_indicators}
+        self.indicators: dict = {m.name: m for m in plan.contract.all_measures}  # read as indicators are
+        self.indicators.update((i.name, i) for i in plan.contract.all_indicators)
 
     def value(self, name: str, segment: Optional[str], baseline: bool) -> Decimal:
         point = self.data.lookup(name, None if baseline else self.plan.year, segment)

@@ -71,7 +71,7 @@ from .backends import Array
 from .data import ACTUAL_POPULATION
 from .interpret import STOP_LOSS_EXCESS, STOP_LOSS_PATIENTS, STOP_LOSS_PENNIES
 from .plan import Missing
-from .vector import YearModel, inputs_of, run, sharing_of, year_model
+from .vector import YearModel, inputs_of, needs_actual_cost, run, sharing_of, year_model
 
 PERCENTILES = (5, 25, 50, 75, 95)
 DISTRIBUTIONS = {
@@ -218,9 +218,12 @@ def spec_from_table(document: dict, path: Path, year: YearModel, where: str = ""
         problems.append(spec_error(name, f"{where}: {message}" if where else message, help_text))
 
     entries = document.get("indicators", {})
-    if not isinstance(entries, dict):
-        problem("`indicators` must be a table of indicator names")
+    measures = document.get("measures", {})  # a measure's distribution may be given under either table
+    if not isinstance(entries, dict) or not isinstance(measures, dict):
+        problem("`indicators` must be a table of indicator names" if not isinstance(entries, dict) else
+                "`measures` must be a table of measure names")
         raise SpecError(problems)
+    entries = {**measures, **entries}
 
     def marginal(key: str, entry, counts: str = "") -> Optional[Marginal]:
         """`counts`: what the variable counts (people, patients, pounds of cost), which can never be negative."""
@@ -283,9 +286,10 @@ def spec_from_table(document: dict, path: Path, year: YearModel, where: str = ""
         if key not in known:
             problem(f"`{key}` is not an input of year {year.year} of the contract", d.did_you_mean(key, sorted(known)))
     cost = None
-    if sharing_of(year):
+    if needs_actual_cost(year):
         if "actual_cost" not in document:
-            problem("the risk share needs an `[actual_cost]` distribution")
+            problem("the risk share needs an `[actual_cost]` distribution" if sharing_of(year) else
+                    f"year {year.year} of the contract reads `actual_cost`, so the spec needs an `[actual_cost]` distribution")
         else:
             cost = marginal("actual_cost", document["actual_cost"])
     correlations = []

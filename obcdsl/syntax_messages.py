@@ -34,7 +34,7 @@ TERMINAL_WORDS = {
 BLOCK_WORDS = (
     "contract", "population", "segment", "budget", "payments", "outcomes",
     "outcome", "indicator", "bands", "bonus", "phasing", "phase", "risk",
-    "gains", "losses", "distribution",
+    "gains", "losses", "distribution", "measures", "measure",
 )
 
 
@@ -196,7 +196,7 @@ def block_name(word: str) -> str:
     return BLOCK_NAMES.get(word.lower(), word.lower())
 
 
-SECTIONS = ("contract", "population", "budget", "payments", "outcomes", "phasing", "risk share", "distribution")
+SECTIONS = ("contract", "population", "budget", "payments", "outcomes", "phasing", "risk share", "distribution", "measures")
 
 
 def closing_help(word: str, before: str = "") -> str:

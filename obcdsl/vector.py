@@ -46,6 +46,15 @@ def year_model(contract: ast.Contract, year: int) -> YearPlan:
 
 def inputs_of(plan: YearPlan) -> list[str]:
     """The names of the arrays a simulation must supply (besides `actual cost`): `name` or `name/segment`."""
+    return sorted(values_needed(plan) - {ACTUAL_COST})
+
+
+def needs_actual_cost(plan: YearPlan) -> bool:
+    """Whether the year reads the actual cost: to share a variance, or in a condition (`actual_cost at most ...`)."""
+    return bool(sharing_of(plan)) or ACTUAL_COST in values_needed(plan)
+
+
+def values_needed(plan: YearPlan) -> set[str]:
     names: set[str] = set()
     for line in plan.lines:
         if not line.linked:
@@ -58,7 +67,7 @@ def inputs_of(plan: YearPlan) -> list[str]:
     for bonus in plan.bonuses:
         if bonus.condition is not None:
             names.update(v.name for v in values_read(bonus.condition) if not v.baseline)
-    return sorted(names)
+    return names
 
 
 def sharing_of(plan: YearPlan) -> dict:
@@ -269,4 +278,4 @@ def overwrite(arrays: dict, index: int, exact: YearResult) -> None:
             arrays["variance"][index] = float(risk.variance)
 
 
-__all__ = ["ACTUAL_COST", "Results", "YearModel", "inputs_of", "run", "sharing_of", "year_model"]
+__all__ = ["ACTUAL_COST", "Results", "YearModel", "inputs_of", "needs_actual_cost", "run", "sharing_of", "year_model"]

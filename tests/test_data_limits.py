@@ -35,7 +35,7 @@ def test_unknown_measures_are_capped_and_the_rest_counted(tmp_path, oxfordshire)
     summary = found[-1]
     assert summary.message == "… and 4,980 more rows like this (OBC906)"
     assert summary.span.file == str(path) and summary.span.line == CAP + 2  # where the first not shown is
-    assert summary.notes == ("the first of them: row 22, column `measure`: the contract has no indicator `crisis_respons_20`",)
+    assert summary.notes == ("the first of them: row 22, column `measure`: the contract has no indicator or measure `crisis_respons_20`",)
     assert problem_count(found) == 5000
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 from .. import ast
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic
-from ..expressions import ExpressionError, check_types, lower_indicator_value, positions, scope
+from ..expressions import ExpressionError, check_types, lower_indicator_value, positions, readable, scope
 
 
 def check(contract: ast.Contract) -> list[Diagnostic]:
-    indicators = {i.name: i for i in contract.all_indicators}
+    indicators = readable(contract)
     clauses = clause_of(contract)
     found = []
     for expr, wanted, where, percentage in positions(contract):
@@ -27,7 +27,7 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
         return found
     every = scope(contract, ())
     for indicator in contract.all_indicators:
-        if indicator.measured_as is None or indicator.name not in indicators:
+        if indicator.measured_as is None or indicators.get(indicator.name) is not indicator:
             continue
         try:
             lower_indicator_value(indicator, every)

@@ -7,6 +7,7 @@ from typing import Any
 from .. import ast, model
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic, Fix, Label
+from ..expressions import readable
 from ..source import Span
 
 
@@ -114,6 +115,7 @@ def duplicates(contract: ast.Contract) -> list[Diagnostic]:
             payable.append(("indicator", indicator.name, indicator))
     for bonus in contract.all_bonuses:
         payable.append(("bonus", bonus.name, bonus))
+    payable += [("measure", m.name, m) for m in contract.all_measures]
     found += duplicate_names(payable)
     found += duplicate_names([("segment", s.name, s) for s in contract.segments])
     subcontractors = contract.header.subcontractors if contract.header else ()
@@ -182,10 +184,11 @@ def references(contract: ast.Contract) -> list[Diagnostic]:
     bonuses = {b.name: b for b in contract.all_bonuses}
     segments = {s.name: s for s in contract.segments}
     subcontractors = {s.name for s in (contract.header.subcontractors if contract.header else ())}
+    values = readable(contract)
 
     for expr, _ in model.contract_expressions(contract):
         for node in model.iter_subexpressions(expr):
-            if isinstance(node, ast.Reference) and node.name not in indicators:
+            if isinstance(node, ast.Reference) and node.name not in values:
                 if node.name in outcomes or node.name in bonuses:
                     found.append(
                         d.error(
@@ -196,7 +199,7 @@ def references(contract: ast.Contract) -> list[Diagnostic]:
                         )
                     )
                 else:
-                    found.append(unknown(node.name, "indicator", node.span, indicators))
+                    found.append(unknown(node.name, "indicator or measure", node.span, values))
             elif isinstance(node, ast.Achieved) and node.name not in indicators and node.name not in outcomes:
                 found.append(unknown(node.name, "outcome or indicator", node.span, list(indicators) + list(outcomes),
                                      name_span=prefix(node.span, len(node.name))))

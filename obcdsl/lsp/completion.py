@@ -27,8 +27,9 @@ NAME_KINDS = {
     "segment": types.CompletionItemKind.Struct,
     "subcontractor": types.CompletionItemKind.Class,
     "band": types.CompletionItemKind.EnumMember,
+    "measure": types.CompletionItemKind.Value,
 }
-DECLARING = {"indicator", "outcome", "bonus", "subcontractor", "phase", "segment"}
+DECLARING = {"indicator", "outcome", "bonus", "subcontractor", "phase", "segment", "measure"}
 
 
 def parsed_prefix(text: str):
@@ -107,7 +108,8 @@ def names_here(contract: ast.Contract, parser, tokens: list[Token]) -> list[tupl
         return [(s.name, "subcontractor") for s in subcontractors]
     if block == "phase":
         return indicators + outcomes
-    return indicators + outcomes + [(b.name, "bonus") for b in contract.all_bonuses]
+    measures = [(m.name, "measure") for m in contract.all_measures] + [("actual_cost", "measure")]
+    return indicators + outcomes + [(b.name, "bonus") for b in contract.all_bonuses] + measures
 
 
 def band_names(contract: ast.Contract, indicator_name: str) -> list[tuple[str, str]]:

@@ -102,6 +102,13 @@ def describe(analysis: Analysis, occurrence: Occurrence) -> str:
         last = f"to {phase.last_year}" if phase.last_year is not None else "to the end of the term"
         years = f"year {phase.first_year}" if phase.last_year == phase.first_year else f"years {phase.first_year} {last}"
         return f"**phase `{name}`**: {years}{clause_words(phase.clause)}"
+    if occurrence.kind == "measure":
+        measure = next(m for m in contract.all_measures if m.name == name)
+        text = f"**measure `{name}`**: {measure.title}{clause_words(measure.clause)}"
+        facts = [f"unit {measure.unit.kind}" if measure.unit is not None else "",
+                 f"source: {measure.source}" if measure.source else "", measure.description or "", measure.definition or "",
+                 "given as data; read by the contract's conditions and terms, it pays nothing itself"]
+        return text + "".join(f"\n\n{fact}" for fact in facts if fact)
     return ""
 
 

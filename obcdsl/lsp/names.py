@@ -19,7 +19,7 @@ from .. import ast, model
 from ..source import Span
 from .lexemes import NAME, Lexeme, keywords
 
-KINDS = ("indicator", "outcome", "bonus", "segment", "subcontractor", "phase")
+KINDS = ("indicator", "outcome", "bonus", "segment", "subcontractor", "phase", "measure")
 PHASE_NAME = re.compile(r"phase\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
 
 
@@ -99,7 +99,8 @@ def from_contract(contract: ast.Contract, text: str) -> NameIndex:
     return NameIndex(tuple(sorted(unique.values(), key=lambda o: o.start)), kinds)
 
 
-def declared(contract: ast.Contract) -> Iterator[tuple[str, ast.Subcontractor | ast.Segment | ast.Outcome | ast.Indicator | ast.Bonus]]:
+def declared(contract: ast.Contract) -> Iterator[tuple[str, ast.Subcontractor | ast.Segment | ast.Outcome | ast.Indicator | ast.Bonus
+                                                     | ast.Measure]]:
     if contract.header is not None:
         for subcontractor in contract.header.subcontractors:
             yield "subcontractor", subcontractor
@@ -111,6 +112,8 @@ def declared(contract: ast.Contract) -> Iterator[tuple[str, ast.Subcontractor | 
             yield "indicator", indicator
     for bonus in contract.all_bonuses:
         yield "bonus", bonus
+    for measure in contract.all_measures:
+        yield "measure", measure
 
 
 def references(contract: ast.Contract) -> Iterator[tuple[str, Optional[Span], Optional[str]]]:
@@ -137,7 +140,7 @@ def references(contract: ast.Contract) -> Iterator[tuple[str, Optional[Span], Op
 
 # the words that declare a name of each kind, for finding declarations in a text that does not parse
 DECLARING = {"indicator": "indicator", "outcome": "outcome", "bonus": "bonus", "segment": "segment",
-             "subcontractor": "subcontractor", "phase": "phase"}
+             "subcontractor": "subcontractor", "phase": "phase", "measure": "measure"}
 
 
 def from_lexemes(lexemes: Iterable[Lexeme], kinds: dict[str, str]) -> NameIndex:

@@ -63,6 +63,10 @@ def document_symbols(contract: ast.Contract, lines: LineIndex) -> list[types.Doc
                        name_span=s.name_span)
             for s in contract.distribution.shares
         ]))
+    if contract.measures is not None:
+        found.append(out.symbol("measures", Kind.Namespace, contract.measures.span, "", [
+            out.symbol(m.name, Kind.Variable, m.span, m.title, name_span=m.name_span) for m in contract.measures.measures
+        ]))
     return [symbol for symbol in found if symbol is not None]
 
 

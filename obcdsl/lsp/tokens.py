@@ -16,7 +16,8 @@ TOKEN_MODIFIERS = [types.SemanticTokenModifiers.Declaration.value, types.Semanti
 LEGEND = types.SemanticTokensLegend(token_types=[t.value for t in TOKEN_TYPES], token_modifiers=TOKEN_MODIFIERS)
 
 NAME_TYPES = {"indicator": T.Variable, "outcome": T.Namespace, "bonus": T.Event, "segment": T.Type,
-              "subcontractor": T.Class, "phase": T.Enum, "band": T.EnumMember, None: T.Variable}
+              "subcontractor": T.Class, "phase": T.Enum, "band": T.EnumMember,
+              "measure": T.Variable, None: T.Variable}
 LEXEME_TYPES = {"keyword": (T.Keyword, 0), "string": (T.String, 0), "number": (T.Number, 0), "clause": (T.Number, 0),
                 "year": (T.Number, 0), "icd": (T.String, 0), "money": (T.Number, 4), "percent": (T.Number, 8),
                 "comment": (T.Comment, 0), "word": (T.Variable, 0)}

@@ -264,6 +264,8 @@ class Builder:
             sections.append(self.risk_share())
         if self.contract.distribution is not None:
             sections.append(self.distribution())
+        if self.contract.measures is not None:
+            sections.append(self.measures())
         if self.contract.outcomes is not None:
             sections.append(Section("Schedule 4", "Quality Requirements: the outcomes incentive", (), level=1))
             sections.append(self.outcomes())
@@ -497,6 +499,18 @@ class Builder:
                                                                "Bonus payments"), tuple(rows), "distribution"))
         return Section("Part", "Distribution", tuple(blocks))
 
+    def measures(self) -> Section:
+        measures = self.contract.measures
+        assert measures is not None
+        numbers = Numbers(measures.clause or "G")
+        blocks: list[Block] = [Paragraph(numbers(measures.clause), "The payment terms read these measures, supplied as data "
+                                                                   "for each contract year; they pay nothing themselves.",
+                                         "Measures")]
+        rows = tuple((m.clause or measures.clause or "", m.title, unit_words(m.unit), m.source or "",
+                      m.definition or m.description or "") for m in measures.measures)
+        blocks.append(Table("Measures", ("Clause", "Measure", "Unit", "Source", "Definition"), rows, "measures"))
+        return Section("Part", "Measures", tuple(blocks))
+
     # -- Schedule 4
 
     def outcomes(self) -> Section:
@@ -720,6 +734,9 @@ class Builder:
             for indicator in outcome.indicators:
                 if indicator.name == name:
                     return f"“{indicator.title}”"
+        for measure in self.contract.all_measures:
+            if measure.name == name:
+                return f"“{measure.title}”"
         return f"`{name}`"
 
 
