@@ -562,11 +562,12 @@ class Phasing:
 
 @attrs.frozen
 class Amount:
-    """`£500,000` (kind "money") or `3% of budget` (kind "budget share")."""
+    """`£500,000` (kind "money"), `3% of budget` (kind "budget share") or `5% of provider_revenue` (kind "measure share")."""
 
-    kind: str  # "money" | "budget share"
+    kind: str  # "money" | "budget share" | "measure share"
     value: Decimal
     span: Optional[Span] = span_field()
+    measure: Optional[str] = None  # the measure a "measure share" is a share of
 
 
 @attrs.frozen
@@ -580,6 +581,17 @@ class RiskBand:
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
     split_span: Optional[Span] = span_field()
+
+
+@attrs.frozen
+class SharingTable:
+    """`gains when all outcomes are achieved ... end`: a table of bands that applies in a year its condition holds."""
+
+    side: str  # "gains" | "losses"
+    condition: Expr
+    bands: tuple[RiskBand, ...]
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
 
 
 @attrs.frozen
@@ -655,6 +667,16 @@ class RiskShare:
     losses_span: Optional[Span] = span_field()
     unshared: tuple[UnsharedVariance, ...] = ()
     at_minimum: Optional[AtMinimum] = None
+    tables: tuple[SharingTable, ...] = ()  # `gains when ...`, `losses when ...`, in the order written
+    gains_otherwise: bool = False  # the `gains` table is written `gains otherwise`
+    losses_otherwise: bool = False
+    reference: str = "budget"  # what the variance is measured against: "budget" | "payments"
+    reference_clause: Optional[str] = None
+    reference_span: Optional[Span] = span_field()
+
+    def tables_for(self, side: str) -> tuple[SharingTable, ...]:
+        """The side's `when` tables, in the order written."""
+        return tuple(t for t in self.tables if t.side == side)
 
     def unshared_party(self, side: str) -> str:
         """Who takes the part of a gain or loss the minimum variance keeps out of the sharing."""

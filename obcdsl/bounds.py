@@ -149,16 +149,18 @@ def part_least(plan: YearPlan, part: PartPlan) -> Decimal:
 
 
 def variance_points(risk: ast.RiskShare, budget: Decimal) -> list[Decimal]:
-    """Variances at which the settlement can change slope (signed: + loss, − gain)."""
+    """Variances at which the settlement can change slope (signed: + loss, − gain), for every table."""
     edges = {ZERO}
     for side in ("gains", "losses"):
-        sharing = lower_sharing(risk, side, budget, None)
-        if sharing.minimum is not None:
-            edges.add(sharing.minimum)
-        for band in sharing.bands:
-            edges.update(edge for edge in (band.lower, band.upper) if edge is not None)
-        for limit in sharing.limits:
-            edges.update({limit.value, limit.value * 2, limit.value * 4})
+        for table in (None,) + risk.tables_for(side):
+            sharing = lower_sharing(risk, side, budget, None, table)
+            if sharing.minimum is not None:
+                edges.add(sharing.minimum)
+            for band in sharing.bands:
+                edges.update(edge for edge in (band.lower, band.upper) if edge is not None)
+            for limit in sharing.limits:
+                if limit.value is not None:
+                    edges.update({limit.value, limit.value * 2, limit.value * 4})
     points = set()
     for edge in edges:
         for sign in (ONE, -ONE):
@@ -168,14 +170,38 @@ def variance_points(risk: ast.RiskShare, budget: Decimal) -> list[Decimal]:
     return sorted(p for p in points if p >= -budget)
 
 
+def known_limits(sharing):
+    """The sharing with only the limits known before the data: a cap that reads a measure could be any amount, and at
+    its most it does not bind (`lower_sharing` leaves out the greater of amounts one of which reads a measure)."""
+    kept = tuple(attrs.evolve(limit, measured=()) for limit in sharing.limits if limit.value is not None)
+    return attrs.evolve(sharing, limits=kept)
+
+
+def table_plans(plan: YearPlan) -> list[YearPlan]:
+    """The year with each of its sharing tables applying in turn (each `when` table, then the plain one), and only
+    the limits known before the data: the settlement then depends on the variance alone."""
+    risk = plan.risk
+    assert risk is not None and risk.gains is not None and risk.losses is not None
+    found = []
+    for side in ("gains", "losses"):
+        for sharing in risk.sharings(side):
+            if side == "losses" and sharing is risk.losses:
+                continue  # the plain losses table is in every gains plan already
+            gains = known_limits(sharing if side == "gains" else risk.gains)
+            losses = known_limits(sharing if side == "losses" else risk.losses)
+            found.append(attrs.evolve(plan, risk=attrs.evolve(risk, gains=gains, losses=losses, gains_when=(),
+                                                              losses_when=(), stop_loss=None)))
+    return found
+
+
 def settlement_at(plan: YearPlan, variance: Decimal):
-    """The settlement for a given variance, by the interpreter itself (no stop-loss)."""
+    """The settlement for a given variance, by the interpreter itself (no stop-loss), for a plan of `table_plans`."""
     # asked only of a year whose risk share shares the variance, which needs a budget (plan.risk_plan)
     assert plan.risk is not None and plan.budget is not None
     risk = attrs.evolve(plan.risk, stop_loss=None)
     bare = attrs.evolve(plan, risk=risk)
     data = Data((DataPoint(ACTUAL_COST, plan.year, None, plan.budget + variance),))
-    return Run(bare, EXACT, ExactInputs(bare, data)).settle([])
+    return Run(bare, EXACT, ExactInputs(bare, data)).settle([], Exact().const(plan.budget))
 
 
 def risk_ranges(plan: YearPlan):
@@ -187,31 +213,43 @@ def risk_ranges(plan: YearPlan):
         return None, None, None, stop
     assert plan.budget is not None  # shared gains or losses need a budget (plan.risk_plan)
     points = variance_points(risk.source, plan.budget)
-    settlements = [(v, settlement_at(plan, v)) for v in points]
-    transfers = [s.transfer for _, s in settlements]
-    provider_losses = [s.provider_share if s.variance > 0 else ZERO for _, s in settlements]
-    commissioner_losses = [s.commissioner_share if s.variance > 0 else ZERO for _, s in settlements]
 
     def grows(values: list[Decimal]) -> bool:
         return len(values) >= 2 and values[-1] > values[-2]
 
-    transfer = Range(min(transfers), None if grows(transfers) else max(transfers))
-    provider = Range(ZERO, None if grows(provider_losses) else max(provider_losses))
-    commissioner = Range(ZERO, None if grows(commissioner_losses) else max(commissioner_losses))
+    found: list[tuple[Range, Range, Range]] = []
+    for variant in table_plans(plan):
+        settlements = [(v, settlement_at(variant, v)) for v in points]
+        transfers = [s.transfer for _, s in settlements]
+        provider_losses = [s.provider_share if s.variance > 0 else ZERO for _, s in settlements]
+        commissioner_losses = [s.commissioner_share if s.variance > 0 else ZERO for _, s in settlements]
+        found.append((Range(min(transfers), None if grows(transfers) else max(transfers)),
+                      Range(ZERO, None if grows(provider_losses) else max(provider_losses)),
+                      Range(ZERO, None if grows(commissioner_losses) else max(commissioner_losses))))
+    transfer, provider, commissioner = found[0]
+    for ranges in found[1:]:
+        transfer, provider, commissioner = (widest(transfer, ranges[0]), widest(provider, ranges[1]),
+                                            widest(commissioner, ranges[2]))
     return transfer, provider, commissioner, stop
 
 
+def widest(a: Range, b: Range) -> Range:
+    """The range covering both."""
+    return Range(min(a.least, b.least), None if a.most is None or b.most is None else max(a.most, b.most))
+
+
 def worst_variance(plan: YearPlan, party: str) -> Optional[tuple[Decimal, RiskResult]]:
-    """The variance at which a party's share of a loss is largest, and the settlement there."""
-    risk, budget = plan.contract.risk_share, plan.budget
+    """The variance at which a party's share of a loss is largest, under any table, and the settlement there."""
+    risk, budget = plan.risk, plan.budget
     assert risk is not None and budget is not None  # asked only of a year whose losses are shared, which needs a budget
-    points = [v for v in variance_points(risk, budget) if v > 0]
+    points = [v for v in variance_points(risk.source, budget) if v > 0]
     best = None
-    for variance in points:
-        settlement = settlement_at(plan, variance)
-        share = settlement.provider_share if party == "provider" else settlement.commissioner_share
-        if best is None or share > best[2]:
-            best = (variance, settlement, share)
+    for variant in table_plans(plan):
+        for variance in points:
+            settlement = settlement_at(variant, variance)
+            share = settlement.provider_share if party == "provider" else settlement.commissioner_share
+            if best is None or share > best[2]:
+                best = (variance, settlement, share)
     return (best[0], best[1]) if best else None
 
 

@@ -838,7 +838,7 @@ class ContractBuilder:
 
     @callback(tolerant=True)
     def risk_share_section(self, children: list, span: Optional[Span]):
-        fields = self.collect(children, "risk share section", lists=("limits", "unshared"))
+        fields = self.collect(children, "risk share section", lists=("limits", "unshared", "tables"))
         return self.section("risk_share", ast.RiskShare(clause=clause(children), span=span, **fields), children)
 
     @callback()
@@ -873,8 +873,28 @@ class ContractBuilder:
         return Part("above minimum", span)
 
     def risk_bands(self, key: str, children: list, span: Span) -> Item:
-        return Item(key, tuple(parts(children, ast.RiskBand)), span,
-                    extra=((f"{key}_span", span), (f"{key}_clause", clause(children))))
+        bands = tuple(parts(children, ast.RiskBand))
+        condition = first(children, Part)
+        if condition is not None and condition.value != "otherwise":
+            return Item("tables", ast.SharingTable(key, condition.value, bands, clause(children), span), span, repeatable=True)
+        return Item(key, bands, span, extra=((f"{key}_span", span), (f"{key}_clause", clause(children)),
+                                             (f"{key}_otherwise", condition is not None)))
+
+    @callback()
+    def sharing_when(self, children: list, span: Span) -> Part:
+        return Part(self.expression(children), span)
+
+    @callback()
+    def sharing_otherwise(self, children: list, span: Span) -> Part:
+        return Part("otherwise", span)
+
+    @callback()
+    def against_budget(self, children: list, span: Span) -> Item:
+        return Item("reference", "budget", span, extra=(("reference_clause", clause(children)), ("reference_span", span)))
+
+    @callback()
+    def against_payments(self, children: list, span: Span) -> Item:
+        return Item("reference", "payments", span, extra=(("reference_clause", clause(children)), ("reference_span", span)))
 
     @callback(tolerant=True)
     def gains(self, children: list, span: Span) -> Item:
@@ -971,6 +991,10 @@ class ContractBuilder:
     @callback()
     def budget_share(self, children: list, span: Span) -> ast.Amount:
         return ast.Amount("budget share", self.the_number(children), span)
+
+    @callback()
+    def measure_share(self, children: list, span: Span) -> ast.Amount:
+        return ast.Amount("measure share", self.the_number(children), span, str(tokens(children, "NAME")[0]))
 
     # ------------------------------------------------------------ distribution
 

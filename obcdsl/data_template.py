@@ -123,7 +123,7 @@ def unit_words(indicator: ast.Indicator | ast.Measure) -> str:
 def template_for(contract: ast.Contract, year: int) -> Template:
     """The rows a year's data must give, read from the year's plan."""
     from .expressions import values_read
-    from .plan import plan_for
+    from .plan import plan_for, risk_reads
 
     plan = plan_for(contract, year)
     needed: dict[str, bool] = {}  # indicator given as data → its baseline is needed too
@@ -146,6 +146,8 @@ def template_for(contract: ast.Contract, year: int) -> Template:
             read(gate.condition)
     for bonus in plan.bonuses:
         read(bonus.condition)
+    for node in risk_reads(plan):
+        read(node)
     paid = set(needed)
     for line in plan.lines:  # measured but not paid this year: the statement reports the value when it is given
         if not line.linked:

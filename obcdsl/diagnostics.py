@@ -86,6 +86,8 @@ CODES: dict[str, str] = {
     "OBC706": "floor above cap",
     "OBC707": "both parties capped on the same side",
     "OBC708": "terms for the unshared variance without a minimum variance",
+    "OBC709": "`when` sharing tables that may all fail, with no one named to take the variance",
+    "OBC710": "a share of a measure where an amount known before the data is needed",
     # distribution
     "OBC801": "subcontractor shares add up to more than 100%",
     # data

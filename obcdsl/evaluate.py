@@ -19,7 +19,7 @@ from . import ast, model
 from .backends import Exact
 from .data import Data, DataError
 from .data_validation import validate
-from .expressions import ExpressionError, Number, lower_indicator_value, lower_number, readable, scope
+from .expressions import ExpressionError, Number, Value, lower_indicator_value, lower_number, readable, scope
 from .interpret import ExactInputs, LineResult, PartResult, RiskResult, Run, YearResult
 from .lowering import LinearRule, StepRule, comparison
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split
@@ -77,7 +77,7 @@ def assemble(run: Run, result: YearResult) -> Statement:
                           allocation=bonus.allocation))
     settlement = None
     if result.risk is not None:
-        settlement = risk_lines(plan, result.risk, lines)
+        settlement = risk_lines(run, result.risk, lines)
     unearned_rule = contract.outcomes.unearned if contract.outcomes else None
     header = contract.header
     risk_share = result.risk_to_provider if result.risk is not None else ZERO
@@ -256,9 +256,12 @@ def rule_name(indicator: ast.Indicator) -> str:
 # ---------------------------------------------------------------- conditions, in words
 
 
-def describe_condition(run: Run, expr: ast.Expr) -> str:
+def describe_condition(run: Run, expr: ast.Expr, holds: bool = False) -> str:
+    """Why a condition failed (or, `holds`, that it held), with the values it read."""
     if isinstance(expr, ast.Comparison):
         return f"{describe_value(run, expr.left)} {expr.operator} {describe_value(run, expr.right)}"
+    if holds:
+        return "the condition holds"
     if isinstance(expr, ast.AllAchieved):
         missed = [o.name for o in run.plan.contract.all_outcomes if not outcome_achieved(run, o)]
         return "not every outcome was achieved (" + ", ".join(f"`{m}`" for m in missed) + " missed)"
@@ -307,10 +310,11 @@ def show_value(indicator: Optional[ast.Indicator | ast.Measure], value: Decimal)
 # ---------------------------------------------------------------- the risk share
 
 
-def risk_lines(plan: YearPlan, risk: RiskResult, lines: list[Line]) -> RiskSettlement:
+def risk_lines(run: Run, risk: RiskResult, lines: list[Line]) -> RiskSettlement:
     """The stop-loss and the settlement, step by step: each step a line with each party's part."""
-    source = plan.contract.risk_share
-    assert source is not None  # a year with a risk result has a risk share (plan.risk_plan)
+    plan = run.plan
+    assert plan.risk is not None  # a year with a risk result has a risk share (plan.risk_plan)
+    source = plan.risk.source
     if source.stop_loss is not None:
         lines.append(stop_loss_line(source.stop_loss, risk))
     if risk.variance is None:
@@ -319,9 +323,14 @@ def risk_lines(plan: YearPlan, risk: RiskResult, lines: list[Line]) -> RiskSettl
     kind = "losses" if variance > 0 else "gains"
     noun = "loss" if variance > 0 else "gain"
     magnitude = abs(variance)
-    bands = source.losses if variance > 0 else source.gains
+    sharing = risk.sharing
+    bands = sharing.written
     steps: list[dict] = []
     binding = []
+    choice = table_words(run, kind, noun, sharing)
+    if choice is not None:
+        steps.append(dict(name=f"{kind} table", title=f"Which {kind} table applies", words=choice[0], clause=choice[1],
+                          inputs={}, provider=ZERO, commissioner=ZERO))
     for step in risk.steps:
         if step.kind == "minimum":
             if step.amount > magnitude or (step.amount == magnitude and source.minimum is not None
@@ -342,7 +351,8 @@ def risk_lines(plan: YearPlan, risk: RiskResult, lines: list[Line]) -> RiskSettl
             words = (f"{noun} of {pounds(step.amount)} in the band {range_words}: provider {percent_text(written.provider)}, "
                      f"commissioner {percent_text(written.commissioner)}")
             name, title = f"{kind} band {band.index}", f"{noun.capitalize()} {range_words}"
-            side_clause = source.losses_clause if variance > 0 else source.gains_clause
+            side_clause = sharing.table.clause if sharing.table is not None else (
+                source.losses_clause if variance > 0 else source.gains_clause)
             clause_ref, inputs = written.clause or side_clause or source.clause, {"portion": step.amount}
         elif step.kind == "beyond":
             words = f"{pounds(step.amount)} lies beyond the last band and stays with the provider"
@@ -351,11 +361,18 @@ def risk_lines(plan: YearPlan, risk: RiskResult, lines: list[Line]) -> RiskSettl
             limit = step.limit
             other = "commissioner" if limit.party == "provider" else "provider"
             written_limit = next(x for x in source.limits if (x.party, x.exposure, x.kind) == (limit.party, kind, limit.kind))
+            value = step.value if step.value is not None else limit.value
+            assert value is not None  # a limit that applied has a value in the year
             if step.kind == "cap":
-                words = f"the {limit.party}'s share is capped at {pounds(limit.value)}; {pounds(step.amount)} passes to the {other}"
+                words = f"the {limit.party}'s share is capped at {pounds(value)}"
+                read = [a for a in written_limit.amounts if a.kind == "measure share"]
+                if read:
+                    words += " (" + ", ".join(f"{percent_text(a.value)} of `{a.measure}` "
+                                              f"{pounds(run.number_all(Value(a.measure or '', False), None))}" for a in read) + ")"
+                words += f"; {pounds(step.amount)} passes to the {other}"
                 title = f"Cap on the {limit.party}'s {kind}"
             else:
-                words = f"the {limit.party}'s share is at least {pounds(limit.value)}; {pounds(-step.amount)} moves from the {other}"
+                words = f"the {limit.party}'s share is at least {pounds(value)}; {pounds(-step.amount)} moves from the {other}"
                 title = f"Floor on the {limit.party}'s {kind}"
             binding.append(f"{limit.party} {kind} {limit.kind}")
             name, clause_ref, inputs = f"{limit.party} {kind} {limit.kind}", written_limit.clause, {}
@@ -369,7 +386,26 @@ def risk_lines(plan: YearPlan, risk: RiskResult, lines: list[Line]) -> RiskSettl
         lines.append(Line("risk share", x["name"], x["title"], effect, x["words"], x["clause"],
                           inputs=x["inputs"], party_amounts={"provider": provider_part, "commissioner": commissioner_part}))
     return RiskSettlement(risk.actual_cost, risk.stop_loss, variance, risk.provider_share, risk.commissioner_share,
-                          risk.transfer, tuple(binding))
+                          risk.transfer, tuple(binding), plan.risk.reference, risk.reference)
+
+
+def table_words(run: Run, side: str, noun: str, sharing) -> Optional[tuple[str, Optional[str]]]:
+    """Which of the side's tables applied and why, when it has `when` tables: (words, clause)."""
+    risk = run.plan.risk
+    assert risk is not None
+    source = risk.source
+    tables = source.tables_for(side)
+    if not tables:
+        return None
+    if sharing.table is not None:
+        return (f"the {noun} is shared by the `{side} when` table: {describe_condition(run, sharing.table.condition, True)}",
+                sharing.table.clause or source.clause)
+    failed = "; ".join(describe_condition(run, t.condition) for t in tables)
+    if sharing.unshared_all:
+        return (f"no `{side} when` table applies ({failed}): the {noun} is not shared and goes to the "
+                f"{sharing.unshared_to} ({side} not shared go to the {sharing.unshared_to})", source.clause)
+    clause = source.gains_clause if side == "gains" else source.losses_clause
+    return f"no `{side} when` table applies ({failed}): the `{side} otherwise` table applies", clause or source.clause
 
 
 def stop_loss_line(stop: ast.StopLoss, risk: RiskResult) -> Line:

@@ -211,6 +211,9 @@ def positions(contract: ast.Contract) -> Iterable[tuple[ast.Expr, str, str, bool
     for bonus in contract.all_bonuses:
         if bonus.condition is not None:
             yield bonus.condition, "condition", f"the condition of bonus `{bonus.name}`", False
+    if contract.risk_share is not None:
+        for table in contract.risk_share.tables:
+            yield table.condition, "condition", f"the condition of a `{table.side} when` table", False
 
 
 # ---------------------------------------------------------------- lowering

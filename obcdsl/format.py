@@ -336,7 +336,21 @@ def phasing(out: Writer, node: ast.Phasing) -> None:
 
 
 def amount(node: ast.Amount) -> str:
-    return money(node.value) if node.kind == "money" else f"{percent(node.value)} of budget"
+    return money(node.value) if node.kind == "money" else f"{percent(node.value)} of {node.measure or 'budget'}"
+
+
+def sharing_table(out: Writer, opening: str, bands: tuple[ast.RiskBand, ...]) -> None:
+    out.open(opening)
+    for band in bands:
+        if band.lower is None:
+            assert band.upper is not None  # a band open at both ends has no form (`up to`, `from`, `above`)
+            where = f"up to {amount(band.upper)}"
+        elif band.upper is None:
+            where = f"above {amount(band.lower)}"
+        else:
+            where = f"from {amount(band.lower)} to {amount(band.upper)}"
+        out.line(f"{where}: provider {percent(band.provider)}, commissioner {percent(band.commissioner)}{clause(band.clause)}")
+    out.close()
 
 
 def risk_share(out: Writer, node: ast.RiskShare) -> None:
@@ -350,20 +364,16 @@ def risk_share(out: Writer, node: ast.RiskShare) -> None:
         out.line(f"{unshared.side} not shared go to the {unshared.party}{clause(unshared.clause)}")
     if node.at_minimum is not None:
         out.line(f"variance equal to the minimum is not shared{clause(node.at_minimum.clause)}")
+    if node.reference_span is not None or node.reference != "budget":
+        words = "the budget" if node.reference == "budget" else "the payments made"
+        out.line(f"variance against {words}{clause(node.reference_clause)}")
+    for table in node.tables:
+        sharing_table(out, f"{table.side} when {expression(table.condition)}{clause(table.clause)}", table.bands)
     for word, bands in (("gains", node.gains), ("losses", node.losses)):
         if not bands:
             continue
-        out.open(word + clause(node.gains_clause if word == "gains" else node.losses_clause))
-        for band in bands:
-            if band.lower is None:
-                assert band.upper is not None  # a band open at both ends has no form (`up to`, `from`, `above`)
-                where = f"up to {amount(band.upper)}"
-            elif band.upper is None:
-                where = f"above {amount(band.lower)}"
-            else:
-                where = f"from {amount(band.lower)} to {amount(band.upper)}"
-            out.line(f"{where}: provider {percent(band.provider)}, commissioner {percent(band.commissioner)}{clause(band.clause)}")
-        out.close()
+        otherwise = " otherwise" if (node.gains_otherwise if word == "gains" else node.losses_otherwise) else ""
+        sharing_table(out, word + otherwise + clause(node.gains_clause if word == "gains" else node.losses_clause), bands)
     for limit in node.limits:
         kind = "at most" if limit.kind == "cap" else "at least"
         amounts = " and ".join(amount(a) for a in limit.amounts)

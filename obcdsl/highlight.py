@@ -83,7 +83,7 @@ ITEM = (
     # phasing
     "link", "shares", "risk share applies", "no risk share",
     # risk share
-    "minimum variance", "provider", "provider gains", "provider losses",
+    "minimum variance", "variance against the budget", "variance against the payments made", "otherwise", "provider", "provider gains", "provider losses",
     "commissioner gains", "commissioner losses", "per patient", "stop-loss", "coinsurance",
     # distribution
     "receives", "of core", "of outcome payments", "of bonus",

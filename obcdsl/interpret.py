@@ -196,6 +196,8 @@ class RiskResult:
     transfer: Any
     binds: Any
     steps: tuple = ()
+    reference: Any = None  # what the variance is measured against: the budget, or the payments made
+    sharing: Any = None  # exact: the sharing that applied (`lowering.Sharing`)
 
 
 @attrs.frozen
@@ -404,28 +406,34 @@ class Run:
                 problems.extend(exc.diagnostics)
                 continue
             bonuses.append(BonusResult(item.bonus, item.allocation, holds, bk.where(holds, bk.const(item.allocation), bk.zeros())))
+        plan = self.plan
+        outcomes_paid = bonus_paid = paid = None
+        if not problems:
+            outcomes_paid = bk.zeros()
+            for result in self.results.values():
+                outcomes_paid = outcomes_paid + result.amount
+            bonus_paid = bk.zeros()
+            for bonus in bonuses:
+                bonus_paid = bonus_paid + bonus.amount
+            paid = bk.const(plan.core) + outcomes_paid + bonus_paid + bk.const(plan.reserve_paid)
         risk = None
         try:
-            risk = self.settle(problems)
+            risk = self.settle(problems, paid)
         except Missing as exc:
             problems.extend(exc.diagnostics)
         if problems:
             raise Missing(*dict.fromkeys(problems))  # one value can be needed by several lines: report it once
-        outcomes_paid = bk.zeros()
-        for result in self.results.values():
-            outcomes_paid = outcomes_paid + result.amount
-        bonus_paid = bk.zeros()
-        for bonus in bonuses:
-            bonus_paid = bonus_paid + bonus.amount
-        plan = self.plan
+        assert outcomes_paid is not None and bonus_paid is not None and paid is not None  # no problems: all were paid
         unearned = bk.const(plan.pot) - outcomes_paid - bonus_paid
-        total = bk.const(plan.core) + outcomes_paid + bonus_paid + bk.const(plan.reserve_paid)
+        total = paid
         if risk is not None:
             total = total + risk.transfer + risk.stop_loss
         ordered = {line.name: self.results[line.name] for line in plan.lines}
         return YearResult(plan, ordered, tuple(bonuses), outcomes_paid, bonus_paid, unearned, risk, total)
 
-    def settle(self, problems: list) -> Optional[RiskResult]:
+    def settle(self, problems: list, paid=None) -> Optional[RiskResult]:
+        """The stop-loss and the risk-share settlement; `paid` is what the year paid before it (a variance measured
+        against the payments made reads it)."""
         bk, plan = self.bk, self.plan
         risk = plan.risk
         if risk is None:
@@ -444,25 +452,72 @@ class Run:
         gains, losses = risk.gains, risk.losses
         assert gains is not None and losses is not None  # plan.risk_plan lowers the two sides together
         actual = bk.penny(self.inputs.actual_cost(), plan.rounding)
-        variance = actual - stop_total - bk.const(plan.budget)
+        if risk.reference == "payments":  # what was paid before the settlement (Run.year); zero while problems remain
+            reference = paid if paid is not None else bk.zeros()
+        else:
+            reference = bk.const(plan.budget)
+        variance = actual - stop_total - reference
         loss = bk.compare(">", variance, zero)
         magnitude = bk.where(loss, variance, -variance)
         if bk.exact:
-            settled = (losses if loss else gains).settle(bk, magnitude)
+            side = "losses" if loss else "gains"
+            sharing = self.sharing(side)
+            settled = sharing.settle(bk, magnitude, self.limit_values(sharing))
         else:
-            on_losses, on_gains = losses.settle(bk, magnitude), gains.settle(bk, magnitude)
+            sharing = None
+            on_losses, on_gains = self.settle_side("losses", magnitude), self.settle_side("gains", magnitude)
             settled = Settled(bk.where(loss, on_losses.provider, on_gains.provider),
                               bk.where(loss, on_losses.commissioner, on_gains.commissioner),
                               bk.where(loss, on_losses.binds, on_gains.binds))
         # the variance is a total split in two, by largest remainder with a tie to the provider (`money.split`):
         # for two parts that is the provider's share rounded half up, whatever the contract's rounding rule
-        grid = max(losses.grid, gains.grid)  # the exact parts' decimal places: pennies times the shares
+        grid = max(s.grid for side in ("gains", "losses") for s in risk.sharings(side))  # the exact parts' decimal places
         provider_share = bk.penny(settled.provider, "half up", grid)
         commissioner_share = magnitude - provider_share
         # the commissioner pays its share of a loss and is returned its share of a gain (never -0.00)
         transfer = bk.where(loss, commissioner_share, -commissioner_share + bk.const(ZERO))
         return RiskResult(actual, stop_total, patients, excess, variance, provider_share, commissioner_share, transfer,
-                          settled.binds, settled.steps)
+                          settled.binds, settled.steps, reference, sharing)
+
+    def sharing(self, side: str):
+        """The exact backend's sharing for the side: the first `when` table whose condition holds, else the plain one."""
+        risk = self.plan.risk
+        assert risk is not None and risk.gains is not None and risk.losses is not None
+        for condition, sharing in (risk.gains_when if side == "gains" else risk.losses_when):
+            if self.condition(condition):
+                return sharing
+        return risk.gains if side == "gains" else risk.losses
+
+    def settle_side(self, side: str, magnitude) -> Settled:
+        """The array backend's settlement of one side: each table's, the first whose condition holds chosen."""
+        bk, risk = self.bk, self.plan.risk
+        assert risk is not None
+        plain = risk.gains if side == "gains" else risk.losses
+        assert plain is not None
+        result = plain.settle(bk, magnitude, self.limit_values(plain))
+        for condition, sharing in reversed(risk.gains_when if side == "gains" else risk.losses_when):
+            holds = self.condition(condition)
+            settled = sharing.settle(bk, magnitude, self.limit_values(sharing))
+            result = Settled(bk.where(holds, settled.provider, result.provider),
+                             bk.where(holds, settled.commissioner, result.commissioner),
+                             bk.where(holds, settled.binds, result.binds))
+        return result
+
+    def limit_values(self, sharing) -> Optional[list]:
+        """Each limit's value in the year: a cap of `5% of provider_revenue` reads the measure (rounded to the penny)."""
+        if not any(limit.measured for limit in sharing.limits):
+            return None
+        bk = self.bk
+        values = []
+        for limit in sharing.limits:
+            value = bk.const(limit.value) if limit.value is not None else None
+            for share, measure in limit.measured:
+                amount = bk.penny(self.number_all(measure, None) * bk.const(share / HUNDRED), self.plan.rounding,
+                                  2 + places(share / HUNDRED))
+                value = amount if value is None else (bk.minimum(value, amount) if limit.combine == "lesser"
+                                                      else bk.maximum(value, amount))
+            values.append(value)
+        return values
 
 
 def plain(node) -> bool:

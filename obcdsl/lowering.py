@@ -199,7 +199,9 @@ class SharingBand:
 class Limit:
     party: str  # "provider" | "commissioner"
     kind: str  # "cap" | "floor"
-    value: Decimal  # in pennies
+    value: Optional[Decimal]  # in pennies: the limit, or the lesser (greater) of its fixed amounts; None if all are measured
+    measured: tuple = ()  # (share, the measure's lowered value) for each `N% of MEASURE`, known from the year's data
+    combine: str = "lesser"  # how the fixed value and the measured amounts make the limit: "lesser" | "greater"
 
 
 @attrs.frozen
@@ -212,6 +214,7 @@ class Step:
     band: Optional[SharingBand] = None
     limit: Optional[Limit] = None
     amount: Decimal = ZERO  # the portion, the minimum, or the amount moved
+    value: Optional[Decimal] = None  # a cap's or floor's value in the year
 
 
 @attrs.frozen
@@ -224,19 +227,24 @@ class Sharing:
     limits: tuple[Limit, ...]
     unshared_to: str = "provider"  # who takes the part the minimum keeps out of the sharing (`gains not shared go to ...`)
     minimum_shared: bool = True  # whether a variance of exactly the minimum is shared (`variance equal to the minimum is not shared`)
+    table: Optional[ast.SharingTable] = None  # the `gains when ...` table it was lowered from; None: the plain one
+    written: tuple = ()  # the bands as written (`ast.RiskBand`), for the statement
+    unshared_all: bool = False  # no table applies: the whole variance goes to `unshared_to`
 
     @property
     def grid(self) -> int:
         """The decimal places of a pound each party's exact part can have: of the amounts, plus of the shares."""
         amounts = [self.minimum] if self.minimum is not None else []
         amounts += [edge for band in self.bands for edge in (band.lower, band.upper) if edge is not None]
-        amounts += [limit.value for limit in self.limits]
+        amounts += [limit.value for limit in self.limits if limit.value is not None]
         return max([2] + [places(a) for a in amounts]) + max([0] + [places(b.provider) for b in self.bands])
 
-    def settle(self, bk, magnitude) -> "Settled":
+    def settle(self, bk, magnitude, limit_values: Optional[list] = None) -> "Settled":
         """Each party's exact part of a variance of this size, after caps and floors.
 
-        With the exact backend, `steps` lists what each step did, for the statement.
+        `limit_values` are the limits' values for the year (the interpreter works out those that read a measure);
+        without them, each limit's fixed value. With the exact backend, `steps` lists what each step did, for the
+        statement.
         """
         steps: Optional[list[Step]] = [] if bk.exact else None
         zero = bk.zeros()
@@ -263,8 +271,8 @@ class Sharing:
         if steps is not None and beyond > 0:
             steps.append(Step("beyond", beyond, ZERO, amount=beyond))
         binds = bk.falses()
-        for limit in self.limits:
-            value = bk.const(limit.value)
+        for position, limit in enumerate(self.limits):
+            value = limit_values[position] if limit_values is not None else bk.const(limit.value)
             mine, theirs = (provider, commissioner) if limit.party == "provider" else (commissioner, provider)
             if limit.kind == "cap":
                 applies = bk.compare(">", mine, value)
@@ -275,10 +283,10 @@ class Sharing:
                 moved = bk.where(applies, -bk.minimum(value - mine, theirs), zero)
             if limit.party == "provider":
                 provider, commissioner = provider - moved, commissioner + moved
-                step = Step(limit.kind, -moved, moved, limit=limit, amount=moved) if steps is not None else None
+                step = Step(limit.kind, -moved, moved, limit=limit, amount=moved, value=value) if steps is not None else None
             else:
                 commissioner, provider = commissioner - moved, provider + moved
-                step = Step(limit.kind, moved, -moved, limit=limit, amount=moved) if steps is not None else None
+                step = Step(limit.kind, moved, -moved, limit=limit, amount=moved, value=value) if steps is not None else None
             if steps is not None and step is not None and applies:  # step is built exactly when steps are kept
                 steps.append(step)
         return Settled(provider, commissioner, binds, tuple(steps) if steps is not None else ())
@@ -300,25 +308,49 @@ def places(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
-def lower_sharing(risk: ast.RiskShare, side: str, budget: Decimal, rounding: Optional[str]) -> Sharing:
-    from .money import to_penny
+def fixed_limit(limit: ast.ExposureLimit, budget: Decimal, rounding: Optional[str]) -> Decimal:
+    """A cap or floor stated in pounds or shares of the budget, in pennies (the lesser or greater of its amounts)."""
+    values = [a.value if a.kind == "money" else budget * a.value / HUNDRED for a in limit.amounts]
+    return to_penny(max(values) if limit.combine == "greater" else min(values), rounding)
 
+
+def lower_sharing(risk: ast.RiskShare, side: str, budget: Decimal, rounding: Optional[str],
+                  table: Optional[ast.SharingTable] = None, measures: Optional[dict] = None) -> Sharing:
+    """A side's sharing for the year's budget: its plain (or `otherwise`) table, or the `when` table given.
+
+    A side with `when` tables and no plain one shares nothing when none applies: that sharing has one band taking
+    the whole variance to the party `SIDE not shared go to ...` names. `measures` lowers the measures a cap reads
+    (`5% of provider_revenue`); without it, such a cap is left out (the least it can be is not known).
+    """
     def amount(node: ast.Amount) -> Decimal:
         return node.value if node.kind == "money" else budget * node.value / HUNDRED
 
-    bands = risk.losses if side == "losses" else risk.gains
-    lowered = tuple(
-        SharingBand(amount(b.lower) if b.lower is not None else ZERO, amount(b.upper) if b.upper is not None else None,
-                    b.provider / HUNDRED, index)
-        for index, b in enumerate(bands, start=1)
-    )
+    written = table.bands if table is not None else (risk.losses if side == "losses" else risk.gains)
+    unshared_all = table is None and not written and bool(risk.tables_for(side))
+    if unshared_all:
+        to_provider = risk.unshared_party(side) == "provider"
+        lowered: tuple[SharingBand, ...] = (SharingBand(ZERO, None, ONE if to_provider else ZERO, 1),)
+    else:
+        lowered = tuple(
+            SharingBand(amount(b.lower) if b.lower is not None else ZERO, amount(b.upper) if b.upper is not None else None,
+                        b.provider / HUNDRED, index)
+            for index, b in enumerate(written, start=1)
+        )
     limits = []
     for limit in risk.limits:
         if limit.exposure != side:
             continue
-        values = [amount(a) for a in limit.amounts]
-        value = max(values) if limit.combine == "greater" else min(values)
-        limits.append(Limit(limit.party, limit.kind, to_penny(value, rounding)))
-    minimum = amount(risk.minimum.amount) if risk.minimum is not None else None
+        fixed = [amount(a) for a in limit.amounts if a.kind != "measure share"]
+        measured = tuple((a.value, measures[a.measure]) for a in limit.amounts
+                         if a.kind == "measure share" and measures is not None and a.measure in measures)
+        combine = "greater" if limit.combine == "greater" else "lesser"
+        if len(fixed) + len(measured) < len(limit.amounts) and combine == "greater":
+            continue  # the greater of amounts one of which is not known: not known either
+        if not fixed and not measured:
+            continue
+        value = (max(fixed) if combine == "greater" else min(fixed)) if fixed else None
+        limits.append(Limit(limit.party, limit.kind, to_penny(value, rounding) if value is not None else None, measured, combine))
+    minimum = amount(risk.minimum.amount) if risk.minimum is not None and not unshared_all else None
     above = risk.minimum is not None and risk.minimum.basis == "above minimum"
-    return Sharing(minimum, above, lowered, tuple(limits), risk.unshared_party(side), risk.at_minimum is None)
+    return Sharing(minimum, above, lowered, tuple(limits), risk.unshared_party(side), risk.at_minimum is None,
+                   table, written, unshared_all)

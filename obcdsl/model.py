@@ -46,6 +46,9 @@ def contract_expressions(contract: ast.Contract) -> Iterator[tuple[ast.Expr, str
     for bonus in contract.all_bonuses:
         if bonus.condition is not None:
             yield bonus.condition, "condition"
+    if contract.risk_share is not None:
+        for table in contract.risk_share.tables:
+            yield table.condition, "condition"
 
 
 def indicator_rules(indicator: ast.Indicator) -> Iterator[tuple[Optional[str], ast.Rule]]:

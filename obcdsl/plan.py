@@ -26,7 +26,7 @@ from . import ast, model
 from . import diagnostics as d
 from .data import ACTUAL_POPULATION, MAX_DIGITS, Data, data_error
 from .diagnostics import Diagnostic
-from .expressions import Condition, Number, Scope, lower_condition, lower_indicator_value, lower_number, references, scope
+from .expressions import Condition, Number, Scope, Value, lower_condition, lower_indicator_value, lower_number, references, scope
 from .lowering import LoweredRule, Sharing, lower_rule, lower_sharing, rule_cuts
 from .money import HUNDRED, ZERO, percent_text, pounds, split, to_penny
 from .statement import BudgetStep
@@ -118,13 +118,26 @@ class RiskPlan:
     """The risk share in the year: sharing bands for the year's budget, and any stop-loss."""
 
     source: ast.RiskShare
-    gains: Optional[Sharing]
+    gains: Optional[Sharing]  # the plain (or `otherwise`) table, or sharing nothing when only `when` tables apply
     losses: Optional[Sharing]
     stop_loss: Optional[ast.StopLoss]
+    gains_when: tuple[tuple[Condition, Sharing], ...] = ()  # `gains when ...` tables: the first whose condition holds
+    losses_when: tuple[tuple[Condition, Sharing], ...] = ()
 
     @property
     def shares_variance(self) -> bool:
         return self.gains is not None
+
+    @property
+    def reference(self) -> str:
+        """What the variance is measured against: "budget", or "payments" (core, outcome payments, bonus and reserve)."""
+        return self.source.reference
+
+    def sharings(self, side: str) -> tuple[Sharing, ...]:
+        """Every way the side can be shared in the year: each `when` table's, then the plain one."""
+        plain = self.gains if side == "gains" else self.losses
+        assert plain is not None  # asked only of a risk share that shares a variance
+        return tuple(s for _, s in (self.gains_when if side == "gains" else self.losses_when)) + (plain,)
 
 
 @attrs.frozen
@@ -281,6 +294,17 @@ def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, al
     return line
 
 
+def risk_reads(plan: YearPlan) -> list:
+    """What the year's risk share reads besides the actual cost: `when` tables' conditions, measures caps read."""
+    risk = plan.risk
+    if risk is None or not risk.shares_variance:
+        return []
+    found: list = [condition for condition, _ in risk.gains_when + risk.losses_when]
+    for side in ("gains", "losses"):
+        found += [measure for sharing in risk.sharings(side) for limit in sharing.limits for _, measure in limit.measured]
+    return found
+
+
 def first_policy(contract: ast.Contract, node, where) -> str:
     """The missing-data policy of the first indicator an expression reads as data."""
     names = references(node)
@@ -292,11 +316,20 @@ def risk_plan(contract: ast.Contract, year: int, budget: Optional[Decimal], roun
     phase = model.phase_for(contract, year)
     if risk is None or (phase is not None and phase.risk_share is False):
         return None
-    if not (risk.gains or risk.losses):
+    if not (risk.gains or risk.losses or risk.tables):
         return RiskPlan(risk, None, None, risk.stop_loss)
     if budget is None:
         raise AssertionError("gains or losses bands need a budget (OBC602)")
-    return RiskPlan(risk, lower_sharing(risk, "gains", budget, rounding), lower_sharing(risk, "losses", budget, rounding), risk.stop_loss)
+    measures = {m.name: Value(m.name, False) for m in contract.all_measures}
+
+    def lowered(side: str, table: Optional[ast.SharingTable] = None) -> Sharing:
+        return lower_sharing(risk, side, budget, rounding, table, measures)
+
+    linked = frozenset(i.name for i in model.linked_indicators(contract, year))
+    year_scope = contract.derived.get(("scope", linked)) or scope(contract, linked)
+    whens = {side: tuple((lower_condition(t.condition, year_scope), lowered(side, t)) for t in risk.tables_for(side))
+             for side in ("gains", "losses")}
+    return RiskPlan(risk, lowered("gains"), lowered("losses"), risk.stop_loss, whens["gains"], whens["losses"])
 
 
 # ---------------------------------------------------------------- budget, components and allocations

@@ -91,6 +91,8 @@ class RiskSettlement:
     commissioner_share: Decimal
     transfer: Decimal  # paid to the provider (negative: returned by the provider)
     caps_binding: tuple[str, ...] = ()
+    against: str = "budget"  # what the variance is measured against: "budget" | "payments" (made before the settlement)
+    reference: Optional[Decimal] = None  # that amount
 
     def to_dict(self) -> dict:
         return {
@@ -102,6 +104,8 @@ class RiskSettlement:
             "commissioner_share": json_money(self.commissioner_share),
             "transfer_to_provider": json_money(self.transfer),
             "caps_binding": list(self.caps_binding),
+            "variance_against": self.against,
+            "reference": None if self.reference is None else json_money(self.reference),
         }
 
 

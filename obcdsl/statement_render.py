@@ -143,10 +143,11 @@ def risk_rows(statement: Statement) -> list[RiskRow]:
         return []
     rows = []
     if risk.variance is not None:
-        # the variance is the actual cost less stop-loss less the budget (interpret.Run.settle): all three are known
-        assert risk.actual_cost is not None and statement.budget is not None
+        # the variance is the actual cost less stop-loss less the budget or the payments made (interpret.Run.settle)
+        assert risk.actual_cost is not None and risk.reference is not None
+        against = "budget" if risk.against == "budget" else "payments made"
         rows.append(RiskRow("", f"actual cost {pounds(risk.actual_cost)}, less stop-loss {pounds(risk.stop_loss)}, "
-                                f"less budget {pounds(statement.budget)}: variance {pounds(risk.variance)}", None, None))
+                                f"less {against} {pounds(risk.reference)}: variance {pounds(risk.variance)}", None, None))
     for line in statement.lines:
         if line.kind == "stop-loss":
             rows.append(RiskRow(line.clause or "", line.explanation, None, line.amount))

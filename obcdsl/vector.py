@@ -31,7 +31,7 @@ from .data import ACTUAL_COST, ACTUAL_POPULATION, Data, DataPoint
 from .expressions import values_read
 from .interpret import ArrayInputs, ExactInputs, YearResult, run_year, scenario_data
 from .money import exact_context
-from .plan import Missing, YearPlan, budget_for_year, compile_year, plan_for
+from .plan import Missing, YearPlan, budget_for_year, compile_year, plan_for, risk_reads
 
 EXACT = Exact()
 
@@ -67,7 +67,11 @@ def values_needed(plan: YearPlan) -> set[str]:
     for bonus in plan.bonuses:
         if bonus.condition is not None:
             names.update(v.name for v in values_read(bonus.condition) if not v.baseline)
+    for node in risk_reads(plan):
+        names.update(v.name for v in values_read(node) if not v.baseline)
     return names
+
+
 
 
 def sharing_of(plan: YearPlan) -> dict:

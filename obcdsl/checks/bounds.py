@@ -13,7 +13,7 @@ from .. import bounds as analysis
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic
 from ..expressions import ExpressionError
-from ..lowering import lower_sharing
+from ..lowering import fixed_limit
 from ..money import HUNDRED, pounds
 from ..plan import Missing, plan_for
 
@@ -183,13 +183,12 @@ def caps_hold(contract: ast.Contract, years) -> list[Diagnostic]:
     for bounds in years:
         if bounds.budget is None or bounds.provider_exposure is None:
             continue
-        written = [limit for limit in risk.limits if limit.exposure == "losses"]
-        lowered = lower_sharing(risk, "losses", bounds.budget, header.rounding).limits
-        for limit, cap_in_pennies in zip(written, lowered):
-            if limit.kind != "cap":
-                continue
+        for limit in risk.limits:
+            if limit.exposure != "losses" or limit.kind != "cap" or any(a.kind == "measure share" for a in limit.amounts):
+                continue  # a cap that reads a measure is known only from the year's data: not proved here
             exposure = bounds.provider_exposure if limit.party == "provider" else bounds.commissioner_exposure
-            cap = cap_in_pennies.value
+            assert exposure is not None  # both exposures are found together (bounds.risk_ranges)
+            cap = fixed_limit(limit, bounds.budget, header.rounding)
             if exposure.most is not None and exposure.most <= cap:
                 continue
             worst = analysis.worst_variance(plan_for(contract, bounds.year), limit.party)

@@ -52,4 +52,7 @@ def clause_of(contract: ast.Contract) -> dict:
     for bonus in contract.all_bonuses:
         if bonus.condition is not None:
             found[id(bonus.condition)] = bonus.clause
+    if contract.risk_share is not None:
+        for table in contract.risk_share.tables:
+            found[id(table.condition)] = table.clause or contract.risk_share.clause
     return found

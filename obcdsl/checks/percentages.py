@@ -64,14 +64,14 @@ def percentages(contract: ast.Contract) -> Iterator[Item]:
                 yield share.share, share.span, f"the share of band `{share.band}`", shares.clause
     risk = contract.risk_share
     if risk is not None:
-        for band in risk.gains + risk.losses:
+        for band in risk.gains + risk.losses + tuple(b for t in risk.tables for b in t.bands):
             yield band.provider, band.split_span, "the provider's share", band.clause
             yield band.commissioner, band.split_span, "the commissioner's share", band.clause
         if risk.stop_loss is not None and risk.stop_loss.coinsurance is not None:
             yield risk.stop_loss.coinsurance, risk.stop_loss.span, "the provider's coinsurance", risk.stop_loss.clause
         for amount, clause in risk_amounts(risk):
-            if amount.kind == "budget share":
-                yield amount.value, amount.span, "a share of budget", clause
+            if amount.kind in ("budget share", "measure share"):
+                yield amount.value, amount.span, f"a share of {amount.measure or 'budget'}", clause
     if contract.distribution is not None:
         for line in contract.distribution.shares:
             for part in line.parts:
@@ -122,7 +122,7 @@ def threshold_percent(value: ast.ThresholdValue, what: str, clause) -> Iterator[
 def risk_amounts(risk: ast.RiskShare):
     if risk.minimum is not None:
         yield risk.minimum.amount, risk.minimum.clause
-    for band in risk.gains + risk.losses:
+    for band in risk.gains + risk.losses + tuple(b for t in risk.tables for b in t.bands):
         for amount in (band.lower, band.upper):
             if amount is not None:
                 yield amount, band.clause

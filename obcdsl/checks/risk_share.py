@@ -17,9 +17,11 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
     if risk is None:
         return []
     found: list[Diagnostic] = []
-    for word, bands in (("gains", risk.gains), ("losses", risk.losses)):
+    for word, bands in [("gains", risk.gains), ("losses", risk.losses)] + [(t.side, t.bands) for t in risk.tables]:
         found += splits(bands)
         found += contiguity(word, bands)
+    found += uncovered_tables(risk)
+    found += measure_shares(risk)
     found += negatives(risk)
     found += floors_and_caps(risk)
     found += stop_loss(risk.stop_loss)
@@ -27,11 +29,54 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
     return found
 
 
+def uncovered_tables(risk: ast.RiskShare) -> list[Diagnostic]:
+    """`gains when ...` tables without a `gains otherwise` table leave years in which no table applies: the contract
+    must say who takes the variance then (`gains not shared go to ...`)."""
+    found = []
+    for side in ("gains", "losses"):
+        tables = risk.tables_for(side)
+        plain = risk.gains if side == "gains" else risk.losses
+        if not tables or plain or any(u.side == side for u in risk.unshared):
+            continue
+        noun = "gain" if side == "gains" else "loss"
+        found.append(d.error("OBC709", f"no `{side}` table applies in a year when the conditions of the `{side} when` tables all "
+                                       f"fail, and the contract does not say who takes the {noun} then", tables[0].span,
+                             label="applies only when its condition holds",
+                             help=f"add a `{side} otherwise ... end` table, or say `{side} not shared go to the commissioner` "
+                                  f"(or `the provider`)", clause=tables[0].clause or risk.clause))
+    return found
+
+
+def measure_shares(risk: ast.RiskShare) -> list[Diagnostic]:
+    """A share of a measure (`5% of provider_revenue`) is known only with the year's data: it may set a cap, which
+    only ever limits a party's share, but not a band edge, the minimum variance or a floor."""
+    found = []
+    places = []
+    if risk.minimum is not None:
+        places.append((risk.minimum.amount, "the minimum variance", risk.minimum.clause))
+    for band in risk.gains + risk.losses + tuple(b for t in risk.tables for b in t.bands):
+        places += [(a, "a band's edge", band.clause) for a in (band.lower, band.upper) if a is not None]
+    for limit in risk.limits:
+        if limit.kind == "floor":
+            places += [(a, "a floor", limit.clause) for a in limit.amounts]
+    for amount, what, clause in places:
+        if amount.kind == "measure share":
+            found.append(d.error("OBC710", f"{what} cannot be a share of a measure, which is known only from the year's data",
+                                 amount.span, help="state it in pounds or as a share of the budget; a share of a measure "
+                                                   "may set a cap (`provider losses at most 5% of provider_revenue`)",
+                                 clause=clause or risk.clause))
+    return found
+
+
 def unshared_terms(risk: ast.RiskShare) -> list[Diagnostic]:
-    """`gains not shared go to ...` and `variance equal to the minimum is not shared` speak of the minimum variance."""
+    """`gains not shared go to ...` and `variance equal to the minimum is not shared` speak of the minimum variance
+    (or, for who takes the variance not shared, of `when` tables with no `otherwise`)."""
     found = []
     if risk.minimum is None:
-        for term, span, clause in ([(f"{u.side} not shared go to the {u.party}", u.span, u.clause) for u in risk.unshared]
+        uncovered = {side for side in ("gains", "losses")
+                     if risk.tables_for(side) and not (risk.gains if side == "gains" else risk.losses)}
+        for term, span, clause in ([(f"{u.side} not shared go to the {u.party}", u.span, u.clause) for u in risk.unshared
+                                    if u.side not in uncovered]
                                    + ([("variance equal to the minimum is not shared", risk.at_minimum.span,
                                         risk.at_minimum.clause)] if risk.at_minimum is not None else [])):
             found.append(d.error("OBC708", f"`{term}` speaks of the minimum variance, but the risk share states none", span,
@@ -52,7 +97,7 @@ def unshared_terms(risk: ast.RiskShare) -> list[Diagnostic]:
 def money(amount: ast.Amount) -> str:
     if amount.kind == "money":
         return f"£{amount.value:,.2f}".replace(".00", "")
-    return f"{amount.value.normalize():f}% of budget"
+    return f"{amount.value.normalize():f}% of {amount.measure or 'budget'}"
 
 
 def splits(bands) -> list[Diagnostic]:
@@ -162,7 +207,7 @@ def negatives(risk: ast.RiskShare) -> list[Diagnostic]:
     for limit in risk.limits:
         what = f"the {limit.party}'s {limit.exposure} {'cap' if limit.kind == 'cap' else 'floor'}"
         items += [(a, what, limit.clause) for a in limit.amounts]
-    for band in risk.gains + risk.losses:
+    for band in risk.gains + risk.losses + tuple(b for t in risk.tables for b in t.bands):
         items += [(a, "a band limit", band.clause) for a in (band.lower, band.upper) if a is not None]
     for amount, what, clause in items:
         if amount.value < ZERO:
