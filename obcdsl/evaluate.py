@@ -343,6 +343,10 @@ def risk_lines(run: Run, risk: RiskResult, lines: list[Line]) -> RiskSettlement:
                 words += f"; it goes to the commissioner ({kind} not shared go to the commissioner)"
             assert source.minimum is not None  # a minimum step comes from the minimum variance (lowering.Sharing.settle)
             name, title, clause_ref, inputs = "minimum variance", "Minimum variance", source.minimum.clause, {}
+        elif step.kind == "band" and sharing.unshared_all:
+            words = f"the {noun} of {pounds(step.amount)} is not shared: it goes to the {sharing.unshared_to}"
+            name, title = f"{kind} not shared", f"{noun.capitalize()} not shared"
+            clause_ref, inputs = source.clause, {"portion": step.amount}
         elif step.kind == "band":
             band = step.band
             written = bands[band.index - 1]
