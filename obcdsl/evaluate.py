@@ -19,7 +19,7 @@ from . import ast, model
 from .backends import Exact
 from .data import Data, DataError
 from .data_validation import validate
-from .expressions import ExpressionError, Number, Value, lower_indicator_value, lower_number, readable, scope
+from .expressions import ExpressionError, Number, Value, lower_condition, lower_indicator_value, lower_number, readable, scope
 from .interpret import ExactInputs, LineResult, PartResult, RiskResult, Run, YearResult
 from .lowering import LinearRule, StepRule, comparison
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split
@@ -261,7 +261,7 @@ def describe_condition(run: Run, expr: ast.Expr, holds: bool = False) -> str:
     if isinstance(expr, ast.Comparison):
         return f"{describe_value(run, expr.left)} {expr.operator} {describe_value(run, expr.right)}"
     if holds:
-        return "the condition holds"
+        return held_words(run, expr)
     if isinstance(expr, ast.AllAchieved):
         missed = [o.name for o in run.plan.contract.all_outcomes if not outcome_achieved(run, o)]
         return "not every outcome was achieved (" + ", ".join(f"`{m}`" for m in missed) + " missed)"
@@ -269,7 +269,34 @@ def describe_condition(run: Run, expr: ast.Expr, holds: bool = False) -> str:
         return f"`{expr.name}` was not achieved"
     if isinstance(expr, ast.Reached):
         return f"`{expr.name}` did not reach `{expr.band}`"
+    if isinstance(expr, ast.Logical):
+        parts = [expr.left, expr.right]
+        if expr.operator == "and":
+            parts = [p for p in parts if not condition_holds(run, p)] or parts
+        return (" and " if expr.operator == "or" else "; ").join(describe_condition(run, p) for p in parts)
     return "the condition does not hold"
+
+
+def condition_holds(run: Run, expr: ast.Expr) -> bool:
+    try:
+        return bool(run.condition(lower_condition(expr, scope(run.plan.contract, run.plan.linked))))
+    except (Missing, ExpressionError):
+        return False
+
+
+def held_words(run: Run, expr: ast.Expr) -> str:
+    """That a condition held, with what it read."""
+    if isinstance(expr, ast.Comparison):
+        return describe_condition(run, expr)
+    if isinstance(expr, ast.Logical) and expr.operator == "and":
+        return f"{held_words(run, expr.left)} and {held_words(run, expr.right)}"
+    if isinstance(expr, ast.AllAchieved):
+        return "every outcome was achieved"
+    if isinstance(expr, ast.Achieved):
+        return f"`{expr.name}` was achieved"
+    if isinstance(expr, ast.Reached):
+        return f"`{expr.name}` reached `{expr.band}`"
+    return "the condition holds"
 
 
 def outcome_achieved(run: Run, outcome: ast.Outcome) -> bool:

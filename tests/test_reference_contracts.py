@@ -92,3 +92,20 @@ def test_risk_share_contract_uses_every_feature():
         ("provider", "gains", "floor", "single"),
     }
     assert [(b.provider, b.commissioner) for b in risk.losses] == [(50, 50), (0, 100)]
+
+
+def test_quality_gated_gain_share_follows_quality_and_the_loss_cap_follows_revenue():
+    """Year 1 meets every outcome and scores 88: the 60% table; year 2 scores 66: no table, the gain goes to the
+    commissioner; year 3 is a loss whose provider share is capped at 3% of that year's revenue (£1.65m, under £2m)."""
+    import obcdsl
+
+    contract = load("quality_gated_shared_savings.obc")
+    assert [t.clause for t in contract.risk_share.tables] == ["6.4", "6.5"]
+    data = obcdsl.read_data(CONTRACTS / "data" / "quality_gated_shared_savings.csv")
+    found = obcdsl.load(CONTRACTS / "quality_gated_shared_savings.obc")
+    risks = [found.evaluate(data, year).risk for year in (1, 2, 3)]
+    assert [(r.variance, r.provider_share, r.transfer) for r in risks] == [
+        (Decimal("-2100000.00"), Decimal("1260000.00"), Decimal("-840000.00")),
+        (Decimal("-1858800.00"), Decimal("0.00"), Decimal("-1858800.00")),
+        (Decimal("4973357.97"), Decimal("1650000.00"), Decimal("3323357.97")),
+    ]
