@@ -416,8 +416,10 @@ def rich_paying_indicator(draw, name: str, weight: Optional[int], names: _Names,
 
 
 @st.composite
-def rich_risk_share(draw, within: bool) -> ast.RiskShare:
-    """Gains and losses bands, a minimum variance, caps and floors on both parties, a per-patient stop-loss."""
+def rich_risk_share(draw, within: bool, names: Optional[_Names] = None, measures: tuple[str, ...] = ()) -> ast.RiskShare:
+    """Gains and losses bands, a minimum variance, caps and floors on both parties, a per-patient stop-loss; with
+    `names`, `when` tables whose conditions read them, and with `measures`, caps that are shares of a measure and
+    the variance against the payments made."""
     placement = "within" if within else _pick(draw, [None, "outside"])
     stop = None
     if _int(draw, 0, 2) > 0:
@@ -455,12 +457,14 @@ def rich_risk_share(draw, within: bool) -> ast.RiskShare:
         kind = _pick(draw, ["budget share", "money"])
         minimum = ast.MinimumVariance(amount(kind, _int(draw, 1, 30)), _pick(draw, ["first pound", "above minimum"]))
 
-    def limit_amounts(low: int, high: int) -> tuple[str, tuple[ast.Amount, ...]]:
+    def limit_amounts(low: int, high: int, measured: bool = False) -> tuple[str, tuple[ast.Amount, ...]]:
         combine = _pick(draw, ["single", "single", "lesser", "greater"])
         count = 1 if combine == "single" else _int(draw, 2, 3)
         amounts = []
         for _ in range(count):
-            if _int(draw, 0, 1) == 1:
+            if measured and measures and _int(draw, 0, 2) == 0:  # a cap of `N% of MEASURE`
+                amounts.append(ast.Amount("measure share", D(_int(draw, low, high)) / 10, measure=_pick(draw, measures)))
+            elif _int(draw, 0, 1) == 1:
                 amounts.append(ast.Amount("money", D(_int(draw, low, high)) * 10000))
             else:
                 amounts.append(ast.Amount("budget share", D(_int(draw, low, high)) / 10))
@@ -474,7 +478,7 @@ def rich_risk_share(draw, within: bool) -> ast.RiskShare:
                 floors.append(ast.ExposureLimit(party, exposure, "floor", combine, amounts))
         capped = _pick(draw, [None, None, "provider", "commissioner"])
         if capped is not None:
-            combine, amounts = limit_amounts(10, 100)  # caps: from £100,000 or 1% of budget
+            combine, amounts = limit_amounts(10, 100, measured=True)  # caps: from £100,000 or 1% of budget
             caps.append(ast.ExposureLimit(capped, exposure, "cap", combine, amounts))
     limits = tuple(draw(st.permutations(floors))) + tuple(draw(st.permutations(caps)))
     # A losses cap binds within the variances `obcdsl check` samples only if the capped party bears none, or a
@@ -494,7 +498,32 @@ def rich_risk_share(draw, within: bool) -> ast.RiskShare:
         unshared = tuple(ast.UnsharedVariance(side, _pick(draw, ["provider", "commissioner"]))
                          for side in ("gains", "losses") if _int(draw, 0, 2) == 0)
         at_minimum = ast.AtMinimum() if _int(draw, 0, 2) == 0 else None
-    return ast.RiskShare(placement, minimum, gains, losses, limits, stop, unshared=unshared, at_minimum=at_minimum)
+    tables: list[ast.SharingTable] = []
+    otherwise = {"gains": False, "losses": False}
+    if names is not None and _int(draw, 0, 2) == 0:  # `gains when ...` / `losses when ...` tables
+        for side_name in ("gains", "losses"):
+            if side_name not in sides:
+                continue
+            if side_name == "losses" and capped is not None:
+                continue  # a losses cap's proof samples one table's last band (see above): keep to the plain one
+            for _ in range(_int(draw, 0, 2)):
+                bands = side()
+                tables.append(ast.SharingTable(side_name, draw(condition(names, _int(draw, 0, 1))), bands))
+            plain = gains if side_name == "gains" else losses
+            if any(t.side == side_name for t in tables):
+                if _int(draw, 0, 2) == 0:  # no plain table: a variance no table takes goes to the party named
+                    if side_name == "gains":
+                        gains = ()
+                    else:
+                        losses = ()
+                    if not any(u.side == side_name for u in unshared):
+                        unshared += (ast.UnsharedVariance(side_name, _pick(draw, ["provider", "commissioner"])),)
+                else:
+                    otherwise[side_name] = bool(plain) and _int(draw, 0, 1) == 1
+    reference = "payments" if measures and _int(draw, 0, 3) == 0 else "budget"
+    return ast.RiskShare(placement, minimum, gains, losses, limits, stop, unshared=unshared, at_minimum=at_minimum,
+                         tables=tuple(tables), gains_otherwise=otherwise["gains"], losses_otherwise=otherwise["losses"],
+                         reference=reference)
 
 
 @st.composite
@@ -649,7 +678,10 @@ def rich_contracts(draw) -> ast.Contract:
     if _int(draw, 0, 4) >= 2:
         phasing = draw(_phases(last, names.paying, outcome_list, {"core stated": core_stated, "reserve": reserve},
                                pot_shares, with_risk))
-    risk = draw(rich_risk_share(within)) if with_risk else None
+    measures = None
+    if with_risk and _int(draw, 0, 2) == 0:  # data the risk share reads: a cap of a share of the provider's revenue
+        measures = ast.Measures((ast.Measure("provider_revenue", "The provider's revenue", ast.Unit("money")),))
+    risk = draw(rich_risk_share(within, names, tuple(m.name for m in measures.measures) if measures else ())) if with_risk else None
     distribution = None
     if subcontractors:
         shares = []
@@ -659,7 +691,7 @@ def rich_contracts(draw) -> ast.Contract:
                 ast.ComponentShare(c, D(_int(draw, 0, 400)) / 10) for c in components)))
         distribution = ast.Distribution(tuple(shares))
     return ast.Contract(header=header, population=population, budget=budget, payments=payments, outcomes=outcomes,
-                        phasing=phasing, risk_share=risk, distribution=distribution)
+                        phasing=phasing, risk_share=risk, distribution=distribution, measures=measures)
 
 
 def constructs(contract: ast.Contract) -> set[str]:
@@ -753,6 +785,13 @@ def constructs(contract: ast.Contract) -> set[str]:
             found.add(f"{limit.party} {limit.kind}")
             if limit.combine != "single":
                 found.add(f"{limit.combine} of")
+        found.update(f"{t.side} when" for t in risk.tables)
+        if any(not (risk.gains if t.side == "gains" else risk.losses) for t in risk.tables):
+            found.add("no table applies")
+        if risk.reference == "payments":
+            found.add("variance against the payments made")
+        if any(a.kind == "measure share" for limit in risk.limits for a in limit.amounts):
+            found.add("cap of a measure")
         if risk.stop_loss is not None:
             found.add("stop-loss")
             if risk.stop_loss.coinsurance:
@@ -863,7 +902,10 @@ def _needs(contract: ast.Contract, year: int, missing_odds: Optional[int], fract
     needed = {i.name for i in model.linked_indicators(contract, year)}
     for expr, _ in model.contract_expressions(contract):
         needed |= {n.name for n in model.iter_subexpressions(expr) if isinstance(n, ast.Reference)}
-    indicators = tuple(i for i in contract.all_indicators if i.name in needed and i.measured_as is None)
+    if contract.risk_share is not None:
+        needed |= {a.measure for limit in contract.risk_share.limits for a in limit.amounts if a.measure is not None}
+    indicators: tuple = tuple(i for i in contract.all_indicators if i.name in needed and i.measured_as is None)
+    indicators += tuple(m for m in contract.all_measures if m.name in needed)  # read as indicators are
     droppable = frozenset(_droppable(contract)) if missing_odds is not None else frozenset()
     budget = None
     if contract.risk_share is not None and contract.budget is not None:
