@@ -542,6 +542,7 @@ class Phase:
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
     years_span: Optional[Span] = span_field()
+    risk_terms: Optional["RiskShare"] = None  # `risk share ... end` in the phase: the terms it states for its years
 
     def covers(self, year: int, last_year: int) -> bool:
         end = self.last_year if self.last_year is not None else last_year

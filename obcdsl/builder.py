@@ -779,10 +779,11 @@ class ContractBuilder:
         links = tuple(link for group in fields.pop("links") for link in group)
         shares = fields.pop("shares")
         risk_share = fields.pop("risk_share", None)
+        risk_terms = fields.pop("risk_terms", None)
         components = self.components(fields, clause(children), span)
         return ast.Phase(
             name=name, first_year=first_year, last_year=last_year, components=components, links=links, shares=shares,
-            risk_share=risk_share, clause=clause(children), span=span, years_span=years.span,
+            risk_share=risk_share, clause=clause(children), span=span, years_span=years.span, risk_terms=risk_terms,
         )
 
     def years(self, children: list, span: Span, open_ended: bool = False) -> Part:
@@ -833,6 +834,11 @@ class ContractBuilder:
     @callback()
     def risk_share_off(self, children: list, span: Span) -> Item:
         return Item("risk_share", False, span)
+
+    @callback(tolerant=True)
+    def phase_risk_share(self, children: list, span: Span) -> Item:
+        fields = self.collect(children, "phase's risk share", lists=("limits", "unshared", "tables"))
+        return Item("risk_terms", ast.RiskShare(clause=clause(children), span=span, **fields), span)
 
     # ------------------------------------------------------------ risk share
 

@@ -211,8 +211,8 @@ def positions(contract: ast.Contract) -> Iterable[tuple[ast.Expr, str, str, bool
     for bonus in contract.all_bonuses:
         if bonus.condition is not None:
             yield bonus.condition, "condition", f"the condition of bonus `{bonus.name}`", False
-    if contract.risk_share is not None:
-        for table in contract.risk_share.tables:
+    for terms in [contract.risk_share] + [phase.risk_terms for phase in contract.phases]:
+        for table in terms.tables if terms is not None else ():
             yield table.condition, "condition", f"the condition of a `{table.side} when` table", False
 
 

@@ -331,6 +331,8 @@ def phasing(out: Writer, node: ast.Phasing) -> None:
             out.line("risk share applies")
         elif phase.risk_share is False:
             out.line("no risk share")
+        if phase.risk_terms is not None:
+            risk_share(out, phase.risk_terms)
         out.close()
     out.close()
 
@@ -354,6 +356,7 @@ def sharing_table(out: Writer, opening: str, bands: tuple[ast.RiskBand, ...]) ->
 
 
 def risk_share(out: Writer, node: ast.RiskShare) -> None:
+    """The `risk share` section, or a phase's own `risk share ... end`."""
     out.open(f"risk share{clause(node.clause)}")
     if node.placement is not None:
         out.line(f"{node.placement} the budget")

@@ -28,7 +28,7 @@ from .parser import WholeWords, grammar_path
 
 INDENT = "  "
 NO_SPACE_BEFORE = {",", ":", ")"}
-HEADER_RULES = ("clause_ref", "year_span")  # trees that belong on a block's opening line (with their aliases)
+HEADER_RULES = ("clause_ref", "year_span", "sharing_when", "sharing_otherwise")  # trees that belong on a block's opening line (with their aliases)
 
 
 class Comments:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Iterator, Optional
 
+import attrs
+
 from . import ast
 from .lowering import COMPARATORS, REWARDS
 
@@ -46,9 +48,15 @@ def contract_expressions(contract: ast.Contract) -> Iterator[tuple[ast.Expr, str
     for bonus in contract.all_bonuses:
         if bonus.condition is not None:
             yield bonus.condition, "condition"
-    if contract.risk_share is not None:
-        for table in contract.risk_share.tables:
+    for terms in all_risk_terms(contract):
+        for table in terms.tables:
             yield table.condition, "condition"
+
+
+def all_risk_terms(contract: ast.Contract) -> list[ast.RiskShare]:
+    """The risk share as written: the contract's section, then each phase's `risk share ... end`."""
+    found = [contract.risk_share] if contract.risk_share is not None else []
+    return found + [phase.risk_terms for phase in contract.phases if phase.risk_terms is not None]
 
 
 def indicator_rules(indicator: ast.Indicator) -> Iterator[tuple[Optional[str], ast.Rule]]:
@@ -125,6 +133,46 @@ def phase_for(contract: ast.Contract, year: int) -> Optional[ast.Phase]:
         if phase.covers(year, last_year(contract)):
             return phase
     return None
+
+
+def risk_share_for_year(contract: ast.Contract, year: int) -> Optional[ast.RiskShare]:
+    """The risk-share terms in force in a year: the contract's, with those its phase states in their place.
+
+    A phase's `risk share ... end` replaces, for its years, each side (`gains` or `losses`: its plain and `when`
+    tables together, and who takes what it leaves unshared) it states tables for, the limits on each party and side
+    it states, and the minimum variance, stop-loss and variance reference if it states them. The placement (within
+    or outside the budget) is the contract's. `no risk share` in the phase: none.
+    """
+    base = contract.risk_share
+    phase = phase_for(contract, year)
+    if phase is not None and phase.risk_share is False:
+        return None
+    terms = phase.risk_terms if phase is not None else None
+    if terms is None:
+        return base
+    if base is None:
+        return terms
+    def own(node):  # a term the phase states without a clause of its own is under the phase's `risk share` clause
+        return node if node.clause is not None or terms.clause is None else attrs.evolve(node, clause=terms.clause)
+
+    changes: dict = {}
+    for side in ("gains", "losses"):
+        if getattr(terms, side) or terms.tables_for(side):
+            changes[side] = getattr(terms, side)
+            changes[f"{side}_span"] = getattr(terms, f"{side}_span")
+            changes[f"{side}_clause"] = getattr(terms, f"{side}_clause") or terms.clause
+            changes[f"{side}_otherwise"] = getattr(terms, f"{side}_otherwise")
+    tables = tuple(t for t in base.tables if t.side not in changes) + tuple(own(t) for t in terms.tables if t.side in changes)
+    stated = {(limit.party, limit.exposure) for limit in terms.limits}
+    limits = tuple(limit for limit in base.limits if (limit.party, limit.exposure) not in stated) + tuple(map(own, terms.limits))
+    sides = {u.side for u in terms.unshared}
+    unshared = tuple(u for u in base.unshared if u.side not in sides) + tuple(map(own, terms.unshared))
+    for key in ("minimum", "stop_loss", "at_minimum"):
+        if getattr(terms, key) is not None:
+            changes[key] = own(getattr(terms, key))
+    if terms.reference_span is not None:
+        changes.update(reference=terms.reference, reference_clause=terms.reference_clause, reference_span=terms.reference_span)
+    return attrs.evolve(base, tables=tables, limits=limits, unshared=unshared, **changes)
 
 
 def linked_indicators(contract: ast.Contract, year: int) -> tuple[ast.Indicator, ...]:

@@ -312,9 +312,8 @@ def first_policy(contract: ast.Contract, node, where) -> str:
 
 
 def risk_plan(contract: ast.Contract, year: int, budget: Optional[Decimal], rounding: str) -> Optional[RiskPlan]:
-    risk = contract.risk_share
-    phase = model.phase_for(contract, year)
-    if risk is None or (phase is not None and phase.risk_share is False):
+    risk = model.risk_share_for_year(contract, year)
+    if risk is None:
         return None
     if not (risk.gains or risk.losses or risk.tables):
         return RiskPlan(risk, None, None, risk.stop_loss)

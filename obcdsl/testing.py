@@ -571,7 +571,14 @@ def _phases(draw, last: int, paying: list[ast.Indicator], outcomes: list[ast.Out
             values = sorted(_int(draw, 0, most) for _ in range(count_bands))
             shares.append(ast.BandShares(item.name, tuple(ast.BandShare(b.name, D(v)) for b, v in zip(item.rule.bands, values)), base))
         switch = _pick(draw, [None, True, False]) if risk else None
-        phases.append(ast.Phase(f"phase {index + 1}", first, last_year, own, tuple(links), tuple(shares), switch))
+        terms = None
+        if risk and switch is not False and _int(draw, 0, 3) == 0:  # the phase's own losses bands (a pilot's corridor)
+            edge = ast.Amount("budget share", D(_int(draw, 1, 100)) / 10)
+            provider = D(_int(draw, 0, 10) * 10)
+            terms = ast.RiskShare(losses=(ast.RiskBand(None, edge, provider, 100 - provider),
+                                          ast.RiskBand(edge, None, D(0), D(100))))
+        phases.append(ast.Phase(f"phase {index + 1}", first, last_year, own, tuple(links), tuple(shares), switch,
+                                risk_terms=terms))
     return ast.Phasing(tuple(phases))
 
 
@@ -765,6 +772,8 @@ def constructs(contract: ast.Contract) -> set[str]:
                 found.add("phase shares of the pot")
             if phase.risk_share is False:
                 found.add("no risk share")
+            if phase.risk_terms is not None:
+                found.add("phase risk terms")
     risk = contract.risk_share
     if risk is not None:
         found.add("risk share")

@@ -282,6 +282,7 @@ EVERY_CONSTRUCT = {
     "provider cap", "commissioner cap", "provider floor", "commissioner floor", "lesser of", "greater of",
     "stop-loss", "stop-loss coinsurance", "stop-loss limit", "stop-loss alone", "distribution",
     "gains when", "losses when", "no table applies", "variance against the payments made", "cap of a measure",
+    "phase risk terms",
 }
 # A value left out (where the contract counts missing data as not achieved) is drawn too, but rarely (1 in 30 where
 # allowed), and the array evaluator skips such scenarios; 200 draws need not show one, so it is counted, not required.

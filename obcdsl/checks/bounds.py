@@ -176,12 +176,13 @@ def ceiling(contract: ast.Contract, years) -> list[Diagnostic]:
 
 
 def caps_hold(contract: ast.Contract, years) -> list[Diagnostic]:
-    risk, header = contract.risk_share, contract.header
-    if risk is None or header is None:  # `check` asks only of a contract with a header
+    header = contract.header
+    if header is None:  # `check` asks only of a contract with a header
         return []
     found = []
     for bounds in years:
-        if bounds.budget is None or bounds.provider_exposure is None:
+        risk = model.risk_share_for_year(contract, bounds.year)  # a phase may state its own limits
+        if risk is None or bounds.budget is None or bounds.provider_exposure is None:
             continue
         for limit in risk.limits:
             if limit.exposure != "losses" or limit.kind != "cap" or any(a.kind == "measure share" for a in limit.amounts):

@@ -8,7 +8,7 @@ the same rules `obcdsl.expressions` lowers them with.
 
 from __future__ import annotations
 
-from .. import ast
+from .. import ast, model
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic
 from ..expressions import ExpressionError, check_types, lower_indicator_value, positions, readable, scope
@@ -52,7 +52,7 @@ def clause_of(contract: ast.Contract) -> dict:
     for bonus in contract.all_bonuses:
         if bonus.condition is not None:
             found[id(bonus.condition)] = bonus.clause
-    if contract.risk_share is not None:
-        for table in contract.risk_share.tables:
-            found[id(table.condition)] = table.clause or contract.risk_share.clause
+    for terms in model.all_risk_terms(contract):
+        for table in terms.tables:
+            found[id(table.condition)] = table.clause or terms.clause
     return found

@@ -257,9 +257,9 @@ def references(contract: ast.Contract) -> list[Diagnostic]:
         for line in contract.distribution.shares:
             if line.subcontractor not in subcontractors:
                 found.append(unknown(line.subcontractor, "subcontractor", line.name_span, subcontractors, line.clause))
-    if contract.risk_share is not None:
-        measures = {m.name: m for m in contract.all_measures}
-        for limit in contract.risk_share.limits:
+    measures = {m.name: m for m in contract.all_measures}
+    for terms in model.all_risk_terms(contract):
+        for limit in terms.limits:
             for amount in limit.amounts:
                 if amount.measure is not None and amount.measure not in measures:
                     found.append(unknown(amount.measure, "measure", amount.span, measures, limit.clause,

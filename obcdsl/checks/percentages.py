@@ -62,8 +62,7 @@ def percentages(contract: ast.Contract) -> Iterator[Item]:
         for shares in phase.shares:
             for share in shares.shares:
                 yield share.share, share.span, f"the share of band `{share.band}`", shares.clause
-    risk = contract.risk_share
-    if risk is not None:
+    for risk in model.all_risk_terms(contract):
         for band in risk.gains + risk.losses + tuple(b for t in risk.tables for b in t.bands):
             yield band.provider, band.split_span, "the provider's share", band.clause
             yield band.commissioner, band.split_span, "the commissioner's share", band.clause

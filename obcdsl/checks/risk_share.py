@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .. import ast
+from .. import ast, model
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic, Label
 from ..model import HUNDRED
@@ -13,9 +13,23 @@ ZERO = Decimal(0)
 
 
 def check(contract: ast.Contract) -> list[Diagnostic]:
-    risk = contract.risk_share
-    if risk is None:
-        return []
+    found = terms(contract.risk_share) if contract.risk_share is not None else []
+    for phase in contract.phases:
+        if phase.risk_terms is None or phase.span is None:
+            continue
+        if phase.risk_terms.placement is not None:  # the grammar has no placement in a phase; kept for safety
+            continue
+        # the terms in force in the phase, judged as a whole; reported where the phase states them
+        merged = model.risk_share_for_year(contract, phase.first_year)
+        for diagnostic in terms(merged) if merged is not None else []:
+            span = diagnostic.span
+            if span is not None and phase.span.start <= span.start and span.end <= phase.span.end and diagnostic not in found:
+                found.append(diagnostic)
+    return found
+
+
+def terms(risk: ast.RiskShare) -> list[Diagnostic]:
+    """The checks of one risk share's terms."""
     found: list[Diagnostic] = []
     for word, bands in [("gains", risk.gains), ("losses", risk.losses)] + [(t.side, t.bands) for t in risk.tables]:
         found += splits(bands)

@@ -214,6 +214,8 @@ def budget_amount_words(amount: ast.BudgetAmount) -> str:
 
 
 def risk_amount_words(amount: ast.Amount) -> str:
+    if amount.kind == "measure share":
+        return f"{percent_text(amount.value)} of `{amount.measure}` for the year"
     return short_pounds(amount.value) if amount.kind == "money" else f"{percent_text(amount.value)} of the budget"
 
 
@@ -404,8 +406,11 @@ class Builder:
         elif risk.placement == "outside":
             blocks.append(Paragraph(numbers(risk.clause), "The risk share sits outside the budget: its settlement is paid on top "
                                                           "of the core payment and outcome payments.", "Placement"))
-        blocks.append(Paragraph(numbers(None), "The variance is the provider's actual cost less the budget: an over-spend is a "
-                                               "loss, an under-spend a gain.", "Variance"))
+        against = ("the budget" if risk.reference == "budget" else
+                   "what the year paid before the settlement (the core, the outcome payments and bonuses earned, and the "
+                   "risk reserve)")
+        blocks.append(Paragraph(numbers(risk.reference_clause), f"The variance is the provider's actual cost less {against}: "
+                                                                f"an over-spend is a loss, an under-spend a gain.", "Variance"))
         if risk.minimum is not None:
             basis = ("only the part beyond it is shared" if risk.minimum.basis == "above minimum"
                      else "a larger variance is shared in full")
@@ -419,10 +424,16 @@ class Builder:
                                     f"A variance {smaller} {risk_amount_words(risk.minimum.amount)} is not shared: "
                                     f"{kept[takers['gains'], takers['losses']]}; {basis}.", "Minimum variance"))
         rows = []
-        for side, bands, clause in (("Gains", risk.gains, risk.gains_clause), ("Losses", risk.losses, risk.losses_clause)):
-            for band in bands:
-                rows.append((band.clause or clause or risk.clause or "", side, risk_range_words(band),
-                             percent_text(band.provider), percent_text(band.commissioner)))
+        for terms, when in [(risk, "")] + [(p.risk_terms, f" in phase {p.name}") for p in self.contract.phases
+                                           if p.risk_terms is not None]:
+            tables = [(f"Gains when {expression(t.condition)}" if t.side == "gains" else
+                       f"Losses when {expression(t.condition)}", t.bands, t.clause) for t in terms.tables]
+            otherwise = {side: " otherwise" if terms.tables_for(side) else "" for side in ("gains", "losses")}
+            for side, bands, clause in tables + [("Gains" + otherwise["gains"], terms.gains, terms.gains_clause),
+                                                 ("Losses" + otherwise["losses"], terms.losses, terms.losses_clause)]:
+                for band in bands:
+                    rows.append((band.clause or clause or terms.clause or risk.clause or "", side + when, risk_range_words(band),
+                                 percent_text(band.provider), percent_text(band.commissioner)))
         if rows:
             blocks.append(Paragraph(numbers(risk.gains_clause or risk.losses_clause),
                                     "Gains and losses are shared band by band as the table below sets out; each band's shares "
@@ -430,12 +441,14 @@ class Builder:
             blocks.append(Table("Risk-share bands", ("Clause", "Side", "Part of the variance", "Provider", "Commissioner"),
                                 tuple(rows), "risk bands"))
         limits = []
-        for limit in risk.limits:
-            combine = {"single": "", "lesser": "the lesser of ", "greater": "the greater of "}[limit.combine]
-            amounts = " and ".join(risk_amount_words(a) for a in limit.amounts)
-            kind = "at most" if limit.kind == "cap" else "at least"
-            limits.append((limit.clause or risk.clause or "", "Cap" if limit.kind == "cap" else "Floor",
-                           f"The {limit.party}'s share of {limit.exposure} is {kind} {combine}{amounts}."))
+        for terms, when in [(risk, "")] + [(p.risk_terms, f" In phase {p.name}.") for p in self.contract.phases
+                                           if p.risk_terms is not None]:
+            for limit in terms.limits:
+                combine = {"single": "", "lesser": "the lesser of ", "greater": "the greater of "}[limit.combine]
+                amounts = " and ".join(risk_amount_words(a) for a in limit.amounts)
+                kind = "at most" if limit.kind == "cap" else "at least"
+                limits.append((limit.clause or terms.clause or risk.clause or "", "Cap" if limit.kind == "cap" else "Floor",
+                               f"The {limit.party}'s share of {limit.exposure} is {kind} {combine}{amounts}.{when}"))
         stop = risk.stop_loss
         if stop is not None:
             words = (f"Each patient's costs in the year, added up over all of that patient's records, above "
@@ -460,7 +473,9 @@ class Builder:
     def risk_chart(self) -> Optional[Chart]:
         from ..backends import Exact
 
-        plan = next((p for p in self.plans if p.risk is not None and p.risk.gains is not None and p.budget), None)
+        # a chart of the variance alone: not for sharing chosen by a condition (`gains when ...`), which it cannot show
+        plan = next((p for p in self.plans if p.risk is not None and p.risk.gains is not None and p.budget
+                     and not (p.risk.gains_when or p.risk.losses_when)), None)
         if plan is None or plan.risk is None or plan.budget is None:
             return None
         gains, losses = plan.risk.gains, plan.risk.losses

@@ -197,6 +197,7 @@ OPENER = (
     + "|" + anycase("contract") + r"\s+" + JS_STRING
     + "|" + words(*NAMED_OPENERS) + r"\s+" + JS_NAME + r"\s+" + JS_STRING
     + "|" + anycase("phase") + r"\s+(?:" + JS_NAME + "|" + JS_STRING + r")\s+" + YEAR_SPAN
+    + "|" + words("gains", "losses") + r"\s+(?:" + anycase("otherwise") + "|" + anycase("when") + r"\s+[^#]*?)"
     + r")(?:\s+" + anycase("clause") + r"\s+[0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*)?\s*(?:#.*)?$"
 )
 CLOSER = r"^\s*" + anycase("end") + r"(?![A-Za-z0-9_])"
