@@ -157,7 +157,7 @@ def template_for(contract: ast.Contract, year: int) -> Template:
             continue
         segments: list[Optional[str]] = [s.name for s in contract.segments] if indicator.by_segment is not None else [None]
         unit = unit_words(indicator)
-        fraction = unit.startswith(("percent", "rate")) or indicator.numerator is not None or indicator.denominator is not None
+        fraction = unit == "percent" or unit.startswith("rate") or indicator.numerator is not None or indicator.denominator is not None
         for segment in segments:
             rows.append(TemplateRow(indicator.name, year, segment, indicator.title, unit, indicator.clause,
                                     needed[indicator.name], fraction, indicator.name in paid))
@@ -248,7 +248,7 @@ def write_workbook(template: Template, out: str | Path) -> None:
                 elif row.unit == "money":
                     cell.number_format = MONEY_FORMAT
                     validations["non-negative"].add(cell.coordinate)
-                elif row.unit == "score" or row.unit == "number":
+                elif row.unit in ("score", "number", "percent change"):  # a change can fall below zero
                     cell.number_format = NUMBER_FORMAT
                     validations["any"].add(cell.coordinate)
                 else:

@@ -62,6 +62,7 @@ CODES: dict[str, str] = {
     "OBC408": "comparison word runs against the indicator's direction",
     "OBC409": "band share given for an unknown band",
     "OBC410": "comparison word reads the other way aloud",
+    "OBC411": "negative threshold on an indicator that is never negative",
     # years, term and phasing
     "OBC501": "year outside the contract term",
     "OBC502": "indicator linked to payment before its data is available",

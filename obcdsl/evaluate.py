@@ -297,7 +297,7 @@ def show_literal(literal: ast.Literal) -> str:
 def show_value(indicator: Optional[ast.Indicator | ast.Measure], value: Decimal) -> str:
     unit = indicator.unit.kind if indicator is not None and indicator.unit is not None else None
     rounded = value.quantize(Decimal("0.01")) if value != value.quantize(Decimal("0.01")) else value
-    if unit == "percent":
+    if unit in ("percent", "percent change"):
         return percent_text(rounded)
     if unit == "money":
         return pounds(value)

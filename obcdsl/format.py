@@ -223,6 +223,8 @@ def outcome(out: Writer, node: ast.Outcome) -> None:
 def unit(node: ast.Unit) -> str:
     if node.kind == "rate":
         return "rate" + (f" per {number(node.per)}" if node.per is not None else "")
+    if node.kind == "percent change":
+        return "percentage change"
     return node.kind
 
 

@@ -98,7 +98,7 @@ OPERATOR = (
     "is achieved", "reached", "all outcomes are achieved", "the lesser of", "the greater of",
 )
 CONSTANT = (
-    "percent", "count", "rate", "rate per", "score", "money",
+    "percent", "percent change", "percentage change", "count", "rate", "rate per", "score", "money",
     "half up", "half even", "half down", "down", "up",
     "is an error", "counts as not achieved",
     "on the whole difference", "on the excess only", "counting weighted people", "counting heads",

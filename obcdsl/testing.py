@@ -247,15 +247,16 @@ def _percent(value) -> ast.Weight:
 @st.composite
 def _threshold_values(draw, count: int, direction: str, unit: str, relative: bool) -> list[ast.ThresholdValue]:
     """`count` thresholds of one kind, from the weakest performance to the strongest."""
-    kind = _pick(draw, ["absolute", "absolute", "points", "percent"]) if relative else "absolute"
-    low, high = {"absolute": (1, 99), "points": (-20, 20), "percent": (-50, 50)}[kind]
+    kinds = ["absolute", "absolute", "points"] + (["percent"] if unit != "percent change" else [])  # not a % of a change
+    kind = _pick(draw, kinds) if relative else "absolute"
+    low, high = {"absolute": (-50, 50) if unit == "percent change" else (1, 99), "points": (-20, 20), "percent": (-50, 50)}[kind]
     values = _increasing(draw, count, low, high)
     if direction == "lower":
         values = list(reversed(values))
     result = []
     for value in values:
         if kind == "absolute":
-            result.append(ast.ThresholdValue("absolute", D(value), None, "percent" if unit == "percent" else "number"))
+            result.append(ast.ThresholdValue("absolute", D(value), None, "percent" if unit.startswith("percent") else "number"))
         else:
             result.append(ast.ThresholdValue(kind, D(abs(value)), "above" if value >= 0 else "below",
                                              "percent" if kind == "percent" else "number"))
@@ -386,10 +387,10 @@ def _gates(draw, names: _Names, most: int = 1) -> tuple[ast.Gate, ...]:
 def rich_paying_indicator(draw, name: str, weight: Optional[int], names: _Names, segments: list[str],
                           last_year: int) -> ast.Indicator:
     """An indicator with a payment rule: plain, derived (`measured as`) or by segment; perhaps gated and scaled."""
-    kinds = ["plain", "plain", "score"] + (["derived", "derived"] if names.measured else []) + (["segments"] * 2 if segments else [])
+    kinds = ["plain", "plain", "score", "change"] + (["derived", "derived"] if names.measured else []) + (["segments"] * 2 if segments else [])
     kind = _pick(draw, kinds)
     direction = _pick(draw, ["higher", "lower"])
-    unit = "score" if kind == "score" else "percent"
+    unit = {"score": "score", "change": "percent change"}.get(kind, "percent")  # a change: thresholds below zero too
     fields: dict = dict(name=name, title=f"Indicator {name}", weight=_percent(weight) if weight is not None else None,
                         unit=ast.Unit(unit), direction=direction)
     if _int(draw, 0, 3) == 0:
@@ -691,6 +692,8 @@ def constructs(contract: ast.Contract) -> set[str]:
                           [b.threshold.value for b in rule.bands] if isinstance(rule, ast.Bands) else [rule.floor, rule.ceiling])
                 if any(v.kind != "absolute" for v in values):
                     found.add("relative threshold")
+                if any(v.kind == "absolute" and v.amount < 0 for v in values):
+                    found.add("threshold below zero")
     if contract.outcomes is not None and contract.outcomes.missing_data or contract.header and contract.header.missing_data:
         found.add("missing data policy")
     if contract.all_bonuses:
@@ -798,6 +801,8 @@ def _percent_row(draws: _Draws, name: str, year: Optional[int], segment: Optiona
 def _value(draws: _Draws, indicator: ast.Indicator) -> Decimal:
     if indicator.unit is None or indicator.unit.kind == "percent":
         return D(draws.int(0, 10000)) / 100
+    if indicator.unit.kind == "percent change":  # below zero as often as above, often whole (on a threshold)
+        return D(draws.int(-60, 60)) if draws.int(0, 1) == 0 else D(draws.int(-6000, 6000)) / 100
     if draws.int(0, 2) == 0:
         return D(draws.int(1, 150))
     return D(draws.int(1, 10000000)) / 100
@@ -805,7 +810,7 @@ def _value(draws: _Draws, indicator: ast.Indicator) -> Decimal:
 
 @st.composite
 def indicator_value(draw, indicator: ast.Indicator) -> Decimal:
-    """A percentage from 0% to 100%, or a positive count, rate, score or amount."""
+    """A percentage from 0% to 100%, a percentage change from -60% to 60%, or a positive count, rate, score or amount."""
     return _value(_Draws(draw), indicator)
 
 
@@ -959,7 +964,8 @@ def improved(data: Data, contract: ast.Contract, name: str, year: int, step: Dec
     for point in data.points:
         if point.measure == name and point.year == year:
             value = point.value * 100 if point.denominator is not None else point.value  # a numerator and denominator: a percentage
-            value = min(max(value + sign * step, D(0)), D(100))
+            change = indicator.unit is not None and indicator.unit.kind == "percent change"
+            value = value + sign * step if change else min(max(value + sign * step, D(0)), D(100))
             point = DataPoint(point.measure, point.year, point.segment, value)
         changed.append(point)
     return Data(tuple(changed), data.patients)

@@ -270,7 +270,7 @@ def test_many_scenarios_in_one_array_call_agree_with_each_exact_evaluation(case)
 
 EVERY_CONSTRUCT = {
     "population", "by segment, shared equally", "by segment, shared population", "rule per segment",
-    "measured-only indicator", "measured as", "relative threshold", "target", "bands", "sliding scale",
+    "measured-only indicator", "measured as", "relative threshold", "threshold below zero", "target", "bands", "sliding scale",
     "gateway on an indicator", "gateway on an outcome", "comparison", "`and`", "`or`", "`not`", "min/max",
     "is achieved (indicator)", "is achieved (outcome)", "reached", "scaled by",
     "bonus", "bonus: all outcomes are achieved", "bonus: is achieved", "bonus: reached",

@@ -199,7 +199,7 @@ def unit_words(unit: Optional[ast.Unit]) -> str:
         return "a number"
     if unit.kind == "rate":
         return f"a rate per {number_text(unit.per)}" if unit.per is not None else "a rate"
-    return {"percent": "a percentage", "count": "a count", "score": "a score", "money": "an amount of money"}.get(unit.kind, unit.kind)
+    return {"percent": "a percentage", "percent change": "a percentage change", "count": "a count", "score": "a score", "money": "an amount of money"}.get(unit.kind, unit.kind)
 
 
 def written_threshold(threshold: ast.Threshold) -> str:
