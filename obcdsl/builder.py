@@ -735,6 +735,22 @@ class ContractBuilder:
     def relative_percent(self, children: list, span: Span) -> ast.ThresholdValue:
         return self.threshold_value("percent", children, span)
 
+    @callback()
+    def at_reference(self, children: list, span: Span) -> ast.ThresholdValue:
+        return ast.ThresholdValue("reference", Decimal(0), None, "number", span, first(children, Part).value)
+
+    @callback()
+    def reference_baseline(self, children: list, span: Span) -> Part:
+        return Part(None, span)
+
+    @callback()
+    def reference_last_year(self, children: list, span: Span) -> Part:
+        return Part("last year", span)
+
+    @callback()
+    def reference_measure(self, children: list, span: Span) -> Part:
+        return Part(str(tokens(children, "NAME")[0]), span)
+
     def threshold_value(self, kind: str, children: list, span: Span) -> ast.ThresholdValue:
         negative = children[0].type == "MINUS"  # `from -6%`: a threshold below zero
         token = children[1] if negative else children[0]
@@ -743,7 +759,7 @@ class ContractBuilder:
         if kind == "absolute":
             return ast.ThresholdValue("absolute", amount, None, literal, span)
         relation = next(str(c).lower() for c in children[1:] if str(c).lower() in ("above", "below"))
-        return ast.ThresholdValue(kind, amount, relation, literal, span)
+        return ast.ThresholdValue(kind, amount, relation, literal, span, first(children, Part).value)
 
     @callback()
     def band(self, children: list, span: Span) -> ast.Band:

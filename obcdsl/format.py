@@ -273,9 +273,11 @@ def threshold_value(value: ast.ThresholdValue) -> str:
         if value.literal == "money":
             return money(value.amount)
         return number(value.amount)
+    if value.kind == "reference":
+        return value.compared_with
     if value.kind == "points":
-        return f"{number(value.amount)} points {value.relation} baseline"
-    return f"{percent(value.amount)} {value.relation} baseline"
+        return f"{number(value.amount)} points {value.relation} {value.compared_with}"
+    return f"{percent(value.amount)} {value.relation} {value.compared_with}"
 
 
 def threshold(node: ast.Threshold) -> str:

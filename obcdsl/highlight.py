@@ -91,7 +91,7 @@ ITEM = (
 RULE = (
     "target", "pays", "pays when", "paying", "sliding scale", "higher is better",
     "lower is better", "measured as", "scaled by", "capped at", "only if", "of budget",
-    "of the pot", "of its allocation", "above baseline", "below baseline",
+    "of the pot", "of its allocation", "above baseline", "below baseline", "last year",
 )
 OPERATOR = (
     "at least", "at most", "above", "below", "from", "to", "up to", "and", "or", "not", "of",

@@ -249,6 +249,7 @@ def _threshold_values(draw, count: int, direction: str, unit: str, relative: boo
     """`count` thresholds of one kind, from the weakest performance to the strongest."""
     kinds = ["absolute", "absolute", "points"] + (["percent"] if unit != "percent change" else [])  # not a % of a change
     kind = _pick(draw, kinds) if relative else "absolute"
+    reference = _pick(draw, [None, None, "last year"])  # a rule compares with one value (OBC412)
     low, high = {"absolute": (-50, 50) if unit == "percent change" else (1, 99), "points": (-20, 20), "percent": (-50, 50)}[kind]
     values = _increasing(draw, count, low, high)
     if direction == "lower":
@@ -257,9 +258,11 @@ def _threshold_values(draw, count: int, direction: str, unit: str, relative: boo
     for value in values:
         if kind == "absolute":
             result.append(ast.ThresholdValue("absolute", D(value), None, "percent" if unit.startswith("percent") else "number"))
+        elif value == 0 and kind == "points" and _int(draw, 0, 1) == 0:  # `at least last year`: no distance
+            result.append(ast.ThresholdValue("reference", D(0), None, "number", reference=reference))
         else:
             result.append(ast.ThresholdValue(kind, D(abs(value)), "above" if value >= 0 else "below",
-                                             "percent" if kind == "percent" else "number"))
+                                             "percent" if kind == "percent" else "number", reference=reference))
     return result
 
 
@@ -413,6 +416,10 @@ def rich_paying_indicator(draw, name: str, weight: Optional[int], names: _Names,
     fields["gates"] = draw(_gates(names))
     if _int(draw, 0, 4) == 0:
         fields["missing_data"] = _pick(draw, ["error", "not achieved"])
+    rules = [fields["rule"]] if fields.get("rule") is not None else []
+    rules += [r.rule for r in fields.get("segment_rules", ())]
+    if any("last year" in model.rule_references(r) for r in rules):
+        fields.pop("data_from", None)  # its first year of data would have no year before to compare with (OBC413)
     return ast.Indicator(**fields)
 
 
@@ -694,6 +701,10 @@ def constructs(contract: ast.Contract) -> set[str]:
                     found.add("relative threshold")
                 if any(v.kind == "absolute" and v.amount < 0 for v in values):
                     found.add("threshold below zero")
+                if any(v.kind != "absolute" and v.reference == "last year" for v in values):
+                    found.add("relative to last year")
+                if any(v.kind == "reference" for v in values):
+                    found.add("at least the value compared with")
     if contract.outcomes is not None and contract.outcomes.missing_data or contract.header and contract.header.missing_data:
         found.add("missing data policy")
     if contract.all_bonuses:
@@ -859,6 +870,7 @@ class _Needs:
 
     indicators: tuple[ast.Indicator, ...]  # given as data, in the contract's order
     droppable: frozenset
+    earlier: frozenset  # indicators whose value for the year before is read (`2 points above last year`), after year 1
     segments: tuple[str, ...]
     budget: Optional[Decimal]
     fractions: bool  # percentages sometimes as a numerator and a denominator
@@ -875,7 +887,20 @@ def _needs(contract: ast.Contract, year: int, missing_odds: Optional[int], fract
         from .plan import budget_for_year, rounding_of
 
         budget, _ = budget_for_year(contract, Data(), year, rounding_of(contract))
-    return _Needs(indicators, droppable, tuple(s.name for s in contract.segments), budget, fractions)
+    return _Needs(indicators, droppable, _earlier(contract, year), tuple(s.name for s in contract.segments), budget, fractions)
+
+
+def _earlier(contract: ast.Contract, year: int) -> frozenset:
+    from .expressions import values_read
+    from .plan import plan_for
+
+    if year == 1:  # last year's value is the baseline
+        return frozenset()
+    try:
+        plan = plan_for(contract, year)
+    except Exception:  # a contract the checker refuses: nothing of the year before
+        return frozenset()
+    return frozenset(v.name for part in plan.parts if part.baseline is not None for v in values_read(part.baseline) if v.previous)
 
 
 def _year_data(draws: _Draws, contract: ast.Contract, year: int, needs: _Needs, missing_odds: Optional[int]) -> Data:
@@ -890,10 +915,11 @@ def _year_data(draws: _Draws, contract: ast.Contract, year: int, needs: _Needs, 
                 points.append(_percent_row(draws, item.name, year, segment, needs.fractions))
             else:
                 points.append(DataPoint(item.name, year, segment, _value(draws, item)))
-            if percent:
-                points.append(_percent_row(draws, item.name, None, segment, needs.fractions))
-            else:
-                points.append(DataPoint(item.name, None, segment, _value(draws, item)))
+            for when in (None, year - 1) if item.name in needs.earlier else (None,):  # the baseline, last year's value
+                if percent:
+                    points.append(_percent_row(draws, item.name, when, segment, needs.fractions))
+                else:
+                    points.append(DataPoint(item.name, when, segment, _value(draws, item)))
     patients: tuple[PatientCost, ...] = ()
     risk = contract.risk_share
     if risk is not None:

@@ -18,6 +18,7 @@ from obcdsl.data_validation import validate
 from obcdsl.evaluate import evaluate
 from obcdsl.format import render
 from obcdsl.schedule.document import threshold_words
+from obcdsl.simulate import SpecError, draw_inputs, for_run, read_spec
 from obcdsl.source import SourceFile
 
 D = Decimal
@@ -160,3 +161,152 @@ def test_the_schedule_the_statement_and_the_template_state_a_threshold_below_zer
     assert "-6% ≤ excellent -6%" in statement.lines[0].explanation
     row = template_for(contract, 1).indicators[0]
     assert (row.unit, row.fraction) == ("percent change", False)
+
+
+# ---------------------------------------------------------------- improvement on last year
+
+IMPROVEMENT = HEADER + """
+outcomes clause 4
+  outcome access "Timely access"
+    weight 100%
+    indicator seen_4h "Seen within 4 hours"
+      unit percent
+      higher is better
+      bands clause 4.1
+        held     at least last year pays 50%
+        improved at least 2 points above last year pays 100%
+      end
+    end
+  end
+  unearned pot retained by the commissioner
+end
+"""
+
+
+def seen(year: int, value: str, before: str) -> tuple:
+    """Year `year`'s value and the year before's (in year 1, the baseline)."""
+    return (DataPoint("seen_4h", year, None, D(value)), DataPoint("seen_4h", year - 1 if year > 1 else None, None, D(before)))
+
+
+def test_a_threshold_on_last_year_parses_checks_clean_and_reads_back():
+    assert codes(IMPROVEMENT) == []
+    contract, _ = read_contract(SourceFile("t.obc", IMPROVEMENT))
+    values = [b.threshold.value for b in contract.all_indicators[0].rule.bands]
+    assert [(v.kind, v.amount, v.reference) for v in values] == [("reference", D(0), "last year"), ("points", D(2), "last year")]
+    text = render(contract)
+    assert "held at least last year pays 50%" in text and "improved at least 2 points above last year pays 100%" in text
+    assert read_contract(SourceFile("again.obc", text))[0] == contract
+
+
+@pytest.mark.parametrize("year", [2, 3])
+def test_improvement_on_last_year_pays_exactly_on_two_points_above_it(year):
+    assert [paid(IMPROVEMENT, seen(year, v, "58"), year) for v in ("57.99", "58", "59.99", "60", "71")] == [
+        D("0.00"), D("250000.00"), D("250000.00"), D("500000.00"), D("500000.00")]
+
+
+def test_in_year_1_last_year_is_the_baseline():
+    assert [paid(IMPROVEMENT, seen(1, v, "58"), 1) for v in ("57.99", "60")] == [D("0.00"), D("500000.00")]
+    statement = evaluate(obcdsl.loads(IMPROVEMENT).ast, Data(seen(1, "60", "58")), 1)
+    assert "60% ≥ improved 60% (2 points above last year's 58%, the baseline)" in statement.lines[0].explanation
+
+
+def test_the_statement_shows_last_years_value_and_keys_it_as_last_year():
+    statement = evaluate(obcdsl.loads(IMPROVEMENT).ast, Data(seen(2, "62", "58")), 2)
+    line = statement.lines[0]
+    assert "62% ≥ improved 60% (2 points above last year's 58%) → 100% of £500,000.00" in line.explanation
+    assert line.inputs["value"]["last_year"] == D(58) and "baseline" not in line.inputs["value"]
+
+
+def test_last_years_value_missing_is_named_with_its_year():
+    with pytest.raises(obcdsl.DataError) as raised:
+        evaluate(obcdsl.loads(IMPROVEMENT).ast, Data((DataPoint("seen_4h", 3, None, D(60)),)), 3)
+    assert [(x.code, x.message) for x in raised.value.diagnostics] == [
+        ("OBC910", "`seen_4h` has no data for year 2, last year's value in year 3")]
+
+
+def test_exact_and_array_evaluation_agree_on_and_either_side_of_last_year_plus_two_points():
+    values, before = ["57.99", "58", "59.99", "60", "60.01", "30"], ["58", "58", "58", "58", "58", "29"]
+    inputs = {"seen_4h": [float(v) for v in values]}
+    last = {"last year:seen_4h": np.array([float(b) for b in before])}
+    exact = agree(IMPROVEMENT, 2, inputs, last, lambda i: seen(2, values[i], before[i]))
+    assert exact == [D("0.00"), D("250000.00"), D("250000.00"), D("500000.00"), D("500000.00"), D("250000.00")]
+    baselines = {"seen_4h": np.array([float(b) for b in before])}  # in year 1, the baseline is last year's value
+    assert agree(IMPROVEMENT, 1, inputs, baselines, lambda i: seen(1, values[i], before[i])) == exact
+
+
+def test_the_template_asks_for_last_years_row_and_the_schedule_says_it():
+    contract = obcdsl.loads(IMPROVEMENT).ast
+    assert [(r.measure, r.year, r.baseline) for r in template_for(contract, 2).indicators] == [
+        ("seen_4h", 2, False), ("seen_4h", 1, False)]
+    assert [(r.measure, r.year, r.baseline) for r in template_for(contract, 1).indicators] == [("seen_4h", 1, True)]
+    band = contract.all_indicators[0].rule.bands[1]
+    assert threshold_words(band.threshold, "higher") == "last year's value plus 2 points or more"
+
+
+def test_a_rule_comparing_with_last_year_and_the_baseline_is_refused():
+    result = check_text(IMPROVEMENT.replace("2 points above last year", "2 points above baseline"), "t.obc")
+    assert [(x.code, x.message) for x in result.diagnostics] == [
+        ("OBC412", "the thresholds of `seen_4h` compare with both last year's value and the baseline")]
+
+
+def test_last_year_before_the_data_begins_is_refused():
+    text = IMPROVEMENT.replace("      higher is better\n", "      higher is better\n      data available from year 2\n")
+    result = check_text(text, "t.obc")
+    assert [(x.code, x.message) for x in result.diagnostics] == [
+        ("OBC413", "`seen_4h` is paid in year 2 against last year's value, but its data is available only from year 2")]
+
+
+def test_a_distance_below_last_year_reads_aloud_as_below_the_baseline_does():
+    text = IMPROVEMENT.replace("higher is better", "lower is better").replace("at least last year", "at most last year") \
+        .replace("at least 2 points above last year", "at least 5% below last year")
+    assert codes(text) == []
+    assert [paid(text, seen(2, v, "40"), 2) for v in ("40.01", "40", "38.01", "38")] == [
+        D("0.00"), D("250000.00"), D("250000.00"), D("500000.00")]
+    old_way = check_text(text.replace("at least 5% below", "at most 5% below"), "t.obc").diagnostics
+    assert [(x.code, x.message) for x in old_way] == [
+        ("OBC410", "`at most 5% below last year` is read as 5% or more below last year's value, which is "
+                   "`at least 5% below last year` said aloud")]
+
+
+def spec_for(tmp_path, text: str):
+    path = tmp_path / "spec.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_simulation_takes_last_years_value_from_the_spec_and_pays_as_evaluation_does(tmp_path):
+    contract = obcdsl.loads(IMPROVEMENT).ast
+    year = vector.year_model(contract, 2)
+    assert vector.last_year_inputs(year) == ["seen_4h"]
+    fixed = spec_for(tmp_path, '[indicators.seen_4h]\ndistribution = "uniform"\nlow = 55\nhigh = 65\n\n[last_year]\nseen_4h = 58\n')
+    spec = read_spec(fixed, year)
+    assert spec.baselines == {"last year:seen_4h": 58.0}
+    draws = draw_inputs(spec, year, 400, np.random.default_rng(1))
+    inputs, baselines = for_run(draws, spec)
+    results = vector.run(year, inputs, baselines)
+    for index in range(0, 400, 37):
+        value = D(repr(float(inputs["seen_4h"][index])))
+        exact = paid(IMPROVEMENT, (DataPoint("seen_4h", 2, None, value), DataPoint("seen_4h", 1, None, D(58))), 2)
+        assert results.outcomes_paid[index] == pytest.approx(float(exact), abs=0.001)
+    drawn = spec_for(tmp_path, '[indicators.seen_4h]\ndistribution = "uniform"\nlow = 55\nhigh = 65\n\n'
+                               '[last_year.seen_4h]\ndistribution = "uniform"\nlow = 50\nhigh = 60\n')
+    spec = read_spec(drawn, year)
+    inputs, baselines = for_run(draw_inputs(spec, year, 50, np.random.default_rng(2)), spec)
+    assert baselines["last year:seen_4h"].shape == (50,) and 50 <= baselines["last year:seen_4h"].min()
+
+
+def test_a_spec_without_last_years_value_or_with_one_in_year_1_is_refused_naming_the_key(tmp_path):
+    contract = obcdsl.loads(IMPROVEMENT).ast
+    missing = spec_for(tmp_path, '[indicators.seen_4h]\ndistribution = "uniform"\nlow = 55\nhigh = 65\n')
+    with pytest.raises(SpecError) as raised:
+        read_spec(missing, vector.year_model(contract, 2))
+    assert [(x.code, x.message) for x in raised.value.diagnostics] == [
+        ("OBC916", "year 2 compares `seen_4h` with last year's value, which the spec does not give")]
+    stray = spec_for(tmp_path, '[indicators.seen_4h]\ndistribution = "uniform"\nlow = 55\nhigh = 65\n\n'
+                               '[last_year]\nseen_4h = 58\nseen_4 = 3\n')
+    with pytest.raises(SpecError) as raised:
+        read_spec(stray, vector.year_model(contract, 2))
+    assert [(x.code, x.help) for x in raised.value.diagnostics] == [("OBC916", "did you mean `seen_4h`?")]
+    with pytest.raises(SpecError) as raised:
+        read_spec(stray, vector.year_model(contract, 1))
+    assert [x.message for x in raised.value.diagnostics] == ["`last_year`: in year 1, last year's value is the baseline"]
