@@ -310,3 +310,98 @@ def test_a_spec_without_last_years_value_or_with_one_in_year_1_is_refused_naming
     with pytest.raises(SpecError) as raised:
         read_spec(stray, vector.year_model(contract, 1))
     assert [x.message for x in raised.value.diagnostics] == ["`last_year`: in year 1, last year's value is the baseline"]
+
+
+# ---------------------------------------------------------------- a comparator given as data
+
+COMPARATOR = HEADER + """
+outcomes clause 4
+  outcome access "Timely access"
+    weight 100%
+    indicator seen_4h "Seen within 4 hours"
+      unit percent
+      higher is better
+      bands clause 4.1
+        level   at least england_average pays 50%
+        leading at least 2 points above england_average pays 100%
+      end
+    end
+  end
+  unearned pot retained by the commissioner
+end
+
+measures clause 9
+  measure england_average "The England average of the share seen within 4 hours" clause 9.1
+    unit percent
+    source "NHS England monthly statistics"
+  end
+end
+"""
+
+
+def compared(year: int, value: str, average: str) -> tuple:
+    return DataPoint("seen_4h", year, None, D(value)), DataPoint("england_average", year, None, D(average))
+
+
+def test_a_threshold_on_a_measure_parses_checks_clean_and_reads_back():
+    assert codes(COMPARATOR) == []
+    contract, _ = read_contract(SourceFile("t.obc", COMPARATOR))
+    values = [b.threshold.value for b in contract.all_indicators[0].rule.bands]
+    assert [(v.kind, v.reference) for v in values] == [("reference", "england_average"), ("points", "england_average")]
+    text = render(contract)
+    assert "leading at least 2 points above england_average pays 100%" in text
+    assert read_contract(SourceFile("again.obc", text))[0] == contract
+
+
+@pytest.mark.parametrize("year", [1, 3])
+def test_the_comparator_is_the_measures_value_for_the_same_year(year):
+    assert [paid(COMPARATOR, compared(year, v, "61.5"), year) for v in ("61.49", "61.5", "63.49", "63.5")] == [
+        D("0.00"), D("250000.00"), D("250000.00"), D("500000.00")]
+
+
+def test_exact_and_array_evaluation_agree_on_and_either_side_of_the_comparator():
+    values, averages = ["61.49", "61.5", "63.49", "63.5", "63.51", "70"], ["61.5", "61.5", "61.5", "61.5", "61.5", "68"]
+    contract = obcdsl.loads(COMPARATOR).ast
+    assert vector.inputs_of(vector.year_model(contract, 2)) == ["england_average", "seen_4h"]
+    inputs = {"seen_4h": [float(v) for v in values], "england_average": [float(a) for a in averages]}
+    exact = agree(COMPARATOR, 2, inputs, {}, lambda i: compared(2, values[i], averages[i]))
+    assert exact == [D("0.00"), D("250000.00"), D("250000.00"), D("500000.00"), D("500000.00"), D("500000.00")]
+
+
+def test_the_statement_the_template_and_the_schedule_name_the_comparator():
+    contract = obcdsl.loads(COMPARATOR).ast
+    line = evaluate(contract, Data(compared(1, "64", "61.5")), 1).lines[0]
+    assert "64% ≥ leading 63.5% (2 points above `england_average` 61.5%) → 100% of £500,000.00" in line.explanation
+    assert line.inputs["value"]["comparator"] == D("61.5")
+    assert [(r.measure, r.year, r.clause) for r in template_for(contract, 1).indicators] == [
+        ("seen_4h", 1, None), ("england_average", 1, "9.1")]
+    band = contract.all_indicators[0].rule.bands[1]
+    assert threshold_words(band.threshold, "higher") == "the value of england_average plus 2 points or more"
+
+
+def test_the_comparator_missing_from_the_data_is_named_with_its_declaration():
+    with pytest.raises(obcdsl.DataError) as raised:
+        evaluate(obcdsl.loads(COMPARATOR).ast, Data((DataPoint("seen_4h", 1, None, D(60)),)), 1)
+    assert [(x.code, x.message, x.clause) for x in raised.value.diagnostics] == [
+        ("OBC910", "`england_average` has no data for year 1", "9.1")]
+
+
+def test_an_unknown_comparator_suggests_the_measure_and_an_indicator_is_not_one():
+    result = check_text(COMPARATOR.replace("at least england_average", "at least england_avrage"), "t.obc")
+    problem = next(x for x in result.diagnostics if x.code == "OBC201")
+    assert (problem.message, problem.help) == ("no measure is called `england_avrage`", "did you mean `england_average`?")
+    assert problem.span is not None and problem.clause == "4.1"
+    result = check_text(COMPARATOR.replace("england_average", "seen_4h").replace("measure seen_4h", "measure other"),
+                        "t.obc")
+    assert [x.code for x in result.diagnostics] == ["OBC205", "OBC205"]
+
+
+def test_the_counterexample_of_a_proof_gives_the_comparators_row(tmp_path):
+    from obcdsl.bounds import counterexample_for
+
+    data, result = counterexample_for(obcdsl.loads(COMPARATOR).ast, 1)
+    assert {(p.measure, p.year) for p in data.points} == {("seen_4h", 1), ("england_average", 1)}
+    assert result is not None and result.outcomes_paid == D("500000.00")
+    spec = spec_for(tmp_path, '[indicators.seen_4h]\ndistribution = "uniform"\nlow = 55\nhigh = 65\n\n'
+                              '[measures.england_average]\ndistribution = "normal"\nmean = 61\nsd = 1\n')
+    assert sorted(read_spec(spec, vector.year_model(obcdsl.loads(COMPARATOR).ast, 1)).marginals) == ["england_average", "seen_4h"]
