@@ -238,6 +238,7 @@ def _pick(draw, choices):
 
 
 BAND_NAMES = ("good", "improved", "excellent")
+COMPARATOR = ast.Measure("england_average", "The England average", ast.Unit("percent"))  # thresholds may compare with it
 
 
 def _percent(value) -> ast.Weight:
@@ -249,7 +250,7 @@ def _threshold_values(draw, count: int, direction: str, unit: str, relative: boo
     """`count` thresholds of one kind, from the weakest performance to the strongest."""
     kinds = ["absolute", "absolute", "points"] + (["percent"] if unit != "percent change" else [])  # not a % of a change
     kind = _pick(draw, kinds) if relative else "absolute"
-    reference = _pick(draw, [None, None, "last year"])  # a rule compares with one value (OBC412)
+    reference = _pick(draw, [None, None, "last year", COMPARATOR.name])  # a rule compares with one value (OBC412)
     low, high = {"absolute": (-50, 50) if unit == "percent change" else (1, 99), "points": (-20, 20), "percent": (-50, 50)}[kind]
     values = _increasing(draw, count, low, high)
     if direction == "lower":
@@ -666,8 +667,10 @@ def rich_contracts(draw) -> ast.Contract:
             shares.append(ast.SubcontractorShare(sub.name, tuple(
                 ast.ComponentShare(c, D(_int(draw, 0, 400)) / 10) for c in components)))
         distribution = ast.Distribution(tuple(shares))
+    compared = any(COMPARATOR.name in model.rule_references(r) for i in names.paying for _, r in model.indicator_rules(i))
     return ast.Contract(header=header, population=population, budget=budget, payments=payments, outcomes=outcomes,
-                        phasing=phasing, risk_share=risk, distribution=distribution)
+                        phasing=phasing, risk_share=risk, distribution=distribution,
+                        measures=ast.Measures((COMPARATOR,)) if compared else None)
 
 
 def constructs(contract: ast.Contract) -> set[str]:
@@ -703,6 +706,8 @@ def constructs(contract: ast.Contract) -> set[str]:
                     found.add("threshold below zero")
                 if any(v.kind != "absolute" and v.reference == "last year" for v in values):
                     found.add("relative to last year")
+                if any(v.kind != "absolute" and v.reference == COMPARATOR.name for v in values):
+                    found.add("relative to a comparator")
                 if any(v.kind == "reference" for v in values):
                     found.add("at least the value compared with")
     if contract.outcomes is not None and contract.outcomes.missing_data or contract.header and contract.header.missing_data:
@@ -868,7 +873,7 @@ def _needed_whatever(contract: ast.Contract, indicators: dict, where) -> set[str
 class _Needs:
     """What a year's data must hold, worked out once for any number of scenarios."""
 
-    indicators: tuple[ast.Indicator, ...]  # given as data, in the contract's order
+    indicators: tuple  # indicators given as data, in the contract's order, then measures
     droppable: frozenset
     earlier: frozenset  # indicators whose value for the year before is read (`2 points above last year`), after year 1
     segments: tuple[str, ...]
@@ -880,7 +885,9 @@ def _needs(contract: ast.Contract, year: int, missing_odds: Optional[int], fract
     needed = {i.name for i in model.linked_indicators(contract, year)}
     for expr, _ in model.contract_expressions(contract):
         needed |= {n.name for n in model.iter_subexpressions(expr) if isinstance(n, ast.Reference)}
-    indicators = tuple(i for i in contract.all_indicators if i.name in needed and i.measured_as is None)
+    indicators: tuple = tuple(i for i in contract.all_indicators if i.name in needed and i.measured_as is None)
+    compared = {name for i in contract.all_indicators for _, r in model.indicator_rules(i) for name in model.rule_references(r)}
+    indicators += tuple(m for m in contract.all_measures if m.name in needed | compared)  # a comparator: the year's row
     droppable = frozenset(_droppable(contract)) if missing_odds is not None else frozenset()
     budget = None
     if contract.risk_share is not None and contract.budget is not None:
@@ -915,6 +922,8 @@ def _year_data(draws: _Draws, contract: ast.Contract, year: int, needs: _Needs, 
                 points.append(_percent_row(draws, item.name, year, segment, needs.fractions))
             else:
                 points.append(DataPoint(item.name, year, segment, _value(draws, item)))
+            if isinstance(item, ast.Measure):  # the year's value alone
+                continue
             for when in (None, year - 1) if item.name in needs.earlier else (None,):  # the baseline, last year's value
                 if percent:
                     points.append(_percent_row(draws, item.name, when, segment, needs.fractions))

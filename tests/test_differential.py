@@ -55,7 +55,7 @@ def key_of(point) -> str:
 
 def read_as(contract, point) -> Decimal:
     """A row's value as `interpret.ExactInputs` reads it: a percentage's numerator / denominator in points."""
-    indicator = next((i for i in contract.all_indicators if i.name == point.measure), None)
+    indicator = next((i for i in contract.all_indicators + contract.all_measures if i.name == point.measure), None)
     if indicator is not None and indicator.unit is not None and indicator.unit.kind == "percent" and point.denominator is not None:
         return point.value * 100
     return point.value
@@ -273,7 +273,7 @@ def test_many_scenarios_in_one_array_call_agree_with_each_exact_evaluation(case)
 
 EVERY_CONSTRUCT = {
     "population", "by segment, shared equally", "by segment, shared population", "rule per segment",
-    "measured-only indicator", "measured as", "relative threshold", "threshold below zero", "relative to last year",
+    "measured-only indicator", "measured as", "relative threshold", "threshold below zero", "relative to last year", "relative to a comparator",
     "at least the value compared with", "target", "bands", "sliding scale",
     "gateway on an indicator", "gateway on an outcome", "comparison", "`and`", "`or`", "`not`", "min/max",
     "is achieved (indicator)", "is achieved (outcome)", "reached", "scaled by",
