@@ -4,6 +4,7 @@ thresholds on a derived indicator. Each is stated, checked, paid exactly and in 
 and either side."""
 
 from decimal import Decimal
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -405,3 +406,71 @@ def test_the_counterexample_of_a_proof_gives_the_comparators_row(tmp_path):
     spec = spec_for(tmp_path, '[indicators.seen_4h]\ndistribution = "uniform"\nlow = 55\nhigh = 65\n\n'
                               '[measures.england_average]\ndistribution = "normal"\nmean = 61\nsd = 1\n')
     assert sorted(read_spec(spec, vector.year_model(obcdsl.loads(COMPARATOR).ast, 1)).marginals) == ["england_average", "seen_4h"]
+
+
+# ---------------------------------------------------------------- relative thresholds on a derived indicator
+
+DERIVED = HEADER + """
+outcomes clause 4
+  outcome access "Timely access"
+    weight 100%
+    indicator seen_share "Share of referrals seen"
+      unit percent
+      higher is better
+      measured as 100% * seen / referred
+      bands clause 4.1
+        held     at least baseline pays 50%
+        improved at least 5% above baseline pays 100%
+      end
+    end
+    indicator seen "Seen"
+      unit count
+      higher is better
+    end
+    indicator referred "Referred"
+      unit count
+      higher is better
+    end
+  end
+  unearned pot retained by the commissioner
+end
+"""
+ON_LAST_YEAR = DERIVED.replace("at least baseline", "at least last year").replace("5% above baseline", "5% above last year")
+
+
+def counts(year: int, seen_now: str, before: Optional[int] = None, seen_before: str = "140") -> tuple:
+    """Seen of 200 referred in the year, and `seen_before` of 200 in `before` (the baseline when None)."""
+    return (DataPoint("seen", year, None, D(seen_now)), DataPoint("referred", year, None, D(200)),
+            DataPoint("seen", before, None, D(seen_before)), DataPoint("referred", before, None, D(200)))
+
+
+@pytest.mark.parametrize("text, before", [(DERIVED, None), (ON_LAST_YEAR, 2)])
+def test_a_derived_indicator_compares_its_expression_over_its_inputs_of_the_year_compared_with(text, before):
+    assert codes(text) == []
+    # 140 of 200 is 70%; 5% above is 73.5%, reached by 147 of 200 and not by 146.99
+    assert [paid(text, counts(3, s, before), 3) for s in ("139.99", "140", "146.99", "147")] == [
+        D("0.00"), D("250000.00"), D("250000.00"), D("500000.00")]
+
+
+@pytest.mark.parametrize("text, key", [(DERIVED, ""), (ON_LAST_YEAR, "last year:")])
+def test_exact_and_array_evaluation_agree_on_a_derived_indicators_relative_thresholds(text, key):
+    seen_now = ["139.99", "140", "146.99", "147", "150", "100"]
+    inputs = {"seen": [float(s) for s in seen_now], "referred": [200.0] * 6}
+    references = {key + "seen": 140.0, key + "referred": 200.0}
+    exact = agree(text, 3, inputs, references, lambda i: counts(3, seen_now[i], 2 if key else None))
+    assert exact == [D("0.00"), D("250000.00"), D("250000.00"), D("500000.00"), D("500000.00"), D("0.00")]
+
+
+def test_the_counterexample_and_the_template_give_a_derived_indicators_inputs_of_last_year():
+    from obcdsl.bounds import counterexample_for
+
+    contract = obcdsl.loads(ON_LAST_YEAR).ast
+    data, result = counterexample_for(contract, 3)
+    assert {(p.measure, p.year) for p in data.points} >= {("seen", 2), ("referred", 2), ("seen", 3), ("referred", 3)}
+    assert result is not None and result.outcomes_paid == D("500000.00")
+    assert [(r.measure, r.year) for r in template_for(contract, 3).indicators] == [
+        ("seen", 3), ("seen", 2), ("referred", 3), ("referred", 2)]
+    with pytest.raises(obcdsl.DataError) as raised:
+        evaluate(contract, Data(counts(3, "147")[:2]), 3)
+    assert sorted(x.message for x in raised.value.diagnostics) == [
+        "`referred` has no data for year 2, last year's value in year 3", "`seen` has no data for year 2, last year's value in year 3"]
