@@ -302,6 +302,7 @@ class ThresholdValue:
     literal: str = "number"  # "percent" | "number" | "money"
     span: Optional[Span] = span_field()
     reference: Optional[str] = None  # not absolute: what it compares with, None the baseline, "last year", a measure's name
+    reference_span: Optional[Span] = span_field()  # where `baseline`, `last year` or the measure's name is written
 
     @property
     def compared_with(self) -> str:

@@ -737,7 +737,8 @@ class ContractBuilder:
 
     @callback()
     def at_reference(self, children: list, span: Span) -> ast.ThresholdValue:
-        return ast.ThresholdValue("reference", Decimal(0), None, "number", span, first(children, Part).value)
+        reference = first(children, Part)
+        return ast.ThresholdValue("reference", Decimal(0), None, "number", span, reference.value, reference.span)
 
     @callback()
     def reference_baseline(self, children: list, span: Span) -> Part:
@@ -759,7 +760,8 @@ class ContractBuilder:
         if kind == "absolute":
             return ast.ThresholdValue("absolute", amount, None, literal, span)
         relation = next(str(c).lower() for c in children[1:] if str(c).lower() in ("above", "below"))
-        return ast.ThresholdValue(kind, amount, relation, literal, span, first(children, Part).value)
+        reference = first(children, Part)
+        return ast.ThresholdValue(kind, amount, relation, literal, span, reference.value, reference.span)
 
     @callback()
     def band(self, children: list, span: Span) -> ast.Band:

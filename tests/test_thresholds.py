@@ -391,7 +391,9 @@ def test_an_unknown_comparator_suggests_the_measure_and_an_indicator_is_not_one(
     result = check_text(COMPARATOR.replace("at least england_average", "at least england_avrage"), "t.obc")
     problem = next(x for x in result.diagnostics if x.code == "OBC201")
     assert (problem.message, problem.help) == ("no measure is called `england_avrage`", "did you mean `england_average`?")
-    assert problem.span is not None and problem.clause == "4.1"
+    assert problem.span is not None and problem.clause == "4.1" and [x.code for x in result.diagnostics] == ["OBC201"]
+    (fix,) = problem.fixes
+    assert (fix.replacement, fix.span.end - fix.span.start) == ("england_average", len("england_avrage"))
     result = check_text(COMPARATOR.replace("england_average", "seen_4h").replace("measure seen_4h", "measure other"),
                         "t.obc")
     assert [x.code for x in result.diagnostics] == ["OBC205", "OBC205"]
@@ -474,3 +476,11 @@ def test_the_counterexample_and_the_template_give_a_derived_indicators_inputs_of
         evaluate(contract, Data(counts(3, "147")[:2]), 3)
     assert sorted(x.message for x in raised.value.diagnostics) == [
         "`referred` has no data for year 2, last year's value in year 3", "`seen` has no data for year 2, last year's value in year 3"]
+
+
+def test_the_language_server_knows_a_comparator_named_in_a_threshold_as_the_measure():
+    from obcdsl.lsp.names import from_contract
+
+    contract, _ = read_contract(SourceFile("t.obc", COMPARATOR))
+    found = [o for o in from_contract(contract, COMPARATOR).occurrences if o.name == "england_average"]
+    assert [(o.kind, o.declaration) for o in found] == [("measure", False), ("measure", False), ("measure", True)]

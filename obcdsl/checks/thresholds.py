@@ -22,9 +22,8 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
         for _, rule in model.indicator_rules(indicator):
             clause = rule.clause or indicator.clause
             values = [v for v in model.rule_threshold_values(rule) if v.kind != "absolute"]
-            for value in values:
-                found += named(value, measures, others, clause)
-            found += one_reference(indicator, values, clause)
+            unnamed = [x for value in values for x in named(value, measures, others, clause)]
+            found += unnamed or one_reference(indicator, values, clause)  # a misspelt name is said once
     found += last_year_before_data(contract)
     return found
 
@@ -39,7 +38,7 @@ def named(value: ast.ThresholdValue, measures: set[str], others: dict[str, str],
                         label="not a measure", clause=clause,
                         help=f"declare the comparator in the `measures` section (`measure {name}_comparator \"...\" ... end`) "
                              "and name it here")]
-    return [unknown(name, "measure", value.span, sorted(measures), clause)]
+    return [unknown(name, "measure", value.span, sorted(measures), clause, name_span=value.reference_span)]
 
 
 def one_reference(indicator: ast.Indicator, values: list[ast.ThresholdValue], clause: Optional[str]) -> list[Diagnostic]:
