@@ -293,13 +293,21 @@ class Weight:
 
 @attrs.frozen
 class ThresholdValue:
-    """`85%`, `12`, `5 points above baseline`, `10% below baseline`."""
+    """`85%`, `-6%`, `12`, `5 points above baseline`, `10% below baseline`, `2 points above last year`,
+    `england_average` (a measure's value), `5% below last year`."""
 
-    kind: str  # "absolute" | "points" | "percent"
+    kind: str  # "absolute" | "points" | "percent" | "reference" (the value compared with itself)
     amount: Decimal
     relation: Optional[str] = None  # "above" | "below" for relative thresholds
     literal: str = "number"  # "percent" | "number" | "money"
     span: Optional[Span] = span_field()
+    reference: Optional[str] = None  # not absolute: what it compares with, None the baseline, "last year", a measure's name
+    reference_span: Optional[Span] = span_field()  # where `baseline`, `last year` or the measure's name is written
+
+    @property
+    def compared_with(self) -> str:
+        """`baseline`, `last year` or the measure's name, as the threshold is written."""
+        return self.reference or "baseline"
 
 
 @attrs.frozen

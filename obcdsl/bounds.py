@@ -24,10 +24,11 @@ import attrs
 from . import ast, model
 from .backends import Exact
 from .data import ACTUAL_COST, Data, DataPoint
-from .interpret import ExactInputs, RiskResult, Run, run_year
+from .expressions import values_read
+from .interpret import LAST_YEAR, ExactInputs, RiskResult, Run, run_year
 from .lowering import LinearRule, lower_sharing, lower_threshold
 from .money import HUNDRED, ZERO, exact_context, to_penny
-from .plan import LinePlan, Missing, PartPlan, YearPlan, needs_baseline, plan_for
+from .plan import LinePlan, Missing, PartPlan, YearPlan, plan_for
 
 ONE = Decimal(1)
 EXACT = Exact()
@@ -272,7 +273,7 @@ def best_value(indicator: ast.Indicator, rule: ast.Rule, baseline: Decimal) -> D
     return value + step if threshold.comparator in ("above", "below") else value
 
 
-def baseline_for(indicator: ast.Indicator) -> Decimal:
+def baseline_for(indicator: Optional[ast.Indicator]) -> Decimal:
     return Decimal(50)
 
 
@@ -296,14 +297,13 @@ def counterexample(contract: ast.Contract, year: int, actual_cost: Optional[Deci
             # every paying part has a rule: a contract where one has none is in error (OBC203, OBC407), and is not planned
             assert rule is not None, f"no payment rule for `{indicator.name}`, segment {segment}"
             points.append(DataPoint(indicator.name, year, segment, best_value(indicator, rule, baseline)))
-            if _relative(rule):
-                points.append(DataPoint(indicator.name, None, segment, baseline))
     plan = plan_for(contract, year)
+    points += reference_rows(plan)
     if actual_cost is None and plan.risk is not None and plan.risk.shares_variance:
         actual_cost = plan.budget  # on budget: the risk share moves nothing, so the payments show alone
     if actual_cost is not None:
         points.append(DataPoint(ACTUAL_COST, year, None, actual_cost))
-    given = {p.measure for p in points}
+    given = {p.measure for p in points if p.year == year}
     auxiliary = sorted(
         {name for expr, _ in model.contract_expressions(contract) for name in _references(expr)} - given
     )
@@ -313,6 +313,20 @@ def counterexample(contract: ast.Contract, year: int, actual_cost: Optional[Deci
     combos = list(itertools.islice(itertools.product(*(candidates[n] for n in auxiliary)), 4096)) if auxiliary else [()]
     best = best_combination(contract, year, points, auxiliary, combos, actual_cost) if len(combos) > 1 else 0
     return Data(tuple(points) + tuple(DataPoint(n, year, None, v) for n, v in zip(auxiliary, combos[best])))
+
+
+def reference_rows(plan: YearPlan) -> list[DataPoint]:
+    """The rows relative thresholds compare with, each at `baseline_for`: the baselines, last year's values (of a
+    derived indicator's inputs too) and the comparator measures the year's paying parts read."""
+    rows: dict = {}
+    for part in plan.parts:
+        if part.baseline is None:
+            continue
+        for value in values_read(part.baseline):
+            when = None if value.baseline or (value.previous and plan.year == 1) else plan.year - 1 if value.previous else plan.year
+            segment = part.segment if value.by_segment else None
+            rows.setdefault((value.name, when, segment), DataPoint(value.name, when, segment, baseline_for(None)))
+    return list(rows.values())
 
 
 def best_combination(contract: ast.Contract, year: int, points: list[DataPoint], auxiliary: list[str],
@@ -333,6 +347,8 @@ def best_combination(contract: ast.Contract, year: int, points: list[DataPoint],
         key = f"{point.measure}/{point.segment}" if point.segment else point.measure
         if point.year is None:
             baselines[key] = float(point.value)
+        elif point.year == year - 1:
+            baselines[LAST_YEAR + key] = float(point.value)
         else:
             inputs[key] = np.full(size, float(point.value))
     for position, name in enumerate(auxiliary):
@@ -350,10 +366,6 @@ def best_combination(contract: ast.Contract, year: int, points: list[DataPoint],
 
 def contract_indicator(contract: ast.Contract, name: str) -> Optional[ast.Indicator]:
     return next((i for i in contract.all_indicators if i.name == name), None)
-
-
-def _relative(rule: ast.Rule) -> bool:
-    return needs_baseline(rule)
 
 
 def _references(expr: ast.Expr) -> set[str]:

@@ -620,6 +620,10 @@ class ContractBuilder:
         return self.unit_word("percent", children, span)
 
     @callback()
+    def unit_percent_change(self, children: list, span: Span) -> Part:
+        return self.unit_word("percent change", children, span)
+
+    @callback()
     def unit_count(self, children: list, span: Span) -> Part:
         return self.unit_word("count", children, span)
 
@@ -731,14 +735,33 @@ class ContractBuilder:
     def relative_percent(self, children: list, span: Span) -> ast.ThresholdValue:
         return self.threshold_value("percent", children, span)
 
+    @callback()
+    def at_reference(self, children: list, span: Span) -> ast.ThresholdValue:
+        reference = first(children, Part)
+        return ast.ThresholdValue("reference", Decimal(0), None, "number", span, reference.value, reference.span)
+
+    @callback()
+    def reference_baseline(self, children: list, span: Span) -> Part:
+        return Part(None, span)
+
+    @callback()
+    def reference_last_year(self, children: list, span: Span) -> Part:
+        return Part("last year", span)
+
+    @callback()
+    def reference_measure(self, children: list, span: Span) -> Part:
+        return Part(str(tokens(children, "NAME")[0]), span)
+
     def threshold_value(self, kind: str, children: list, span: Span) -> ast.ThresholdValue:
-        token = children[0]
+        negative = children[0].type == "MINUS"  # `from -6%`: a threshold below zero
+        token = children[1] if negative else children[0]
         literal = {"PERCENT": "percent", "MONEY": "money"}.get(token.type, "number")
-        amount = self.number(token)
+        amount = -self.number(token) if negative else self.number(token)
         if kind == "absolute":
             return ast.ThresholdValue("absolute", amount, None, literal, span)
         relation = next(str(c).lower() for c in children[1:] if str(c).lower() in ("above", "below"))
-        return ast.ThresholdValue(kind, amount, relation, literal, span)
+        reference = first(children, Part)
+        return ast.ThresholdValue(kind, amount, relation, literal, span, reference.value, reference.span)
 
     @callback()
     def band(self, children: list, span: Span) -> ast.Band:

@@ -127,12 +127,16 @@ def template_for(contract: ast.Contract, year: int) -> Template:
 
     plan = plan_for(contract, year)
     needed: dict[str, bool] = {}  # indicator given as data → its baseline is needed too
+    earlier: set[str] = set()  # indicators whose value for the year before is read (`2 points above last year`)
 
     def read(node) -> None:
         if node is None:
             return
         for value in values_read(node):
-            needed[value.name] = needed.get(value.name, False) or value.baseline
+            # in year 1, last year's value is the baseline
+            needed[value.name] = needed.get(value.name, False) or value.baseline or (value.previous and year == 1)
+            if value.previous and year > 1:
+                earlier.add(value.name)
 
     for line in plan.lines:
         if not line.linked:
@@ -159,10 +163,13 @@ def template_for(contract: ast.Contract, year: int) -> Template:
             continue
         segments: list[Optional[str]] = [s.name for s in contract.segments] if indicator.by_segment is not None else [None]
         unit = unit_words(indicator)
-        fraction = unit.startswith(("percent", "rate")) or indicator.numerator is not None or indicator.denominator is not None
+        fraction = unit == "percent" or unit.startswith("rate") or indicator.numerator is not None or indicator.denominator is not None
         for segment in segments:
             rows.append(TemplateRow(indicator.name, year, segment, indicator.title, unit, indicator.clause,
                                     needed[indicator.name], fraction, indicator.name in paid))
+        for segment in segments if indicator.name in earlier else ():  # the year before, which thresholds compare with
+            rows.append(TemplateRow(indicator.name, year - 1, segment, indicator.title, unit, indicator.clause,
+                                    False, fraction, True))
     for measure in contract.all_measures:  # read by a condition, a factor or a risk-share term
         if measure.name in needed:
             unit = unit_words(measure)
@@ -250,7 +257,7 @@ def write_workbook(template: Template, out: str | Path) -> None:
                 elif row.unit == "money":
                     cell.number_format = MONEY_FORMAT
                     validations["non-negative"].add(cell.coordinate)
-                elif row.unit == "score" or row.unit == "number":
+                elif row.unit in ("score", "number", "percent change"):  # a change can fall below zero
                     cell.number_format = NUMBER_FORMAT
                     validations["any"].add(cell.coordinate)
                 else:

@@ -62,6 +62,9 @@ CODES: dict[str, str] = {
     "OBC408": "comparison word runs against the indicator's direction",
     "OBC409": "band share given for an unknown band",
     "OBC410": "comparison word reads the other way aloud",
+    "OBC411": "negative threshold on an indicator that is never negative",
+    "OBC412": "a rule's thresholds compare with different values",
+    "OBC413": "last year's value is not available",
     # years, term and phasing
     "OBC501": "year outside the contract term",
     "OBC502": "indicator linked to payment before its data is available",

@@ -199,13 +199,15 @@ def part_words(run: Run, indicator: ast.Indicator, part: PartResult) -> tuple[st
         return f"no data for year {run.plan.year}, counted as not achieved", {}
     value, baseline = part.value, part.baseline
     shown = show_value(indicator, value)
-    facts: dict = {"value": value, "baseline": baseline}
+    reference = next(iter(model.rule_references(rule)), None)  # what relative thresholds compared with, keyed by it
+    compared = "baseline" if reference is None else "last_year" if reference == "last year" else "comparator"
+    facts: dict = {"value": value, compared: baseline}
     if isinstance(rule, ast.Target):
         assert isinstance(lowered, StepRule)  # lowering.lower_rule: a target or bands lower to steps
         threshold = lowered.cuts[0].at(baseline)
         met = part.index >= 0
         facts.update(threshold=threshold, met=met)
-        target = f"target {show_value(indicator, threshold)}" + baseline_words(indicator, rule.threshold.value, baseline)
+        target = f"target {show_value(indicator, threshold)}" + baseline_words(indicator, rule.threshold.value, baseline, run.plan.year)
         return (f"{shown} {symbol(rule.threshold, direction, met)} {target} → "
                 + (f"100% of {pounds(base)}" if met else f"0% of {pounds(base)}")), facts
     if isinstance(rule, ast.Bands):
@@ -214,14 +216,14 @@ def part_words(run: Run, indicator: ast.Indicator, part: PartResult) -> tuple[st
             first = rule.bands[0]
             threshold = lowered.cuts[0].at(baseline)
             return (f"{shown} {symbol(first.threshold, direction, False)} {first.name} "
-                    f"{show_value(indicator, threshold)}{baseline_words(indicator, first.threshold.value, baseline)} → no band reached"), facts
+                    f"{show_value(indicator, threshold)}{baseline_words(indicator, first.threshold.value, baseline, run.plan.year)} → no band reached"), facts
         band = rule.bands[part.index]
         share, where = plan.shares[part.index]
         threshold = lowered.cuts[part.index].at(baseline)
         facts.update(threshold=threshold, band=band.name)
         of = f"of the pot {pounds(run.plan.pot)}" if where == "pot" else f"of {pounds(base)}"
         return (f"{shown} {symbol(band.threshold, direction, True)} {band.name} "
-                f"{show_value(indicator, threshold)}{baseline_words(indicator, band.threshold.value, baseline)} → "
+                f"{show_value(indicator, threshold)}{baseline_words(indicator, band.threshold.value, baseline, run.plan.year)} → "
                 f"{percent_text(share)} {of}"), facts
     assert isinstance(lowered, LinearRule)  # the rule left, a sliding scale, lowers to a line
     floor, ceiling = lowered.floor.at(baseline), lowered.ceiling.at(baseline)
@@ -241,11 +243,21 @@ def symbol(threshold: ast.Threshold, direction: str, reached: bool) -> str:
     return {"≥": "<", ">": "≤", "≤": ">", "<": "≥"}[base]
 
 
-def baseline_words(indicator, value: ast.ThresholdValue, baseline: Optional[Decimal]) -> str:
+def baseline_words(indicator, value: ast.ThresholdValue, baseline: Optional[Decimal], year: int = 2) -> str:
+    """` (2 points above baseline 60%)`, ` (2 points above last year's 60%)`, ` (`england_average` 61.5%)`: what a
+    relative threshold compared with, and its value."""
     if value.kind == "absolute" or baseline is None:
         return ""
+    if value.reference == "last year":
+        compared = f"last year's {show_value(indicator, baseline)}" + (", the baseline" if year == 1 else "")
+    elif value.reference is not None:
+        compared = f"`{value.reference}` {show_value(indicator, baseline)}"
+    else:
+        compared = f"baseline {show_value(indicator, baseline)}"
+    if value.kind == "reference":
+        return f" ({compared})"
     amount = f"{value.amount.normalize():f} points" if value.kind == "points" else percent_text(value.amount)
-    return f" ({amount} {value.relation} baseline {show_value(indicator, baseline)})"
+    return f" ({amount} {value.relation} {compared})"
 
 
 def rule_name(indicator: ast.Indicator) -> str:
@@ -327,7 +339,7 @@ def show_literal(literal: ast.Literal) -> str:
 def show_value(indicator: Optional[ast.Indicator | ast.Measure], value: Decimal) -> str:
     unit = indicator.unit.kind if indicator is not None and indicator.unit is not None else None
     rounded = value.quantize(Decimal("0.01")) if value != value.quantize(Decimal("0.01")) else value
-    if unit == "percent":
+    if unit in ("percent", "percent change"):
         return percent_text(rounded)
     if unit == "money":
         return pounds(value)

@@ -38,11 +38,13 @@ class Const:
 
 @attrs.frozen
 class Value:
-    """An indicator's value given as data (for the segment being paid, when it is measured by segment)."""
+    """An indicator's value given as data (for the segment being paid, when it is measured by segment): the year's,
+    its baseline, or (`previous`) the year before's, which in year 1 is the baseline."""
 
     name: str
     by_segment: bool
     baseline: bool = False
+    previous: bool = False
 
 
 @attrs.frozen
@@ -235,8 +237,10 @@ def scope(contract: ast.Contract, linked: Iterable[str]) -> Scope:
                  measures)
 
 
-def lower_number(expr: ast.Expr, where: Scope, baseline: bool = False, computing: tuple[str, ...] = ()) -> Number:
-    """A value; derived indicators are inlined (their baseline over their inputs' baselines)."""
+def lower_number(expr: ast.Expr, where: Scope, baseline: bool = False, computing: tuple[str, ...] = (),
+                 previous: bool = False) -> Number:
+    """A value; derived indicators are inlined (their baseline over their inputs' baselines, last year's value over
+    their inputs' values of last year)."""
     if isinstance(expr, ast.Literal):
         return Const(expr.value)
     if isinstance(expr, ast.Reference):
@@ -245,26 +249,36 @@ def lower_number(expr: ast.Expr, where: Scope, baseline: bool = False, computing
             if expr.name in computing:
                 raise ExpressionError(f"`{expr.name}` is measured in terms of itself", expr.span,
                                       help="a derived indicator is computed from indicators given as data")
-            return lower_number(indicator.measured_as, where, baseline, computing + (expr.name,))
+            return lower_number(indicator.measured_as, where, baseline, computing + (expr.name,), previous)
         if indicator is None and expr.name == ACTUAL_COST_NAME:
-            return Value(ACTUAL_COST, False, baseline)
-        return Value(expr.name, indicator is not None and indicator.by_segment is not None, baseline)
+            return Value(ACTUAL_COST, False, baseline, previous)
+        return Value(expr.name, indicator is not None and indicator.by_segment is not None, baseline, previous)
     if isinstance(expr, ast.Negative):
-        return Negated(lower_number(expr.operand, where, baseline, computing))
+        return Negated(lower_number(expr.operand, where, baseline, computing, previous))
     if isinstance(expr, ast.Arithmetic):
-        return Arithmetic(expr.operator, lower_number(expr.left, where, baseline, computing),
-                          lower_number(expr.right, where, baseline, computing), expr.span)
+        return Arithmetic(expr.operator, lower_number(expr.left, where, baseline, computing, previous),
+                          lower_number(expr.right, where, baseline, computing, previous), expr.span)
     if isinstance(expr, ast.Extremum):
-        return Extreme(expr.function, tuple(lower_number(a, where, baseline, computing) for a in expr.arguments))
+        return Extreme(expr.function, tuple(lower_number(a, where, baseline, computing, previous) for a in expr.arguments))
     expect(expr, "number", "here")
     raise AssertionError(f"unknown expression {expr!r}")
 
 
-def lower_indicator_value(indicator: ast.Indicator, where: Scope, baseline: bool = False) -> Number:
+def lower_indicator_value(indicator: ast.Indicator, where: Scope, baseline: bool = False, previous: bool = False) -> Number:
     """The value an indicator's rule reads: its data, or its `measured as` expression."""
     if indicator.measured_as is None:
-        return Value(indicator.name, indicator.by_segment is not None, baseline)
-    return lower_number(ast.Reference(indicator.name, indicator.name_span), where, baseline)
+        return Value(indicator.name, indicator.by_segment is not None, baseline, previous)
+    return lower_number(ast.Reference(indicator.name, indicator.name_span), where, baseline, previous=previous)
+
+
+def lower_reference(indicator: ast.Indicator, reference: Optional[str], where: Scope) -> Number:
+    """What an indicator's relative thresholds compare with: its baseline (None), its value `last year`, or a
+    measure's value for the year (`at least england_average`)."""
+    if reference is None:
+        return lower_indicator_value(indicator, where, baseline=True)
+    if reference == "last year":
+        return lower_indicator_value(indicator, where, previous=True)
+    return lower_number(ast.Reference(reference, indicator.name_span), where)
 
 
 def lower_condition(expr: ast.Expr, where: Scope) -> Condition:

@@ -223,6 +223,8 @@ def outcome(out: Writer, node: ast.Outcome) -> None:
 def unit(node: ast.Unit) -> str:
     if node.kind == "rate":
         return "rate" + (f" per {number(node.per)}" if node.per is not None else "")
+    if node.kind == "percent change":
+        return "percentage change"
     return node.kind
 
 
@@ -271,9 +273,11 @@ def threshold_value(value: ast.ThresholdValue) -> str:
         if value.literal == "money":
             return money(value.amount)
         return number(value.amount)
+    if value.kind == "reference":
+        return value.compared_with
     if value.kind == "points":
-        return f"{number(value.amount)} points {value.relation} baseline"
-    return f"{percent(value.amount)} {value.relation} baseline"
+        return f"{number(value.amount)} points {value.relation} {value.compared_with}"
+    return f"{percent(value.amount)} {value.relation} {value.compared_with}"
 
 
 def threshold(node: ast.Threshold) -> str:

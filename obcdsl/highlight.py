@@ -91,14 +91,14 @@ ITEM = (
 RULE = (
     "target", "pays", "pays when", "paying", "sliding scale", "higher is better",
     "lower is better", "measured as", "scaled by", "capped at", "only if", "of budget",
-    "of the pot", "of its allocation", "above baseline", "below baseline",
+    "of the pot", "of its allocation", "above baseline", "below baseline", "last year",
 )
 OPERATOR = (
     "at least", "at most", "above", "below", "from", "to", "up to", "and", "or", "not", "of",
     "is achieved", "reached", "all outcomes are achieved", "the lesser of", "the greater of",
 )
 CONSTANT = (
-    "percent", "count", "rate", "rate per", "score", "money",
+    "percent", "percent change", "percentage change", "count", "rate", "rate per", "score", "money",
     "half up", "half even", "half down", "down", "up",
     "is an error", "counts as not achieved",
     "on the whole difference", "on the excess only", "counting weighted people", "counting heads",

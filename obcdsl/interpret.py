@@ -45,26 +45,37 @@ class ExactInputs:
         self.indicators: dict = {m.name: m for m in plan.contract.all_measures}  # read as indicators are
         self.indicators.update((i.name, i) for i in plan.contract.all_indicators)
 
-    def value(self, name: str, segment: Optional[str], baseline: bool) -> Decimal:
-        point = self.data.lookup(name, None if baseline else self.plan.year, segment)
+    def year_of(self, baseline: bool, previous: bool) -> Optional[int]:
+        """The data's year for a value: None for the baseline, which is also last year's value in year 1."""
+        if baseline or (previous and self.plan.year == 1):
+            return None
+        return self.plan.year - 1 if previous else self.plan.year
+
+    def value(self, name: str, segment: Optional[str], baseline: bool, previous: bool = False) -> Decimal:
+        point = self.data.lookup(name, self.year_of(baseline, previous), segment)
         if point is None:
-            raise Missing(self.absent(name, segment, baseline))
+            raise Missing(self.absent(name, segment, baseline, previous))
         indicator = self.indicators.get(name)
         if indicator is not None and indicator.unit is not None and indicator.unit.kind == "percent" and point.denominator is not None:
             return point.value * HUNDRED
         return point.value
 
-    def present(self, name: str, segment: Optional[str], baseline: bool) -> bool:
-        return self.data.lookup(name, None if baseline else self.plan.year, segment) is not None
+    def present(self, name: str, segment: Optional[str], baseline: bool, previous: bool = False) -> bool:
+        return self.data.lookup(name, self.year_of(baseline, previous), segment) is not None
 
-    def absent(self, name: str, segment: Optional[str], baseline: bool) -> Diagnostic:
+    def absent(self, name: str, segment: Optional[str], baseline: bool, previous: bool = False) -> Diagnostic:
         indicator = self.indicators.get(name)
         where = f" in segment `{segment}`" if segment else ""
         span = indicator.name_span if indicator is not None else None
         clause = indicator.clause if indicator is not None else None
-        if baseline:
-            return d.error("OBC913", f"`{name}` has no baseline{where}", span, clause=clause,
+        year = self.year_of(baseline, previous)
+        if year is None:
+            last = ", last year's value in year 1" if previous else ""
+            return d.error("OBC913", f"`{name}` has no baseline{where}{last}", span, clause=clause,
                            help=f"add a row `{name}, baseline, {segment or ''}, ...` to the data")
+        if previous:
+            return d.error("OBC910", f"`{name}` has no data for year {year}{where}, last year's value in year {self.plan.year}",
+                           span, clause=clause, help=f"add a row `{name}, {year}, {segment or ''}, ...` to the data")
         return d.error("OBC910", f"`{name}` has no data for year {self.plan.year}{where}", span, clause=clause,
                        help=f"add a row `{name}, {self.plan.year}, {segment or ''}, ...` to the data, "
                             "or state `missing data counts as not achieved` in the contract")
@@ -87,6 +98,7 @@ class ExactInputs:
         return found.patients, found.excess
 
 
+LAST_YEAR = "last year:"  # array baselines: `last year:name` (or `last year:name/segment`) is last year's value
 STOP_LOSS_EXCESS = "stop-loss excess"  # array inputs: each scenario's patients' excess over the stop-loss, in pounds
 STOP_LOSS_PENNIES = "stop-loss pennies"  # the same in whole pennies, exactly
 STOP_LOSS_PATIENTS = "stop-loss patients"  # how many patients exceeded the threshold
@@ -121,26 +133,29 @@ class DrawnExcess:
 
 class ArrayInputs:
     """Arrays of values, one element a scenario: `name` or `name/segment`, and `actual cost`; one baseline each
-    (a number, or an array when drawn)."""
+    (a number, or an array when drawn), and last year's value as a baseline keyed `last year:name`."""
 
-    def __init__(self, inputs: dict, baselines: Optional[dict], size: int):
+    def __init__(self, inputs: dict, baselines: Optional[dict], size: int, year: int = 2):
         import numpy as np
 
         self.np = np
         self.inputs = inputs
         self.baselines = baselines or {}
         self.size = size
+        self.year = year
 
-    def value(self, name: str, segment: Optional[str], baseline: bool):
+    def value(self, name: str, segment: Optional[str], baseline: bool, previous: bool = False):
         key = f"{name}/{segment}" if segment else name
-        if baseline:
+        if previous and self.year > 1:  # in year 1, last year's value is the baseline
+            key, name, baseline = LAST_YEAR + key, LAST_YEAR + name, True
+        if baseline or previous:
             given = self.baselines.get(key, self.baselines.get(name, 0.0))
             return float(given) if self.np.ndim(given) == 0 else self.np.asarray(given, dtype=float)  # drawn: an array
         if key not in self.inputs:
             raise KeyError(f"no values for `{key}`")
         return self.np.asarray(self.inputs[key], dtype=float)
 
-    def present(self, name: str, segment: Optional[str], baseline: bool) -> bool:
+    def present(self, name: str, segment: Optional[str], baseline: bool, previous: bool = False) -> bool:
         return True
 
     def actual_cost(self):
@@ -240,7 +255,7 @@ class Run:
         if isinstance(node, Const):
             return bk.const(node.value)
         if isinstance(node, Value):
-            return self.inputs.value(node.name, segment if node.by_segment else None, node.baseline)
+            return self.inputs.value(node.name, segment if node.by_segment else None, node.baseline, node.previous)
         if isinstance(node, Negated):
             return -self.number(node.operand, segment)
         if isinstance(node, Arithmetic):
@@ -265,8 +280,8 @@ class Run:
             absent = []
             for value in values_read(node):
                 seg = segment if value.by_segment else None
-                if not self.inputs.present(value.name, seg, value.baseline):
-                    absent.append(self.inputs.absent(value.name, seg, value.baseline))
+                if not self.inputs.present(value.name, seg, value.baseline, value.previous):
+                    absent.append(self.inputs.absent(value.name, seg, value.baseline, value.previous))
             if absent:
                 raise Missing(*absent)
         return self.number(node, segment)
@@ -345,10 +360,14 @@ class Run:
         parts = []
         amount = zero
         for part in line.parts:
-            # a baseline is a term of the contract: missing, it is an error whatever the missing-data policy
-            baseline = self.number_all(part.baseline, part.segment) if part.baseline is not None else None
+            # a baseline is a term of the contract: missing, it is an error whatever the missing-data policy; last
+            # year's value or a measure's is the year's data, as the value is
+            term = part.baseline is not None and all(v.baseline for v in values_read(part.baseline))
+            baseline = self.number_all(part.baseline, part.segment) if term else None
             try:
                 value = self.number_all(part.value, part.segment)
+                if part.baseline is not None and not term:
+                    baseline = self.number_all(part.baseline, part.segment)
             except Missing:
                 if line.missing != "not achieved":
                     raise
@@ -539,9 +558,12 @@ def scenario_data(plan: YearPlan, inputs: dict, baselines: Optional[dict], index
         name, _, segment = key.partition("/")
         points.append(DataPoint(name, plan.year, segment or None, Decimal(repr(float(values[index])))))
     for key, value in (baselines or {}).items():
-        name, _, segment = key.partition("/")
+        previous = key.startswith(LAST_YEAR)
+        if previous and plan.year == 1:  # last year's value in year 1 is the baseline
+            continue
+        name, _, segment = key.removeprefix(LAST_YEAR).partition("/")
         value = value if getattr(value, "ndim", 0) == 0 else value[index]
-        points.append(DataPoint(name, None, segment or None, Decimal(repr(float(value)))))
+        points.append(DataPoint(name, plan.year - 1 if previous else None, segment or None, Decimal(repr(float(value)))))
     patients: Any = ()
     stop = plan.risk.stop_loss if plan.risk is not None else None
     if stop is not None:  # without drawn patients, none exceeds the threshold, as `ArrayInputs.patient_excess` has it

@@ -84,6 +84,8 @@ def lower_threshold(value: ast.ThresholdValue, comparator: Optional[str], direct
     operator, _ = comparison(value, comparator, direction)
     if value.kind == "absolute":
         return Cut(value.amount, ZERO, operator)
+    if value.kind == "reference":  # `at least last year`, `at least england_average`: the value compared with itself
+        return Cut(ZERO, ONE, operator)
     sign = ONE if value.relation == "above" else -ONE
     if value.kind == "points":
         return Cut(sign * value.amount, ONE, operator)

@@ -254,6 +254,27 @@ def comparator_direction(comparator: Optional[str]) -> Optional[str]:
     return REWARDS[operator] if operator is not None else None
 
 
+def rule_threshold_values(rule: ast.Rule) -> list[ast.ThresholdValue]:
+    """Every threshold value a rule writes: a target's, each band's (and its upper end), a scale's floor and ceiling."""
+    if isinstance(rule, ast.Target):
+        return [rule.threshold.value]
+    if isinstance(rule, ast.SlidingScale):
+        return [rule.floor, rule.ceiling]
+    return [v for b in rule.bands for v in (b.threshold.value, b.upper) if v is not None]
+
+
+def rule_references(rule: ast.Rule) -> list[Optional[str]]:
+    """What a rule's relative thresholds compare with, each once, in order: None the baseline, `last year`, a measure."""
+    return list(dict.fromkeys(v.reference for v in rule_threshold_values(rule) if v.kind != "absolute"))
+
+
+def reference_words(value: ast.ThresholdValue) -> str:
+    """What a relative threshold compares with, in words: `the baseline`, `last year's value`, `` `england_average` ``."""
+    if value.reference is None:
+        return "the baseline"
+    return "last year's value" if value.reference == "last year" else f"`{value.reference}`"
+
+
 def performance_key(value: ast.ThresholdValue, direction: str) -> tuple[str, Decimal]:
     """A sort key that grows as performance improves, within one kind of threshold."""
     signed = -value.amount if value.relation == "below" else value.amount

@@ -26,7 +26,8 @@ from . import ast, model
 from . import diagnostics as d
 from .data import ACTUAL_POPULATION, MAX_DIGITS, Data, data_error
 from .diagnostics import Diagnostic
-from .expressions import Condition, Number, Scope, Value, lower_condition, lower_indicator_value, lower_number, references, scope
+from .expressions import (Condition, Number, Scope, Value, lower_condition, lower_indicator_value, lower_number,
+                          lower_reference, references, scope)
 from .lowering import LoweredRule, Sharing, lower_rule, lower_sharing, rule_cuts
 from .money import HUNDRED, ZERO, percent_text, pounds, split, to_penny
 from .statement import BudgetStep
@@ -57,7 +58,7 @@ class PartPlan:
     weight: Decimal  # that share, as a fraction
     shares: Optional[tuple[tuple[Decimal, Optional[str]], ...]]  # bands: each band's (share, base) this year
     value: Number
-    baseline: Optional[Number]  # for relative thresholds
+    baseline: Optional[Number]  # what relative thresholds compare with: the baseline, last year's value or a measure
     most: Decimal  # the most it pays, to the penny
 
     @property
@@ -226,9 +227,8 @@ class LineFrame:
     """What an indicator's line is in every year with the same indicators linked: its parts' rules and what they
     read, its scaling, gates and missing-data policy. Worked out once, then given each year's money."""
 
-    pieces: tuple  # (segment, its rule, its share of the allocation, the rule's cuts, whether it reads a baseline)
+    pieces: tuple  # (segment, its rule, its share of the allocation, the rule's cuts, what its relative thresholds read)
     value: Number
-    baseline: Number
     scale: Optional[ScalePlan]
     gates: tuple[GatePlan, ...]
     missing: str
@@ -251,7 +251,9 @@ def line_frame(contract: ast.Contract, indicator: ast.Indicator, outcome: ast.Ou
     for segment, rule, weight in rules:
         # every paying part has a rule: a contract where one has none is in error (OBC203, OBC407), and is not planned
         assert rule is not None, f"no payment rule for `{indicator.name}`, segment {segment}"
-        pieces.append((segment, rule, weight, rule_cuts(rule, direction), needs_baseline(rule)))
+        references = model.rule_references(rule)  # one at most: `check` refuses a rule comparing with two (OBC412)
+        reference = lower_reference(indicator, references[0], where) if references else None
+        pieces.append((segment, rule, weight, rule_cuts(rule, direction), reference))
     scale = None
     if indicator.scaling is not None:
         factor = lower_number(indicator.scaling.factor, where)
@@ -261,8 +263,7 @@ def line_frame(contract: ast.Contract, indicator: ast.Indicator, outcome: ast.Ou
         condition = lower_condition(gate.condition, where)
         gates.append(GatePlan(condition, first_policy(contract, condition, where), gate))
     frame = contract.derived[key] = LineFrame(
-        tuple(pieces), lower_indicator_value(indicator, where), lower_indicator_value(indicator, where, baseline=True),
-        scale, tuple(gates), missing_policy(contract, indicator), indicator.name in where.linked)
+        tuple(pieces), lower_indicator_value(indicator, where), scale, tuple(gates), missing_policy(contract, indicator), indicator.name in where.linked)
     return frame
 
 
@@ -284,11 +285,11 @@ def line_plan(contract, year, indicator: ast.Indicator, outcome: ast.Outcome, al
     pennies = split(allocation, [allocation * w for w in weights]) if allocation is not None else [ZERO] * len(weights)
     rounding = rounding_of(contract)
     parts = []
-    for (segment, rule, weight, cuts, reads_baseline), part_shares, part_allocation in zip(frame.pieces, shares, pennies):
+    for (segment, rule, weight, cuts, reference), part_shares, part_allocation in zip(frame.pieces, shares, pennies):
         lowered = lower_rule(rule, direction, part_allocation, pot, part_shares, cuts)
         parts.append(PartPlan(indicator.name, segment, f"{indicator.name}/{segment}" if segment else indicator.name, rule,
                               lowered, part_allocation, weight, part_shares, frame.value,
-                              frame.baseline if reads_baseline else None, to_penny(lowered.most, rounding)))
+                              reference, to_penny(lowered.most, rounding)))
     line = LinePlan(indicator, outcome, frame.linked, allocation, tuple(parts), frame.scale, frame.gates, frame.missing)
     contract.derived[("line", id(frame))] = (money, line)
     return line
@@ -516,14 +517,3 @@ def segment_weights(contract: ast.Contract, indicator: ast.Indicator) -> list[tu
             return [(s.name, (s.people or ZERO) / total) for s in segments]
     count = Decimal(len(segments)) if segments else ONE
     return [(s.name, ONE / count) for s in segments]
-
-
-
-def needs_baseline(rule: ast.Rule) -> bool:
-    if isinstance(rule, ast.Target):
-        return rule.threshold.value.kind != "absolute"
-    if isinstance(rule, ast.Bands):
-        return any(b.threshold.value.kind != "absolute" for b in rule.bands)
-    return rule.floor.kind != "absolute" or rule.ceiling.kind != "absolute"
-
-

@@ -51,6 +51,12 @@ The whole year (docs/simulate.md): `[population.SEGMENT]` (or `[population]`)
 draws whole people for the budget's population adjustment, `[patients]`
 (`count`, `cost`) the high-cost patients the per-patient stop-loss pays, and
 `[baselines.NAME]` a baseline that varies by scenario.
+
+A year whose thresholds compare with last year's value (`2 points above last
+year`) takes it from `[last_year]`, as baselines are given: a number for each
+indicator (`seen_4h = 58`), `data = "file.csv"` (its rows for the year before),
+or `[last_year.NAME]`, a distribution drawn for each scenario. In year 1 last
+year's value is the baseline, given in `[baselines]`.
 """
 
 from __future__ import annotations
@@ -69,9 +75,9 @@ from .diagnostics import Diagnostic
 from .source import Span
 from .backends import Array
 from .data import ACTUAL_POPULATION
-from .interpret import STOP_LOSS_EXCESS, STOP_LOSS_PATIENTS, STOP_LOSS_PENNIES
+from .interpret import LAST_YEAR, STOP_LOSS_EXCESS, STOP_LOSS_PATIENTS, STOP_LOSS_PENNIES
 from .plan import Missing
-from .vector import YearModel, inputs_of, needs_actual_cost, run, sharing_of, year_model
+from .vector import YearModel, inputs_of, last_year_inputs, needs_actual_cost, run, sharing_of, year_model
 
 PERCENTILES = (5, 25, 50, 75, 95)
 DISTRIBUTIONS = {
@@ -330,6 +336,9 @@ def spec_from_table(document: dict, path: Path, year: YearModel, where: str = ""
         if variable != "actual_cost" and not any(k == variable or k.split("/")[0] == variable for k in marginals):
             problem(f"correlation names `{variable}`, which has no distribution")
     baselines = read_baselines(document.get("baselines", {}), path, problems, name)
+    fixed, drawn_last = read_last_year(document, year, marginal, problem, path, problems, name)
+    baselines.update(fixed)
+    drawn_baselines.update(drawn_last)
     if problems:
         raise SpecError(problems)
     return Spec(marginals, cost, tuple(correlations), baselines, name, population, patients, patient_cost,
@@ -408,6 +417,53 @@ def history_values(path: Path, measure: str, problems: list, name: str) -> Optio
         problems.append(spec_error(name, f"`{path}` has no values of `{measure}` to resample"))
         return None
     return np.array(values)
+
+
+def read_last_year(document: dict, year: YearModel, marginal, problem, path: Path, problems: list, name: str) -> tuple[dict, dict]:
+    """`[last_year]`: last year's values the year compares with, fixed or drawn, keyed as the array evaluator reads
+    them (`last year:name`); each one the year needs is given, and nothing else."""
+    needed = last_year_inputs(year)
+    entry = document.get("last_year")
+    if entry is None:
+        entry = {}
+    elif year.year == 1:
+        problem("`last_year`: in year 1, last year's value is the baseline", "give it in `[baselines]`")
+        return {}, {}
+    elif not isinstance(entry, dict):
+        problem("`last_year` must be a table")
+        return {}, {}
+    drawn = {LAST_YEAR + key: marginal(f"last_year.{key}", value) for key, value in entry.items() if isinstance(value, dict)}
+    fixed = {}
+    data = entry.get("data")
+    if data is not None:
+        from .data import DataError, read_data
+
+        try:
+            rows = read_data(path.parent / data)
+        except DataError as exc:
+            problems.extend(exc.diagnostics)
+            rows = None
+        for point in rows.points if rows is not None else ():
+            if point.year == year.year - 1:
+                fixed[LAST_YEAR + point.measure + (f"/{point.segment}" if point.segment else "")] = float(point.value)
+    for key, value in entry.items():
+        if key == "data" or isinstance(value, dict):
+            continue
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            problem(f"`last_year.{key}` must be a number, or a table with a `distribution`")
+            continue
+        fixed[LAST_YEAR + key] = float(value)
+    given = {k.removeprefix(LAST_YEAR) for k in [*fixed, *drawn]}
+    known = set(needed) | {k.split("/")[0] for k in needed}
+    for key in sorted(given - known):
+        if data is None or key in entry:  # a data file may hold other rows of the year before
+            problem(f"`last_year.{key}`: year {year.year} compares no threshold of `{key}` with last year's value",
+                    d.did_you_mean(key, sorted(known)))
+    for key in needed:
+        if key not in given and key.split("/")[0] not in given:
+            problem(f"year {year.year} compares `{key}` with last year's value, which the spec does not give",
+                    f"add `{key.split('/')[0]} = ...` to `[last_year]`, or a table `[last_year.{key.split('/')[0]}]`")
+    return fixed, {k: v for k, v in drawn.items() if v is not None}
 
 
 def read_baselines(entry, path: Path, problems: list, name: str) -> dict:
@@ -530,9 +586,11 @@ class Model:
                 target[PATIENTS] = np.rint(np.maximum(values, 0.0)).astype(np.int64)
                 continue
             indicator = next((x for x in member.contract.all_indicators
-                              if x.name == name.removeprefix(BASELINES).split("/")[0]), None)
+                              if x.name == name.removeprefix(BASELINES).removeprefix(LAST_YEAR).split("/")[0]), None)
             if indicator is not None and indicator.unit is not None and indicator.unit.kind == "percent":
                 target[name] = np.clip(values, 0.0, 100.0)
+            elif indicator is not None and indicator.unit is not None and indicator.unit.kind == "percent change":
+                target[name] = values  # a change can fall below zero
             else:
                 target[name] = np.maximum(values, 0.0)
         for member, target in zip(self.members, inputs):  # each patient's cost, after every variable of the copula

@@ -238,6 +238,7 @@ def _pick(draw, choices):
 
 
 BAND_NAMES = ("good", "improved", "excellent")
+COMPARATOR = ast.Measure("england_average", "The England average", ast.Unit("percent"))  # thresholds may compare with it
 
 
 def _percent(value) -> ast.Weight:
@@ -247,18 +248,22 @@ def _percent(value) -> ast.Weight:
 @st.composite
 def _threshold_values(draw, count: int, direction: str, unit: str, relative: bool) -> list[ast.ThresholdValue]:
     """`count` thresholds of one kind, from the weakest performance to the strongest."""
-    kind = _pick(draw, ["absolute", "absolute", "points", "percent"]) if relative else "absolute"
-    low, high = {"absolute": (1, 99), "points": (-20, 20), "percent": (-50, 50)}[kind]
+    kinds = ["absolute", "absolute", "points"] + (["percent"] if unit != "percent change" else [])  # not a % of a change
+    kind = _pick(draw, kinds) if relative else "absolute"
+    reference = _pick(draw, [None, None, "last year", COMPARATOR.name])  # a rule compares with one value (OBC412)
+    low, high = {"absolute": (-50, 50) if unit == "percent change" else (1, 99), "points": (-20, 20), "percent": (-50, 50)}[kind]
     values = _increasing(draw, count, low, high)
     if direction == "lower":
         values = list(reversed(values))
     result = []
     for value in values:
         if kind == "absolute":
-            result.append(ast.ThresholdValue("absolute", D(value), None, "percent" if unit == "percent" else "number"))
+            result.append(ast.ThresholdValue("absolute", D(value), None, "percent" if unit.startswith("percent") else "number"))
+        elif value == 0 and kind == "points" and _int(draw, 0, 1) == 0:  # `at least last year`: no distance
+            result.append(ast.ThresholdValue("reference", D(0), None, "number", reference=reference))
         else:
             result.append(ast.ThresholdValue(kind, D(abs(value)), "above" if value >= 0 else "below",
-                                             "percent" if kind == "percent" else "number"))
+                                             "percent" if kind == "percent" else "number", reference=reference))
     return result
 
 
@@ -386,10 +391,10 @@ def _gates(draw, names: _Names, most: int = 1) -> tuple[ast.Gate, ...]:
 def rich_paying_indicator(draw, name: str, weight: Optional[int], names: _Names, segments: list[str],
                           last_year: int) -> ast.Indicator:
     """An indicator with a payment rule: plain, derived (`measured as`) or by segment; perhaps gated and scaled."""
-    kinds = ["plain", "plain", "score"] + (["derived", "derived"] if names.measured else []) + (["segments"] * 2 if segments else [])
+    kinds = ["plain", "plain", "score", "change"] + (["derived", "derived"] if names.measured else []) + (["segments"] * 2 if segments else [])
     kind = _pick(draw, kinds)
     direction = _pick(draw, ["higher", "lower"])
-    unit = "score" if kind == "score" else "percent"
+    unit = {"score": "score", "change": "percent change"}.get(kind, "percent")  # a change: thresholds below zero too
     fields: dict = dict(name=name, title=f"Indicator {name}", weight=_percent(weight) if weight is not None else None,
                         unit=ast.Unit(unit), direction=direction)
     if _int(draw, 0, 3) == 0:
@@ -412,6 +417,10 @@ def rich_paying_indicator(draw, name: str, weight: Optional[int], names: _Names,
     fields["gates"] = draw(_gates(names))
     if _int(draw, 0, 4) == 0:
         fields["missing_data"] = _pick(draw, ["error", "not achieved"])
+    rules = [fields["rule"]] if fields.get("rule") is not None else []
+    rules += [r.rule for r in fields.get("segment_rules", ())]
+    if any("last year" in model.rule_references(r) for r in rules):
+        fields.pop("data_from", None)  # its first year of data would have no year before to compare with (OBC413)
     return ast.Indicator(**fields)
 
 
@@ -697,8 +706,11 @@ def rich_contracts(draw) -> ast.Contract:
             shares.append(ast.SubcontractorShare(sub.name, tuple(
                 ast.ComponentShare(c, D(_int(draw, 0, 400)) / 10) for c in components)))
         distribution = ast.Distribution(tuple(shares))
+    compared = any(COMPARATOR.name in model.rule_references(r) for i in names.paying for _, r in model.indicator_rules(i))
     return ast.Contract(header=header, population=population, budget=budget, payments=payments, outcomes=outcomes,
-                        phasing=phasing, risk_share=risk, distribution=distribution, measures=measures)
+                        phasing=phasing, risk_share=risk, distribution=distribution,
+                        measures=ast.Measures((measures.measures if measures else ()) + ((COMPARATOR,) if compared else ()))
+                        if measures or compared else None)
 
 
 def constructs(contract: ast.Contract) -> set[str]:
@@ -730,6 +742,14 @@ def constructs(contract: ast.Contract) -> set[str]:
                           [b.threshold.value for b in rule.bands] if isinstance(rule, ast.Bands) else [rule.floor, rule.ceiling])
                 if any(v.kind != "absolute" for v in values):
                     found.add("relative threshold")
+                if any(v.kind == "absolute" and v.amount < 0 for v in values):
+                    found.add("threshold below zero")
+                if any(v.kind != "absolute" and v.reference == "last year" for v in values):
+                    found.add("relative to last year")
+                if any(v.kind != "absolute" and v.reference == COMPARATOR.name for v in values):
+                    found.add("relative to a comparator")
+                if any(v.kind == "reference" for v in values):
+                    found.add("at least the value compared with")
     if contract.outcomes is not None and contract.outcomes.missing_data or contract.header and contract.header.missing_data:
         found.add("missing data policy")
     if contract.all_bonuses:
@@ -846,6 +866,8 @@ def _percent_row(draws: _Draws, name: str, year: Optional[int], segment: Optiona
 def _value(draws: _Draws, indicator: ast.Indicator) -> Decimal:
     if indicator.unit is None or indicator.unit.kind == "percent":
         return D(draws.int(0, 10000)) / 100
+    if indicator.unit.kind == "percent change":  # below zero as often as above, often whole (on a threshold)
+        return D(draws.int(-60, 60)) if draws.int(0, 1) == 0 else D(draws.int(-6000, 6000)) / 100
     if draws.int(0, 2) == 0:
         return D(draws.int(1, 150))
     return D(draws.int(1, 10000000)) / 100
@@ -853,7 +875,7 @@ def _value(draws: _Draws, indicator: ast.Indicator) -> Decimal:
 
 @st.composite
 def indicator_value(draw, indicator: ast.Indicator) -> Decimal:
-    """A percentage from 0% to 100%, or a positive count, rate, score or amount."""
+    """A percentage from 0% to 100%, a percentage change from -60% to 60%, or a positive count, rate, score or amount."""
     return _value(_Draws(draw), indicator)
 
 
@@ -900,8 +922,9 @@ def _needed_whatever(contract: ast.Contract, indicators: dict, where) -> set[str
 class _Needs:
     """What a year's data must hold, worked out once for any number of scenarios."""
 
-    indicators: tuple[ast.Indicator, ...]  # given as data, in the contract's order
+    indicators: tuple  # indicators given as data, in the contract's order, then measures
     droppable: frozenset
+    earlier: frozenset  # indicators whose value for the year before is read (`2 points above last year`), after year 1
     segments: tuple[str, ...]
     budget: Optional[Decimal]
     fractions: bool  # percentages sometimes as a numerator and a denominator
@@ -914,14 +937,28 @@ def _needs(contract: ast.Contract, year: int, missing_odds: Optional[int], fract
     if contract.risk_share is not None:
         needed |= {a.measure for limit in contract.risk_share.limits for a in limit.amounts if a.measure is not None}
     indicators: tuple = tuple(i for i in contract.all_indicators if i.name in needed and i.measured_as is None)
-    indicators += tuple(m for m in contract.all_measures if m.name in needed)  # read as indicators are
+    compared = {name for i in contract.all_indicators for _, r in model.indicator_rules(i) for name in model.rule_references(r)}
+    indicators += tuple(m for m in contract.all_measures if m.name in needed | compared)  # read as indicators are
     droppable = frozenset(_droppable(contract)) if missing_odds is not None else frozenset()
     budget = None
     if contract.risk_share is not None and contract.budget is not None:
         from .plan import budget_for_year, rounding_of
 
         budget, _ = budget_for_year(contract, Data(), year, rounding_of(contract))
-    return _Needs(indicators, droppable, tuple(s.name for s in contract.segments), budget, fractions)
+    return _Needs(indicators, droppable, _earlier(contract, year), tuple(s.name for s in contract.segments), budget, fractions)
+
+
+def _earlier(contract: ast.Contract, year: int) -> frozenset:
+    from .expressions import values_read
+    from .plan import plan_for
+
+    if year == 1:  # last year's value is the baseline
+        return frozenset()
+    try:
+        plan = plan_for(contract, year)
+    except Exception:  # a contract the checker refuses: nothing of the year before
+        return frozenset()
+    return frozenset(v.name for part in plan.parts if part.baseline is not None for v in values_read(part.baseline) if v.previous)
 
 
 def _year_data(draws: _Draws, contract: ast.Contract, year: int, needs: _Needs, missing_odds: Optional[int]) -> Data:
@@ -936,10 +973,13 @@ def _year_data(draws: _Draws, contract: ast.Contract, year: int, needs: _Needs, 
                 points.append(_percent_row(draws, item.name, year, segment, needs.fractions))
             else:
                 points.append(DataPoint(item.name, year, segment, _value(draws, item)))
-            if percent:
-                points.append(_percent_row(draws, item.name, None, segment, needs.fractions))
-            else:
-                points.append(DataPoint(item.name, None, segment, _value(draws, item)))
+            if isinstance(item, ast.Measure):  # the year's value alone
+                continue
+            for when in (None, year - 1) if item.name in needs.earlier else (None,):  # the baseline, last year's value
+                if percent:
+                    points.append(_percent_row(draws, item.name, when, segment, needs.fractions))
+                else:
+                    points.append(DataPoint(item.name, when, segment, _value(draws, item)))
     patients: tuple[PatientCost, ...] = ()
     risk = contract.risk_share
     if risk is not None:
@@ -1010,7 +1050,8 @@ def improved(data: Data, contract: ast.Contract, name: str, year: int, step: Dec
     for point in data.points:
         if point.measure == name and point.year == year:
             value = point.value * 100 if point.denominator is not None else point.value  # a numerator and denominator: a percentage
-            value = min(max(value + sign * step, D(0)), D(100))
+            change = indicator.unit is not None and indicator.unit.kind == "percent change"
+            value = value + sign * step if change else min(max(value + sign * step, D(0)), D(100))
             point = DataPoint(point.measure, point.year, point.segment, value)
         changed.append(point)
     return Data(tuple(changed), data.patients)

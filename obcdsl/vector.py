@@ -49,6 +49,19 @@ def inputs_of(plan: YearPlan) -> list[str]:
     return sorted(values_needed(plan) - {ACTUAL_COST})
 
 
+def last_year_inputs(plan: YearPlan) -> list[str]:
+    """The values of the year before that a year compares with (`2 points above last year`), after year 1:
+    `name` or `name/segment`, given as baselines keyed `last year:name`."""
+    if plan.year == 1:  # last year's value is the baseline
+        return []
+    names = set()
+    for part in plan.parts:
+        for value in values_read(part.baseline) if part.baseline is not None else ():
+            if value.previous:
+                names.add(f"{value.name}/{part.segment}" if value.by_segment and part.segment else value.name)
+    return sorted(names)
+
+
 def needs_actual_cost(plan: YearPlan) -> bool:
     """Whether the year reads the actual cost: to share a variance, or in a condition (`actual_cost at most ...`)."""
     return bool(sharing_of(plan)) or ACTUAL_COST in values_needed(plan)
@@ -62,6 +75,8 @@ def values_needed(plan: YearPlan) -> set[str]:
         for part in line.parts:
             for value in values_read(part.value):
                 names.add(f"{value.name}/{part.segment}" if value.by_segment and part.segment else value.name)
+            if part.baseline is not None:  # a comparator measure is the year's data; a baseline, last year's value are not
+                names.update(v.name for v in values_read(part.baseline) if not (v.baseline or v.previous))
         for node in [g.condition for g in line.gates] + ([line.scale.factor] if line.scale is not None else []):
             names.update(v.name for v in values_read(node) if not v.baseline)
     for bonus in plan.bonuses:
@@ -215,7 +230,7 @@ def run_plan(plan: YearPlan, inputs: dict, baselines: Optional[dict] = None,
     costs = np.asarray(inputs.get(ACTUAL_COST, 0.0), dtype=float)
     scale = max(float(plan.budget or 0), float(plan.pot), float(np.max(np.abs(costs), initial=0.0)))
     backend = Array(size, scale)
-    result = run_year(plan, backend, ArrayInputs(inputs, baselines, size))
+    result = run_year(plan, backend, ArrayInputs(inputs, baselines, size, plan.year))
     arrays = collect(result, size)
     # a search that confirms its own answer exactly (the counterexample search) may leave near ties to the floats
     doubtful = np.flatnonzero(backend.doubtful & ~backend.unpayable) if settle_near_ties else np.zeros(0, dtype=np.int64)

@@ -37,6 +37,7 @@ from obcdsl.data import ACTUAL_COST, Data, DataPoint
 from obcdsl.diagnostics import has_errors
 from obcdsl.evaluate import distribute, evaluate
 from obcdsl.format import render
+from obcdsl.interpret import LAST_YEAR
 from obcdsl.money import PENNY, exact_context
 from obcdsl.testing import constructs, contracts, random_year_data, year_data
 
@@ -54,7 +55,7 @@ def key_of(point) -> str:
 
 def read_as(contract, point) -> Decimal:
     """A row's value as `interpret.ExactInputs` reads it: a percentage's numerator / denominator in points."""
-    indicator = next((i for i in contract.all_indicators if i.name == point.measure), None)
+    indicator = next((i for i in contract.all_indicators + contract.all_measures if i.name == point.measure), None)
     if indicator is not None and indicator.unit is not None and indicator.unit.kind == "percent" and point.denominator is not None:
         return point.value * 100
     return point.value
@@ -68,6 +69,8 @@ def scenario(contract, plan, data: Data) -> tuple[dict, dict]:
             values[key_of(point)] = read_as(contract, point)
         elif point.year is None:
             baselines[key_of(point)] = read_as(contract, point)
+        elif point.year == plan.year - 1:  # last year's value, which thresholds compare with
+            baselines[LAST_YEAR + key_of(point)] = read_as(contract, point)
     risk = plan.risk
     if risk is not None and risk.stop_loss is not None:
         with decimal.localcontext(exact_context()):
@@ -235,11 +238,11 @@ def many_scenarios(draw, count: int = SCENARIOS):
     contract = draw(contracts(rich=True))
     year = draw(st.integers(1, contract.term.last_year))
     first = draw(year_data(contract, year, missing_odds=MISSING_ODDS, fractions=True))
-    baselines = tuple(p for p in first.points if p.year is None)
+    baselines = tuple(p for p in first.points if p.year != year)  # and last year's values
     rng = draw(st.randoms(use_true_random=True))
     datas = [first]
     for data in random_year_data(contract, year, rng, count - 1, missing_odds=MISSING_ODDS, fractions=True):
-        datas.append(attrs.evolve(data, points=tuple(p for p in data.points if p.year is not None) + baselines))
+        datas.append(attrs.evolve(data, points=tuple(p for p in data.points if p.year == year) + baselines))
     return Case(contract, year, tuple(datas))
 
 
@@ -270,7 +273,8 @@ def test_many_scenarios_in_one_array_call_agree_with_each_exact_evaluation(case)
 
 EVERY_CONSTRUCT = {
     "population", "by segment, shared equally", "by segment, shared population", "rule per segment",
-    "measured-only indicator", "measured as", "relative threshold", "target", "bands", "sliding scale",
+    "measured-only indicator", "measured as", "relative threshold", "threshold below zero", "relative to last year", "relative to a comparator",
+    "at least the value compared with", "target", "bands", "sliding scale",
     "gateway on an indicator", "gateway on an outcome", "comparison", "`and`", "`or`", "`not`", "min/max",
     "is achieved (indicator)", "is achieved (outcome)", "reached", "scaled by",
     "bonus", "bonus: all outcomes are achieved", "bonus: is achieved", "bonus: reached",

@@ -134,18 +134,19 @@ def spoken_the_other_way(indicator: ast.Indicator, threshold: ast.Threshold, cla
         return []
     spoken = OTHER_WAY[comparator]
     written = threshold_value(threshold.value)
-    distance = written.removesuffix(" below baseline")
+    distance = written.removesuffix(f" below {threshold.value.compared_with}")
+    compared = model.reference_words(threshold.value)
     meaning = {"<=": f"{distance} or more", "<": f"more than {distance}", ">=": f"{distance} or less",
                ">": f"less than {distance}"}[operator]
     fixes = (Fix(f"write `{spoken} {written}`", threshold.span, f"{spoken} {written}"),) if threshold.span is not None else ()
     return [
         d.warning(
             "OBC410",
-            f"`{comparator} {written}` is read as {meaning} below the baseline, which is `{spoken} {written}` said aloud",
+            f"`{comparator} {written}` is read as {meaning} below {compared}, which is `{spoken} {written}` said aloud",
             threshold.span,
             label=f"read as `{spoken} {written}`",
-            notes=(f"for `{indicator.name}` {indicator.direction} is better, so the threshold is met {meaning} below the "
-                   "baseline; before a distance below the baseline, the comparison word measures the distance",),
+            notes=(f"for `{indicator.name}` {indicator.direction} is better, so the threshold is met {meaning} below "
+                   f"{compared}; before a distance below {compared}, the comparison word measures the distance",),
             help=f"write `{spoken} {written}`: the same threshold, in the words that say it",
             clause=clause,
             fixes=fixes,
@@ -275,10 +276,12 @@ def band_order(indicator: ast.Indicator, rule: ast.Bands) -> list[Diagnostic]:
 def value_text(value: ast.ThresholdValue) -> str:
     """A threshold value as the contract writes it: `85%`, `12`, `£500`, `4 points above baseline`."""
     amount = f"{value.amount.normalize():f}"
+    if value.kind == "reference":
+        return value.compared_with
     if value.kind == "points":
-        return f"{amount} {'point' if value.amount == 1 else 'points'} {value.relation} baseline"
+        return f"{amount} {'point' if value.amount == 1 else 'points'} {value.relation} {value.compared_with}"
     if value.kind == "percent":
-        return f"{amount}% {value.relation} baseline"
+        return f"{amount}% {value.relation} {value.compared_with}"
     if value.literal == "percent":
         return f"{amount}%"
     if value.literal == "money":

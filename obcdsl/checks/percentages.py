@@ -1,4 +1,5 @@
-"""Percentages: every share, rate and percentage threshold lies within 0% to 100%."""
+"""Percentages: every share, rate and percentage threshold lies within 0% to 100%; a threshold below zero only
+on an indicator that can fall below zero (`unit percentage change`, `score`, or no unit)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,47 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
                     clause=clause,
                 )
             )
+    return found + negative_thresholds(contract)
+
+
+NEVER_NEGATIVE = {"percent": "a percentage", "count": "a count", "rate": "a rate", "money": "an amount of money"}  # as the data's OBC907, OBC908
+
+
+def negative_thresholds(contract: ast.Contract) -> list[Diagnostic]:
+    """`from -6%` on an indicator whose values are never below zero: a threshold no data can reach, or always reached."""
+    found = []
+    for indicator in contract.all_indicators:
+        unit = indicator.unit.kind if indicator.unit is not None else None
+        if unit not in NEVER_NEGATIVE:
+            continue
+        for value, what, clause in threshold_values(indicator):
+            if value.kind == "absolute" and value.amount < ZERO:
+                found.append(d.error(
+                    "OBC411", f"{what} is {written(value)}, but `{indicator.name}` is {NEVER_NEGATIVE[unit]}, never below zero",
+                    value.span, label="below zero", clause=clause,
+                    help="a change that can fall below zero is stated `unit percentage change`"
+                    + (", not a proportion `unit percent`" if unit == "percent" else "")))
     return found
+
+
+def written(value: ast.ThresholdValue) -> str:
+    text = f"{value.amount.normalize():f}"
+    return f"{text}%" if value.literal == "percent" else text
+
+
+def threshold_values(indicator: ast.Indicator) -> Iterator[tuple[ast.ThresholdValue, str, Optional[str]]]:
+    """Each threshold value of the indicator's rules, what it is, and its clause."""
+    for _, rule in model.indicator_rules(indicator):
+        if isinstance(rule, ast.Bands):
+            for band in rule.bands:
+                yield band.threshold.value, f"the threshold of band `{band.name}`", band.clause or rule.clause
+                if band.upper is not None:
+                    yield band.upper, f"the upper end of band `{band.name}`", band.clause or rule.clause
+        elif isinstance(rule, ast.SlidingScale):
+            yield rule.floor, "the floor", rule.clause
+            yield rule.ceiling, "the ceiling", rule.clause
+        else:
+            yield rule.threshold.value, "the target", rule.clause
 
 
 Item = tuple[Decimal, Optional[Span], str, Optional[str]]
@@ -114,7 +155,7 @@ def indicator_percentages(indicator: ast.Indicator) -> Iterator[Item]:
 
 
 def threshold_percent(value: ast.ThresholdValue, what: str, clause) -> Iterator[Item]:
-    if value.kind == "absolute" and value.literal == "percent":
+    if value.kind == "absolute" and value.literal == "percent" and value.amount >= ZERO:  # below zero: OBC411
         yield value.amount, value.span, what, clause
 
 

@@ -133,6 +133,10 @@ def references(contract: ast.Contract) -> Iterator[tuple[str, Optional[Span], Op
     for indicator in contract.all_indicators:
         for rule in indicator.segment_rules:
             yield rule.segment, rule.segment_span, None
+        for _, any_rule in model.indicator_rules(indicator):  # `at least 2 points above england_average`: a measure
+            for value in model.rule_threshold_values(any_rule):
+                if value.reference not in (None, "last year"):
+                    yield value.reference, value.reference_span, None
     if contract.distribution is not None:
         for line in contract.distribution.shares:
             yield line.subcontractor, line.name_span, None

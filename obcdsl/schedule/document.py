@@ -152,19 +152,23 @@ def number_text(value: Decimal) -> str:
 
 
 def amount_words(value: ast.ThresholdValue) -> str:
-    """A threshold's value in plain English: `85%`, `12`, `the baseline plus 5 points`, `90% of the baseline`."""
+    """A threshold's value in plain English: `85%`, `12`, `the baseline plus 5 points`, `90% of the baseline`,
+    `last year's value plus 2 points`, `the value of england_average`."""
     if value.kind == "absolute":
         if value.literal == "percent":
             return percent_text(value.amount)
         if value.literal == "money":
             return short_pounds(value.amount)
         return number_text(value.amount)
+    compared = {None: "the baseline", "last year": "last year's value"}.get(value.reference, f"the value of {value.reference}")
+    if value.kind == "reference":
+        return compared
     if value.kind == "points":
         point = "point" if value.amount == 1 else "points"
         sign = "plus" if value.relation == "above" else "less"
-        return f"the baseline {sign} {number_text(value.amount)} {point}"
+        return f"{compared} {sign} {number_text(value.amount)} {point}"
     factor = Decimal(100) + value.amount if value.relation == "above" else Decimal(100) - value.amount
-    return f"{percent_text(factor)} of the baseline"
+    return f"{percent_text(factor)} of {compared}"
 
 
 def threshold_words(threshold: ast.Threshold, direction: str) -> str:
@@ -199,7 +203,7 @@ def unit_words(unit: Optional[ast.Unit]) -> str:
         return "a number"
     if unit.kind == "rate":
         return f"a rate per {number_text(unit.per)}" if unit.per is not None else "a rate"
-    return {"percent": "a percentage", "count": "a count", "score": "a score", "money": "an amount of money"}.get(unit.kind, unit.kind)
+    return {"percent": "a percentage", "percent change": "a percentage change", "count": "a count", "score": "a score", "money": "an amount of money"}.get(unit.kind, unit.kind)
 
 
 def written_threshold(threshold: ast.Threshold) -> str:
