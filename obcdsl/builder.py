@@ -132,6 +132,8 @@ class BuildError(Exception):
 
 Child = Any  # a Token, an AST node or one of the parts above
 
+new_tuple = tuple.__new__  # `Span.in_source` without the call
+
 
 def callback(tolerant: bool = False) -> Callable:
     """Wrap a rule's method: a part that cannot be built, or whose children could not, is `Failed`.
@@ -142,7 +144,24 @@ def callback(tolerant: bool = False) -> Callable:
     def wrap(method: Callable) -> Callable:
         @functools.wraps(method)
         def built(self: "ContractBuilder", children: list) -> Any:
-            span = self.span_of(children)
+            # `span_of`, written out: the parser calls this for every rule it reduces
+            span = None
+            if children:
+                head, tail = children[0], children[-1]
+                if type(head) is Token:
+                    start = head.start_pos or 0
+                else:
+                    head_span = head.span
+                    start = head_span[1] if head_span is not None else None
+                if start is not None:
+                    if type(tail) is Token:
+                        end = tail.end_pos or 0
+                    else:
+                        tail_span = tail.span
+                        end = tail_span[2] if tail_span is not None else None
+                    if end is not None:
+                        source = self.source
+                        span = new_tuple(Span, (source.name, start, end, source))
             # most files have no part that failed: then no rule need look for one among its children
             if self.failures and any(type(c) is Failed for c in children):
                 if not tolerant:
