@@ -118,13 +118,15 @@ class QuickParser:
         table = inner.parse_table
         self.token_callbacks = {kind: f for kind, f in inner.callbacks.items() if isinstance(kind, str)}
         plan = reductions(inner.callbacks, lark.options.tree_class or Tree)
-        # (True, next state) to shift or go to; (False, (size, callback, rule name, splice)) to reduce: no Rule is
-        # hashed while parsing
-        self.actions = {
-            state: {kind: (True, arg) if action is Shift else (False, (len(arg.expansion),) + plan[arg])
-                    for kind, (action, arg) in actions.items()}
-            for state, actions in table.states.items()
-        }
+        # per state (lark numbers them from 0): a token's action, (True, next state) to shift or (False, (size,
+        # callback, rule name, splice)) to reduce, so that no Rule is hashed while parsing; and the state a reduced
+        # rule goes to
+        rules = {rule.origin.name for rule in plan}
+        states = range(len(table.states))
+        assert sorted(table.states) == list(states), "lark numbers its parser states from 0"
+        self.actions = [{kind: (True, arg) if action is Shift else (False, (len(arg.expansion),) + plan[arg])
+                         for kind, (action, arg) in table.states[state].items() if kind not in rules} for state in states]
+        self.gotos = [{kind: arg for kind, (_, arg) in table.states[state].items() if kind in rules} for state in states]
         self.start_state = table.start_states[start]
         self.end_state = table.end_states[start]
 
@@ -140,7 +142,7 @@ class QuickParser:
 
     def parse(self, text: str):
         """The value of the start rule for `text`; raises `Stuck` where lark would raise an error."""
-        actions, lexer_states, end_state = self.actions, self.lexer_states, self.end_state
+        actions, gotos, lexer_states, end_state = self.actions, self.gotos, self.lexer_states, self.end_state
         token_callbacks = self.token_callbacks
         state = self.start_state
         state_stack: list = []  # the states below the current one
@@ -155,9 +157,9 @@ class QuickParser:
                 value = found.group(kind)
                 # a lark Token without lark's constructor, which is two calls deep: the builder reads only the offsets
                 token = new_string(token_class, value)
-                token.type, token.value, token.start_pos, token.end_pos = kind, value, found.start(kind), found.end()
+                token.start_pos, pos = found.span(kind)  # the token ends the match: white space comes before it
+                token.type, token.value, token.end_pos = kind, value, pos
                 token.line = token.column = token.end_line = token.end_column = None
-                pos = token.end_pos
                 if kind in name_callbacks:
                     keywords, callback = name_callbacks[kind]
                     if keywords is not None and value.isascii():  # re's IGNORECASE folds some letters beyond ASCII
@@ -201,7 +203,7 @@ class QuickParser:
                     children = kept
                 value_stack.append(children if build is None else build(children))
                 state_stack.append(state)
-                state = actions[state][origin][1]
+                state = gotos[state][origin]
                 if kind == "$END" and state == end_state:
                     return value_stack[-1]
 
