@@ -184,13 +184,19 @@ class QuickParser:
                     value_stack.append(token_callbacks[kind](token) if token_callbacks and kind in token_callbacks else token)
                     break
                 size, build, origin, splice = arg
+                # the rule's children come off the stacks; its value takes the place of the first (the state below
+                # them stays on the stack, under the state the rule goes to)
                 if size:
                     children = value_stack[-size:]
-                    del value_stack[-size:]
-                    state = state_stack[-size]
-                    del state_stack[-size:]
+                    below = state_stack[-size]
+                    if size > 1:
+                        del value_stack[1 - size:]
+                        del state_stack[1 - size:]
                 else:
                     children = []
+                    value_stack.append(None)
+                    state_stack.append(state)
+                    below = state
                 if splice is not None:  # lark's ChildFilterLALR_NoPlaceholders, inlined
                     kept: list = []
                     for index, inlined in splice:
@@ -201,9 +207,8 @@ class QuickParser:
                         else:  # left recursion (`x*`): the list grows in place, as lark's does
                             kept = children[index]
                     children = kept
-                value_stack.append(children if build is None else build(children))
-                state_stack.append(state)
-                state = gotos[state][origin]
+                value_stack[-1] = children if build is None else build(children)
+                state = gotos[below][origin]
                 if kind == "$END" and state == end_state:
                     return value_stack[-1]
 
