@@ -127,6 +127,7 @@ class QuickParser:
         self.actions = [{kind: (True, arg) if action is Shift else (False, (len(arg.expansion),) + plan[arg])
                          for kind, (action, arg) in table.states[state].items() if kind not in rules} for state in states]
         self.gotos = [{kind: arg for kind, (_, arg) in table.states[state].items() if kind in rules} for state in states]
+        self.lexers: list = [None] * len(states)  # lexer_states as a list: the loop reads it for every token
         self.start_state = table.start_states[start]
         self.end_state = table.end_states[start]
 
@@ -142,7 +143,7 @@ class QuickParser:
 
     def parse(self, text: str):
         """The value of the start rule for `text`; raises `Stuck` where lark would raise an error."""
-        actions, gotos, lexer_states, end_state = self.actions, self.gotos, self.lexer_states, self.end_state
+        actions, gotos, lexers, end_state = self.actions, self.gotos, self.lexers, self.end_state
         token_callbacks = self.token_callbacks
         state = self.start_state
         state_stack: list = []  # the states below the current one
@@ -150,7 +151,10 @@ class QuickParser:
         new_string, token_class = str.__new__, Token
         pos, end = 0, len(text)
         while True:
-            pattern, skip, name_callbacks = lexer_states[state]
+            lexer = lexers[state]
+            if lexer is None:
+                lexer = lexers[state] = self.lexer_states[state]
+            pattern, skip, name_callbacks = lexer
             found = pattern.match(text, pos)
             if found is not None:
                 kind = found.lastgroup
