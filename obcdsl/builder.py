@@ -146,6 +146,8 @@ def callback(tolerant: bool = False) -> Callable:
         def built(self: "ContractBuilder", children: list) -> Any:
             # `span_of`, written out: the parser calls this for every rule it reduces
             span = None
+            start: Optional[int]
+            end: Optional[int]
             if children:
                 head, tail = children[0], children[-1]
                 if type(head) is Token:

@@ -217,7 +217,7 @@ class QuickParser:
                     return value_stack[-1]
 
 
-def reductions(callbacks: dict, tree_class: type) -> dict:
+def reductions(callbacks: dict, tree_class: Callable) -> dict:
     """How the quick parser reduces each rule: (the callback, the rule's name, which children to splice).
 
     lark makes a rule's callback as a chain: `ChildFilterLALR_NoPlaceholders` (the children of inlined `_rules`
