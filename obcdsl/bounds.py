@@ -84,12 +84,7 @@ def bounds(contract: ast.Contract) -> list[YearBounds]:
 
 def year_bounds(contract: ast.Contract, year: int) -> YearBounds:
     plan = plan_for(contract, year)
-    outcomes = fixed(ZERO)
-    most_by_indicator = {}
-    for line in plan.lines:
-        span = line_range(plan, line)
-        most_by_indicator[line.name] = span.most
-        outcomes = outcomes + span
+    outcomes, most_by_indicator = lines_range(plan)
     bonus = fixed(ZERO)
     for item in plan.bonuses:
         if item.bonus.condition is None:
@@ -101,6 +96,23 @@ def year_bounds(contract: ast.Contract, year: int) -> YearBounds:
         year, plan.budget, plan.pot, fixed(plan.core), outcomes, bonus, fixed(plan.reserve_paid),
         risk, provider, commissioner, stop, most_by_indicator,
     )
+
+
+def lines_range(plan: YearPlan) -> tuple[Range, dict[str, Optional[Decimal]]]:
+    """What the indicators can pay together in the year, and the most each can; the last year's lines are
+    remembered, as most years of a contract share their lines (`plan.compile_year`)."""
+    how = (plan.rounding, decimal.getcontext().prec)  # a capped scaling divides
+    remembered = plan.contract.derived.get("lines range")
+    if remembered is not None and remembered[0] is plan.lines and remembered[1] == how:
+        return remembered[2], dict(remembered[3])
+    outcomes = fixed(ZERO)
+    most_by_indicator = {}
+    for line in plan.lines:
+        span = line_range(plan, line)
+        most_by_indicator[line.name] = span.most
+        outcomes = outcomes + span
+    plan.contract.derived["lines range"] = (plan.lines, how, outcomes, most_by_indicator)
+    return outcomes, dict(most_by_indicator)
 
 
 def can_hold(contract: ast.Contract, condition: ast.Expr, linked: AbstractSet[str]) -> bool:

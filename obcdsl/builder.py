@@ -133,6 +133,8 @@ class BuildError(Exception):
 
 Child = Any  # a Token, an AST node or one of the parts above
 
+new_tuple = tuple.__new__  # `Span.in_source` without the call, in `callback`
+
 
 def callback(tolerant: bool = False) -> Callable:
     """Wrap a rule's method: a part that cannot be built, or whose children could not, is `Failed`.
@@ -143,7 +145,27 @@ def callback(tolerant: bool = False) -> Callable:
     def wrap(method: Callable) -> Callable:
         @functools.wraps(method)
         def built(self: "ContractBuilder", children: list) -> Any:
-            span = self.span_of(children)
+            # the span: from the start of the first child to the end of the last (a token, or a part with a
+            # span; none if either has none), worked out here as the parser calls this for every rule
+            span = None
+            start: Optional[int]
+            end: Optional[int]
+            if children:
+                head, tail = children[0], children[-1]
+                if type(head) is Token:
+                    start = head.start_pos or 0
+                else:
+                    head_span = head.span
+                    start = head_span[1] if head_span is not None else None
+                if start is not None:
+                    if type(tail) is Token:
+                        end = tail.end_pos or 0
+                    else:
+                        tail_span = tail.span
+                        end = tail_span[2] if tail_span is not None else None
+                    if end is not None:
+                        source = self.source
+                        span = new_tuple(Span, (source.name, start, end, source))
             # most files have no part that failed: then no rule need look for one among its children
             if self.failures and any(type(c) is Failed for c in children):
                 if not tolerant:
@@ -201,27 +223,6 @@ class ContractBuilder:
         return Failed(span)
 
     # ------------------------------------------------------------ helpers
-
-    def span_of(self, children: list) -> Optional[Span]:
-        """From the start of a rule's first child to the end of its last: a token, or a part with a span."""
-        if not children:
-            return None
-        head, tail = children[0], children[-1]
-        if type(head) is Token:
-            start = head.start_pos or 0
-        else:
-            head_span = head.span
-            if head_span is None:
-                return None
-            start = head_span.start
-        if type(tail) is Token:
-            end = tail.end_pos or 0
-        else:
-            tail_span = tail.span
-            if tail_span is None:
-                return None
-            end = tail_span.end
-        return Span.in_source(self.source, start, end)
 
     def token_span(self, token: Token) -> Span:
         return self.source.span(token.start_pos or 0, token.end_pos or 0)

@@ -8,8 +8,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from lark import Lark, Token
+from lark import Lark, Token, Tree
 from lark.lexer import UnlessCallback
+from lark.parse_tree_builder import ChildFilter, ChildFilterLALR, ChildFilterLALR_NoPlaceholders, PropagatePositions
 from lark.parsers.lalr_analysis import Shift
 
 GRAMMAR_NAME = "obc.lark"
@@ -98,8 +99,11 @@ class QuickParser:
     The lexer: one regular expression a parser state made from the terminals lark's contextual lexer has for that
     state, in the same order, with white space and comments skipped in the same match and no line counting (the AST
     builder reads only offsets); a name that spells a keyword becomes that keyword, as lark's callbacks make it.
-    The parser: lark's own parse table and the rule callbacks lark built (the AST builder's methods inside lark's
-    child filters), called token by token in the order lark's loop calls them, so it builds the same contract.
+    The parser: lark's own parse table and the rule callbacks lark built, called token by token in the order lark's
+    loop calls them, so it builds the same contract. lark wraps a rule's callback in a filter that splices the
+    children of the `_rules` it inlines (and of the `__x_star` rules `x*` makes): the loop does that splicing itself
+    from the same plan (`reductions`), and an inlined rule passes up its list of children instead of a Tree made
+    only to be taken apart.
 
     What it leaves out is the work lark does to report an error: at the first character no token starts with, or
     the first token it can neither shift nor reduce, it raises `Stuck`, and the caller reads the text again with
@@ -112,13 +116,18 @@ class QuickParser:
         self.lexer_states = StateLexers(contextual.lexers, self.compile)
         inner = lark.parser.parser.parser  # the front end, then lark's LALR_Parser, then its loop's owner
         table = inner.parse_table
-        self.callbacks = inner.callbacks
-        # (True, next state) to shift; (False, (size, callback, rule name)) to reduce: no Rule is hashed while parsing
-        self.actions = {
-            state: {kind: (True, arg) if action is Shift else (False, (len(arg.expansion), inner.callbacks[arg], arg.origin.name))
-                    for kind, (action, arg) in actions.items()}
-            for state, actions in table.states.items()
-        }
+        self.token_callbacks = {kind: f for kind, f in inner.callbacks.items() if isinstance(kind, str)}
+        plan = reductions(inner.callbacks, lark.options.tree_class or Tree)
+        # per state (lark numbers them from 0): a token's action, (True, next state) to shift or (False, (size,
+        # callback, rule name, splice)) to reduce, so that no Rule is hashed while parsing; and the state a reduced
+        # rule goes to
+        rules = {rule.origin.name for rule in plan}
+        states = range(len(table.states))
+        assert sorted(table.states) == list(states), "lark numbers its parser states from 0"
+        self.actions = [{kind: (True, arg) if action is Shift else (False, (len(arg.expansion),) + plan[arg])
+                         for kind, (action, arg) in table.states[state].items() if kind not in rules} for state in states]
+        self.gotos = [{kind: arg for kind, (_, arg) in table.states[state].items() if kind in rules} for state in states]
+        self.lexers: list = [None] * len(states)  # lexer_states as a list: the loop reads it for every token
         self.start_state = table.start_states[start]
         self.end_state = table.end_states[start]
 
@@ -134,24 +143,29 @@ class QuickParser:
 
     def parse(self, text: str):
         """The value of the start rule for `text`; raises `Stuck` where lark would raise an error."""
-        actions, lexer_states, callbacks, end_state = self.actions, self.lexer_states, self.callbacks, self.end_state
-        state_stack = [self.start_state]
+        actions, gotos, lexers, end_state = self.actions, self.gotos, self.lexers, self.end_state
+        token_callbacks = self.token_callbacks
+        state = self.start_state
+        state_stack: list = []  # the states below the current one
         value_stack: list = []
         new_string, token_class = str.__new__, Token
         pos, end = 0, len(text)
         while True:
-            pattern, skip, token_callbacks = lexer_states[state_stack[-1]]
+            lexer = lexers[state]
+            if lexer is None:
+                lexer = lexers[state] = self.lexer_states[state]
+            pattern, skip, name_callbacks = lexer
             found = pattern.match(text, pos)
             if found is not None:
                 kind = found.lastgroup
                 value = found.group(kind)
                 # a lark Token without lark's constructor, which is two calls deep: the builder reads only the offsets
                 token = new_string(token_class, value)
-                token.type, token.value, token.start_pos, token.end_pos = kind, value, found.start(kind), found.end()
+                token.start_pos, pos = found.span(kind)  # the token ends the match: white space comes before it
+                token.type, token.value, token.end_pos = kind, value, pos
                 token.line = token.column = token.end_line = token.end_column = None
-                pos = token.end_pos
-                if kind in token_callbacks:
-                    keywords, callback = token_callbacks[kind]
+                if kind in name_callbacks:
+                    keywords, callback = name_callbacks[kind]
                     if keywords is not None and value.isascii():  # re's IGNORECASE folds some letters beyond ASCII
                         kind = token.type = keywords.get(value.lower(), kind)
                     else:
@@ -163,23 +177,69 @@ class QuickParser:
                 raise Stuck(pos)
             while True:
                 try:
-                    shift, arg = actions[state_stack[-1]][kind]
+                    shift, arg = actions[state][kind]
                 except KeyError:
                     raise Stuck(pos) from None
                 if shift:
                     if kind == "$END":
                         raise Stuck(pos)
-                    state_stack.append(arg)
-                    value_stack.append(callbacks[kind](token) if kind in callbacks else token)
+                    state_stack.append(state)
+                    state = arg
+                    value_stack.append(token_callbacks[kind](token) if token_callbacks and kind in token_callbacks else token)
                     break
-                size, build, origin = arg
+                size, build, origin, splice = arg
+                # the rule's children come off the stacks; its value takes the place of the first (the state below
+                # them stays on the stack, under the state the rule goes to)
                 if size:
                     children = value_stack[-size:]
-                    del state_stack[-size:]
-                    del value_stack[-size:]
+                    below = state_stack[-size]
+                    if size > 1:
+                        del value_stack[1 - size:]
+                        del state_stack[1 - size:]
                 else:
                     children = []
-                value_stack.append(build(children))
-                state_stack.append(actions[state_stack[-1]][origin][1])
-                if kind == "$END" and state_stack[-1] == end_state:
+                    value_stack.append(None)
+                    state_stack.append(state)
+                    below = state
+                if splice is not None:  # lark's ChildFilterLALR_NoPlaceholders, inlined
+                    kept: list = []
+                    for index, inlined in splice:
+                        if not inlined:
+                            kept.append(children[index])
+                        elif kept:
+                            kept += children[index]
+                        else:  # left recursion (`x*`): the list grows in place, as lark's does
+                            kept = children[index]
+                    children = kept
+                value_stack[-1] = children if build is None else build(children)
+                state = gotos[below][origin]
+                if kind == "$END" and state == end_state:
                     return value_stack[-1]
+
+
+def reductions(callbacks: dict, tree_class: Callable) -> dict:
+    """How the quick parser reduces each rule: (the callback, the rule's name, which children to splice).
+
+    lark makes a rule's callback as a chain: `ChildFilterLALR_NoPlaceholders` (the children of inlined `_rules`
+    spliced in: its `to_include`, pairs of a child's index and whether to splice it) around the user's method
+    (or `ExpandSingleChild` around it for a `?rule`, or `Tree` for a rule without one). The filter is taken off
+    and done in the loop; an inlined rule without a method of its own (its callback is `Tree`, which its parent
+    only takes apart) gets callback None: its value is its list of children. A chain of any other kind (lark
+    options this project does not use) is refused, so that the loop never builds a different contract.
+    """
+    plan = {}
+    for rule, callback in callbacks.items():
+        if isinstance(rule, str):
+            continue
+        splice = None
+        if type(callback) is ChildFilterLALR_NoPlaceholders:
+            splice = tuple((index, bool(inlined)) for index, inlined in callback.to_include)
+            callback = callback.node_builder
+        if type(callback) in (ChildFilter, ChildFilterLALR, ChildFilterLALR_NoPlaceholders, PropagatePositions):
+            raise ValueError(f"the quick parser does not reduce {rule} as lark would: {callback!r}")
+        name = rule.origin.name
+        inlined = name.startswith("_")
+        if inlined and not (type(callback) is functools.partial and callback.func is tree_class):
+            raise ValueError(f"the quick parser cannot inline {rule}: its callback is {callback!r}")
+        plan[rule] = (None if inlined else callback, name, splice)
+    return plan

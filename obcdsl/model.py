@@ -182,9 +182,16 @@ def linked_indicators(contract: ast.Contract, year: int) -> tuple[ast.Indicator,
     name links all of its indicators); without one, every indicator with a
     payment rule from the year its data is available.
     """
+    found = contract.derived.get(("linked", year))  # the year plan and several checks ask for each year
+    if found is None:
+        found = contract.derived[("linked", year)] = year_links(contract, year)
+    return found
+
+
+def year_links(contract: ast.Contract, year: int) -> tuple[ast.Indicator, ...]:
     indicators = contract.all_indicators
     if contract.phasing is None:
-        return tuple(i for i in indicators if has_rule(i) and (i.data_from or 1) <= year)
+        return tuple(i for i in indicators if i.has_rule and (i.data_from or 1) <= year)
     phase = phase_for(contract, year)
     if phase is None:
         return ()

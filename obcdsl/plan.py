@@ -210,16 +210,30 @@ def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], s
     where = contract.derived.get(("scope", linked))  # most years link the same indicators: one scope for them all
     if where is None:
         where = contract.derived[("scope", linked)] = scope(contract, linked)
+    phase = model.phase_for(contract, year)
+    # a line reads the year only through its phase's `shares` line: consecutive years with the same pot, the same
+    # indicators linked and the same phase (most years of most contracts) have the same lines, made once
+    money = (str(pot), linked, id(phase))
+    remembered = contract.derived.get("lines")
+    if remembered is not None and remembered[0] == money:
+        lines = remembered[1]
+    else:
+        lines = year_lines(contract, year, shares, pot, where)
+        contract.derived["lines"] = (money, lines)
+    bonuses = tuple(BonusPlan(b, shares.get(b.name, ZERO), lower_condition(b.condition, where) if b.condition is not None else None)
+                    for b in contract.all_bonuses)
+    return YearPlan(contract, year, phase, rounding, budget, steps, core, pot, reserve,
+                    lines, bonuses, risk_plan(contract, year, budget, rounding), linked)
+
+
+def year_lines(contract: ast.Contract, year: int, shares: dict[str, Decimal], pot: Decimal, where: Scope) -> tuple[LinePlan, ...]:
     owners = model.outcome_of(contract)
     lines = []  # an expression of the wrong kind raises ExpressionError: `obcdsl check` refuses such contracts (OBC206)
     for indicator in contract.all_indicators:
         if not model.has_rule(indicator):
             continue
         lines.append(line_plan(contract, year, indicator, owners[indicator.name], shares.get(indicator.name), pot, where))
-    bonuses = tuple(BonusPlan(b, shares.get(b.name, ZERO), lower_condition(b.condition, where) if b.condition is not None else None)
-                    for b in contract.all_bonuses)
-    return YearPlan(contract, year, model.phase_for(contract, year), rounding, budget, steps, core, pot, reserve,
-                    tuple(lines), bonuses, risk_plan(contract, year, budget, rounding), linked)
+    return tuple(lines)
 
 
 @attrs.frozen
@@ -446,7 +460,11 @@ def allocations(contract: ast.Contract, pot: Decimal) -> dict[str, Decimal]:
 
     Split by largest remainder, with anything the weights leave unallocated
     as a last part, so the allocations and the rest add up to the pot.
+    The last pot's are remembered: most years of a contract have the same pot.
     """
+    remembered = contract.derived.get("allocations")
+    if remembered is not None and remembered[0] == str(pot):  # spelt as well as valued alike: 40 and 40.0 print apart
+        return dict(remembered[1])
     owners = model.outcome_of(contract)
     names, exact = [], []
     for indicator in contract.all_indicators:
@@ -463,7 +481,9 @@ def allocations(contract: ast.Contract, pot: Decimal) -> dict[str, Decimal]:
             exact.append(pot * fraction)
     rest = pot - sum(exact, ZERO)
     pennies = split(pot, exact + [rest])
-    return dict(zip(names, pennies))
+    shares = dict(zip(names, pennies))
+    contract.derived["allocations"] = (str(pot), shares)
+    return dict(shares)
 
 
 

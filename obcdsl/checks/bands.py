@@ -23,14 +23,15 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
         for _, rule in model.indicator_rules(indicator):
             if isinstance(rule, ast.Bands):
                 # one mistake, one error: a misspelt `pays` or bands written the other way round is said once
-                whole = pays_misspelt(rule) or bands_against_direction(indicator, rule) or bands_reversed(indicator, rule)
+                reverse = listed_in_reverse(indicator, rule)
+                whole = pays_misspelt(rule) or bands_against_direction(indicator, rule) or bands_reversed(indicator, rule, reverse)
                 if whole:
                     found += whole
-                    if not listed_in_reverse(indicator, rule):
+                    if not reverse:
                         continue
                 else:
                     found += band_order(indicator, rule)
-                found += band_payments(contract, indicator, rule, linked_by_year)
+                found += band_payments(contract, indicator, rule, linked_by_year, reverse)
             elif isinstance(rule, ast.SlidingScale):
                 found += sliding_scale(indicator, rule)
             elif isinstance(rule, ast.Target):
@@ -194,8 +195,9 @@ def listed_in_reverse(indicator: ast.Indicator, rule: ast.Bands) -> bool:
     return all(b <= a for a, b in zip(shares, shares[1:])) and (len(shares) < 2 or shares[-1] < shares[0])
 
 
-def bands_reversed(indicator: ast.Indicator, rule: ast.Bands) -> list[Diagnostic]:
-    if not listed_in_reverse(indicator, rule):
+def bands_reversed(indicator: ast.Indicator, rule: ast.Bands, reverse: bool) -> list[Diagnostic]:
+    """OBC403 for bands `listed_in_reverse` (`reverse`)."""
+    if not reverse:
         return []
     direction = indicator.direction
     first, last = rule.bands[0], rule.bands[-1]
@@ -297,12 +299,13 @@ def edge_fix(lower: ast.Band, higher: ast.Band) -> tuple[Fix, ...]:
     return (Fix(f"end `{lower.name}` at {edge}", lower.upper.span, edge),)
 
 
-def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Bands, linked_by_year: dict) -> list[Diagnostic]:
-    """Each band pays at least as much as the band below it, in every year it is linked."""
+def band_payments(contract: ast.Contract, indicator: ast.Indicator, rule: ast.Bands, linked_by_year: dict,
+                  reverse: bool) -> list[Diagnostic]:
+    """Each band pays at least as much as the band below it, in every year it is linked; bands `listed_in_reverse`
+    (`reverse`) are compared in order of performance."""
     found = []
     seen: set[tuple] = set()
     years = [y for y, names in linked_by_year.items() if indicator.name in names]
-    reverse = listed_in_reverse(indicator, rule)
     # years whose phase has the same `shares` line for the indicator (most often none) pay the same shares
     alike: dict[int, tuple[Optional[ast.BandShares], list]] = {}
     for year in years or [None]:

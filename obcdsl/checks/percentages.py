@@ -75,8 +75,16 @@ def threshold_values(indicator: ast.Indicator) -> Iterator[tuple[ast.ThresholdVa
 Item = tuple[Decimal, Optional[Span], str, Optional[str]]
 
 
-def percentages(contract: ast.Contract) -> Iterator[Item]:
-    """Every percentage in the contract that must lie within 0% to 100%, and what it is."""
+def percentages(contract: ast.Contract) -> list[Item]:
+    """Every percentage in the contract that must lie within 0% to 100%, and what it is (found once: this check
+    and the bounds' `weights.overcommits` both read them)."""
+    found = contract.derived.get("percentages")
+    if found is None:
+        found = contract.derived["percentages"] = list(each_percentage(contract))
+    return found
+
+
+def each_percentage(contract: ast.Contract) -> Iterator[Item]:
     budget = contract.budget
     if budget is not None:
         for rate in budget.efficiency:
