@@ -199,6 +199,8 @@ def positions(contract: ast.Contract) -> Iterable[tuple[ast.Expr, str, str, bool
     for bonus in contract.all_bonuses:
         if bonus.condition is not None:
             yield bonus.condition, "condition", f"the condition of bonus `{bonus.name}`", False
+    for number, deduction in enumerate(contract.payments.deductions if contract.payments else (), 1):
+        yield deduction.condition, "condition", f"the condition of deduction {number}", False
 
 
 # ---------------------------------------------------------------- lowering

@@ -28,7 +28,7 @@ from .diagnostics import Diagnostic
 from .expressions import Achieved, Arithmetic, Compare, Const, Extreme, Logic, Negated, Negation, Reached, Value, values_read
 from .lowering import Settled, places, StepRule
 from .money import HUNDRED, ZERO
-from .plan import GatePlan, LinePlan, Missing, PartPlan, YearPlan
+from .plan import DeductionPlan, GatePlan, LinePlan, Missing, PartPlan, YearPlan
 
 ONE = Decimal(1)
 
@@ -184,6 +184,15 @@ class BonusResult:
 
 
 @attrs.frozen
+class DeductionResult:
+    """A deduction in the year: whether its condition held (sparing the core), and what was deducted."""
+
+    plan: DeductionPlan
+    holds: Any
+    amount: Any
+
+
+@attrs.frozen
 class RiskResult:
     actual_cost: Any  # None for a stop-loss alone
     stop_loss: Any  # reimbursed by the commissioner
@@ -207,6 +216,9 @@ class YearResult:
     unearned: Any
     risk: Optional[RiskResult]
     total_to_provider: Any
+    deductions: tuple[DeductionResult, ...] = ()
+    deducted: Any = ZERO  # taken from the core for conditions not met
+    top_up: Any = ZERO  # paid to bring the total up to `total payment at least ...`
 
     @property
     def risk_to_provider(self):
@@ -403,6 +415,14 @@ class Run:
                 problems.extend(exc.diagnostics)
                 continue
             bonuses.append(BonusResult(item.bonus, item.allocation, holds, bk.where(holds, bk.const(item.allocation), bk.zeros())))
+        deductions = []
+        for stated in self.plan.deductions:
+            try:
+                spared = self.gate_holds(stated.gate)
+            except Missing as exc:
+                problems.extend(exc.diagnostics)
+                continue
+            deductions.append(DeductionResult(stated, spared, bk.where(spared, bk.zeros(), bk.const(stated.amount))))
         risk = None
         try:
             risk = self.settle(problems)
@@ -418,11 +438,19 @@ class Run:
             bonus_paid = bonus_paid + bonus.amount
         plan = self.plan
         unearned = bk.const(plan.pot) - outcomes_paid - bonus_paid
-        total = bk.const(plan.core) + outcomes_paid + bonus_paid + bk.const(plan.reserve_paid)
+        deducted = bk.zeros()
+        for deduction in deductions:
+            deducted = deducted + deduction.amount
+        total = bk.const(plan.core) - deducted + outcomes_paid + bonus_paid + bk.const(plan.reserve_paid)
         if risk is not None:
             total = total + risk.transfer + risk.stop_loss
+        top_up = bk.zeros()
+        if plan.floor is not None:  # the shortfall is a whole number of pennies: on the penny grid, whatever the floats
+            top_up = bk.maximum(bk.penny(bk.const(plan.floor) - total, "half up", 2), bk.zeros())
+            total = total + top_up
         ordered = {line.name: self.results[line.name] for line in plan.lines}
-        return YearResult(plan, ordered, tuple(bonuses), outcomes_paid, bonus_paid, unearned, risk, total)
+        return YearResult(plan, ordered, tuple(bonuses), outcomes_paid, bonus_paid, unearned, risk, total,
+                          tuple(deductions), deducted, top_up)
 
     def settle(self, problems: list) -> Optional[RiskResult]:
         bk, plan = self.bk, self.plan
@@ -443,7 +471,7 @@ class Run:
         gains, losses = risk.gains, risk.losses
         assert gains is not None and losses is not None  # plan.risk_plan lowers the two sides together
         actual = bk.penny(self.inputs.actual_cost(), plan.rounding)
-        variance = actual - stop_total - bk.const(plan.budget)
+        variance = actual - stop_total - bk.const(plan.cost_budget)
         loss = bk.compare(">", variance, zero)
         magnitude = bk.where(loss, variance, -variance)
         if bk.exact:

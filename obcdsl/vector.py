@@ -58,6 +58,8 @@ def inputs_of(plan: YearPlan) -> list[str]:
     for bonus in plan.bonuses:
         if bonus.condition is not None:
             names.update(v.name for v in values_read(bonus.condition) if not v.baseline)
+    for deduction in plan.deductions:
+        names.update(v.name for v in values_read(deduction.gate.condition) if not v.baseline)
     return sorted(names)
 
 
@@ -86,6 +88,8 @@ class Results:
     total_to_provider: np.ndarray
     variance: np.ndarray
     refused: np.ndarray  # scenarios with a division by zero, which exact evaluation refuses as data (a factor then counts as 0)
+    deducted: np.ndarray  # taken from the core by deductions whose conditions fail
+    top_up: np.ndarray  # paid to bring the total up to `total payment at least ...`
     settled_exactly: int = 0  # how many scenarios were near a tie and paid with the exact backend
 
 
@@ -244,6 +248,8 @@ def collect(result: YearResult, size: int) -> dict:
         cap_binds=full(risk.binds, bool) if risk is not None else np.zeros(size, dtype=bool),
         total_to_provider=np.round(full(result.total_to_provider), 2),
         variance=full(risk.variance) if risk is not None and risk.variance is not None else zeros.copy(),
+        deducted=full(result.deducted),
+        top_up=np.round(full(result.top_up), 2),
     )
 
 
@@ -257,7 +263,7 @@ def overwrite(arrays: dict, index: int, exact: YearResult) -> None:
                 arrays["reached"][part.plan.key][index] = part.index
     for bonus in exact.bonuses:
         arrays["bonuses"][bonus.bonus.name][index] = float(bonus.amount)
-    for key in ("outcomes_paid", "bonus_paid", "unearned", "total_to_provider"):
+    for key in ("outcomes_paid", "bonus_paid", "unearned", "total_to_provider", "deducted", "top_up"):
         arrays[key][index] = float(getattr(exact, key))
     risk = exact.risk
     if risk is not None:

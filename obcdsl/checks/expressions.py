@@ -52,4 +52,8 @@ def clause_of(contract: ast.Contract) -> dict:
     for bonus in contract.all_bonuses:
         if bonus.condition is not None:
             found[id(bonus.condition)] = bonus.clause
+    payments = contract.payments
+    if payments is not None:
+        for deduction in payments.deductions:
+            found[id(deduction.condition)] = deduction.clause or payments.clause
     return found
