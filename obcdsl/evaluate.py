@@ -133,19 +133,24 @@ def component_lines(run: Run, result: YearResult) -> list[Line]:
     lines = []
     for carve in plan.carve_outs:
         out = carve.source
-        words = (f'carved out of the budget for "{out.destination}": {amount_words(out.amount, "budget", plan.budget)} '
-                 f"→ {pounds(carve.amount)}, paid to it, not to the provider{clause_words(out.clause)}")
+        working = f"{amount_words(out.amount, 'budget', plan.budget)} → " if out.amount.kind == "share" else ""
+        words = (f'carved out of the budget for "{out.destination}": {working}{pounds(carve.amount)}, paid to it, '
+                 f"not to the provider{clause_words(out.clause)}")
         lines.append(Line("carve-out", out.destination, f"Carve-out: {out.destination}", carve.amount, words, out.clause,
                           inputs={"budget": plan.budget} if out.amount.kind == "share" else {}))
     for number, deduction in enumerate(result.deductions, 1):
         source = deduction.plan.source
         stated = amount_words(ast.BudgetAmount(source.kind, source.value), "core", plan.core)
         condition = f"unless {condition_aloud(source.condition)}"
+        values = values_read_by(run, source.condition)
+        indicators = {i.name: i for i in plan.contract.all_indicators}
+        shown = ", ".join(f"`{name}` {show_value(indicators.get(name), value)}" for name, value in values.items())
+        facts = f" ({shown})" if shown else ""
         if deduction.holds:
-            words = f"deduct {stated} {condition}: the condition holds → nothing deducted"
+            words = f"deduct {stated} {condition}: met{facts} → nothing deducted"
         else:
-            words = f"deduct {stated} {condition}: {describe_condition(run, source.condition)} → {pounds(deduction.amount)} deducted from the core"
-        inputs = values_read_by(run, source.condition) | {"condition_holds": bool(deduction.holds)}
+            words = f"deduct {stated} {condition}: not met{facts} → {pounds(deduction.amount)} deducted from the core"
+        inputs = values | {"condition_holds": bool(deduction.holds)}
         lines.append(Line("deduction", f"deduction {number}", f"Deduction {number} from the core", deduction.amount,
                           words + clause_words(source.clause), source.clause, inputs=inputs))
     if plan.floor is not None:

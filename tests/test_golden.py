@@ -21,7 +21,8 @@ PATIENTS = {"risk_share_corridor": "risk_share_corridor_patients.csv"}
 REFERENCE = [
     (name, year)
     for name, years in (("oxfordshire_mental_health", range(1, 8)), ("monitor_staged_linking", (1, 2)),
-                        ("cheshire_wirral_pilot", range(1, 6)), ("risk_share_corridor", (1, 2, 3)))
+                        ("cheshire_wirral_pilot", range(1, 6)), ("risk_share_corridor", (1, 2, 3)),
+                        ("east_london_whole_population", range(1, 6)))
     for year in years
 ]
 

@@ -369,6 +369,11 @@ class Builder:
         numbers = Numbers(payments.clause if payments and payments.clause else "D")
         blocks: list[Block] = []
         if payments is not None:
+            for carve in payments.carve_outs:
+                blocks.append(Paragraph(numbers(carve.clause), f"{budget_amount_words(carve.amount)[:1].upper()}"
+                                                               f"{budget_amount_words(carve.amount)[1:]} is carved out of the budget "
+                                                               f"for \u201c{carve.destination}\u201d, and paid to it, not to the provider.",
+                                        "Carve-out"))
             for key, title, words in (("core", "Core payment", "is paid whatever the outcomes"),
                                       ("pot", "Outcomes pot", "is paid according to the outcomes achieved (Schedule 4)"),
                                       ("reserve", "Risk reserve", "is held back and paid with the risk-share settlement")):
@@ -378,11 +383,6 @@ class Builder:
                         words = "is paid on top of the budget, according to the outcomes achieved (Schedule 4)"
                     blocks.append(Paragraph(numbers(amount.clause), f"The {title.lower()} of {budget_amount_words(amount)} {words}.",
                                             title))
-            for carve in payments.carve_outs:
-                blocks.append(Paragraph(numbers(carve.clause), f"{budget_amount_words(carve.amount)[:1].upper()}"
-                                                               f"{budget_amount_words(carve.amount)[1:]} is carved out of the budget "
-                                                               f"for \u201c{carve.destination}\u201d, and paid to it, not to the provider.",
-                                        "Carve-out"))
             if payments.core is None and self.contract.budget is not None:
                 blocks.append(Paragraph(numbers(None), "The core payment is the rest of the budget.", "Core payment"))
             for deduction in payments.deductions:
