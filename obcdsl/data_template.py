@@ -145,6 +145,8 @@ def template_for(contract: ast.Contract, year: int) -> Template:
             read(gate.condition)
     for bonus in plan.bonuses:
         read(bonus.condition)
+    for deduction in plan.deductions:  # a deduction from the core reads its condition's values whatever is linked
+        read(deduction.gate.condition)
     paid = set(needed)
     for line in plan.lines:  # measured but not paid this year: the statement reports the value when it is given
         if not line.linked:

@@ -90,6 +90,7 @@ class Results:
     refused: np.ndarray  # scenarios with a division by zero, which exact evaluation refuses as data (a factor then counts as 0)
     deducted: np.ndarray  # taken from the core by deductions whose conditions fail
     top_up: np.ndarray  # paid to bring the total up to `total payment at least ...`
+    carved_out: np.ndarray  # paid out of the budget to the carve-outs' destinations (each scenario's budget's)
     settled_exactly: int = 0  # how many scenarios were near a tie and paid with the exact backend
 
 
@@ -250,6 +251,7 @@ def collect(result: YearResult, size: int) -> dict:
         variance=full(risk.variance) if risk is not None and risk.variance is not None else zeros.copy(),
         deducted=full(result.deducted),
         top_up=np.round(full(result.top_up), 2),
+        carved_out=full(result.plan.carved_out),
     )
 
 

@@ -23,7 +23,7 @@ def test_clean_contracts_exit_0():
     proc = run("check", str(CONTRACTS))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # Oxfordshire's all-outcomes bonus cannot be earned in year 2 (OBC506), a warning
-    assert "4 contracts checked: 0 errors, 1 warning" in proc.stdout
+    assert "5 contracts checked: 0 errors, 1 warning" in proc.stdout
 
 
 def test_errors_exit_1():
@@ -96,7 +96,7 @@ def test_json_document_shape(capsys):
     assert main(["check", "--format", "json", str(CONTRACTS), str(BROKEN / "OBC404_better_pays_less.obc")]) == 1
     document = json.loads(capsys.readouterr().out)
     assert document["version"] == 1
-    assert document["summary"] == {"files": 5, "errors": 1, "warnings": 1}
+    assert document["summary"] == {"files": 6, "errors": 1, "warnings": 1}
     broken = [f for f in document["files"] if not f["ok"]]
     assert len(broken) == 1
     (item,) = [x for x in broken[0]["diagnostics"] if x["severity"] == "error"]

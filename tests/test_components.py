@@ -365,3 +365,14 @@ def test_rich_contracts_keep_their_parts_and_bounds(case):
         assert span.least <= statement.total_to_provider
         if span.most is not None:
             assert statement.total_to_provider <= span.most
+
+
+def test_simulation_counts_the_carve_outs_in_the_commissioners_cost(tmp_path):
+    from obcdsl.simulate import simulate
+
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[indicators]\ncrisis = { distribution = "normal", mean = 75, sd = 5 }\n')
+    contract = contract_of(BUDGET, CARVED)
+    summary = simulate(contract, 1, spec, 500)
+    paid_to_others = summary.samples["commissioner_cost"] - summary.samples["provider_income"]
+    assert np.allclose(paid_to_others, 500000.0, atol=0.001)

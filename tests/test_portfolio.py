@@ -13,7 +13,8 @@ from obcdsl.simulate import CHUNK, SpecError, chunk_stream
 from conftest import CONTRACTS
 
 SPEC = CONTRACTS / "specs" / "system_portfolio.toml"
-NAMES = ["oxfordshire_mental_health", "cheshire_wirral_pilot", "risk_share_corridor", "monitor_staged_linking"]
+NAMES = ["oxfordshire_mental_health", "cheshire_wirral_pilot", "risk_share_corridor", "monitor_staged_linking",
+         "east_london_whole_population"]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def test_json_shape_and_totals(capsys):
     assert code == 0
     document = json.loads(capsys.readouterr().out)
     assert set(document) == {"scenarios", "seed", "allocation", "total", "contracts"}
-    assert document["allocation"] == 91_500_000
+    assert document["allocation"] == 495_000_000
     assert set(document["total"]) == {"measures", "probability_over_allocation"}
     assert set(document["total"]["measures"]) == {"commissioner_cost", "provider_income"}
     assert 0 <= document["total"]["probability_over_allocation"] <= 1
