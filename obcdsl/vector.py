@@ -267,6 +267,7 @@ def overwrite(arrays: dict, index: int, exact: YearResult) -> None:
         arrays["bonuses"][bonus.bonus.name][index] = float(bonus.amount)
     for key in ("outcomes_paid", "bonus_paid", "unearned", "total_to_provider", "deducted", "top_up"):
         arrays[key][index] = float(getattr(exact, key))
+    arrays["carved_out"][index] = float(exact.plan.carved_out)
     risk = exact.risk
     if risk is not None:
         arrays["transfer"][index] = float(risk.transfer)

@@ -376,3 +376,8 @@ def test_simulation_counts_the_carve_outs_in_the_commissioners_cost(tmp_path):
     summary = simulate(contract, 1, spec, 500)
     paid_to_others = summary.samples["commissioner_cost"] - summary.samples["provider_income"]
     assert np.allclose(paid_to_others, 500000.0, atol=0.001)
+
+
+def test_shares_of_a_carve_out_and_a_deduction_lie_within_100_percent():
+    assert "OBC303" in codes(HEADER + BUDGET + CARVED.replace("carve out 4%", "carve out 104%") + OUTCOMES)
+    assert "OBC303" in codes(HEADER + BUDGET + DEDUCTED.replace("deduct 1%", "deduct 101%") + OUTCOMES)
