@@ -237,6 +237,17 @@ class PopulationAdjustment:
 
 
 @attrs.frozen
+class BudgetAddition:
+    """`add £3,424,000 from year 3 for "community stroke service"`: a service brought into the budget from a year."""
+
+    amount: Decimal
+    year: int
+    service: str
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@attrs.frozen
 class Budget:
     """`budget ... end`: the capitated budget and its yearly adjustments."""
 
@@ -245,6 +256,7 @@ class Budget:
     efficiency: tuple[YearlyRate, ...] = ()
     uplift: tuple[YearlyRate, ...] = ()
     population_adjustment: Optional[PopulationAdjustment] = None
+    additions: tuple[BudgetAddition, ...] = ()
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
     baseline_span: Optional[Span] = span_field()
@@ -265,6 +277,28 @@ class BudgetAmount:
     span: Optional[Span] = span_field()
     points: Optional[Decimal] = None
     per_point: Optional[Decimal] = None
+    on_top: bool = False  # `outcomes pot 2.5% of budget on top`: paid beyond the budget, not out of it
+
+
+@attrs.frozen
+class CarveOut:
+    """`carve out £4.2m for "patient choice: out of area providers"`: taken from the budget, paid to the destination."""
+
+    amount: BudgetAmount
+    destination: str
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@attrs.frozen
+class Deduction:
+    """`deduct 1% of core unless crisis_response_4h at least 75%`: taken from the core when the condition fails."""
+
+    kind: str  # "share" (percent of the core) | "money"
+    value: Decimal
+    condition: Expr
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
 
 
 @attrs.frozen
@@ -275,6 +309,9 @@ class Components:
     pot: Optional[BudgetAmount] = None
     reserve: Optional[BudgetAmount] = None
     ceiling: Optional[BudgetAmount] = None  # `total payment at most 110% of budget`
+    floor: Optional[BudgetAmount] = None  # `total payment at least 95% of budget`
+    carve_outs: tuple[CarveOut, ...] = ()
+    deductions: tuple[Deduction, ...] = ()
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
 

@@ -61,6 +61,8 @@ class YearBounds:
     commissioner_exposure: Optional[Range]  # commissioner's share of a loss
     stop_loss: Optional[Range]
     indicator_most: dict = attrs.field(factory=dict, eq=False)
+    deducted: Range = Range(ZERO, ZERO)  # taken from the core for conditions not met
+    floor: Optional[Decimal] = None  # `total payment at least ...`: the total is topped up to it
 
     @property
     def total(self) -> Range:
@@ -69,6 +71,10 @@ class YearBounds:
             total = total + self.risk_share
         if self.stop_loss is not None:
             total = total + self.stop_loss
+        assert self.deducted.most is not None  # a deduction is at most its stated amount
+        total = Range(total.least - self.deducted.most, None if total.most is None else total.most - self.deducted.least)
+        if self.floor is not None:
+            total = Range(max(total.least, self.floor), None if total.most is None else max(total.most, self.floor))
         return total
 
 
@@ -91,10 +97,14 @@ def year_bounds(contract: ast.Contract, year: int) -> YearBounds:
             bonus = bonus + fixed(item.allocation)
         elif can_hold(contract, item.bonus.condition, plan.linked):
             bonus = bonus + Range(ZERO, item.allocation)
+    deducted = fixed(ZERO)
+    for deduction in plan.deductions:
+        spared = can_hold(contract, deduction.source.condition, plan.linked)
+        deducted = deducted + Range(ZERO if spared else deduction.amount, deduction.amount)
     risk, provider, commissioner, stop = risk_ranges(plan)
     return YearBounds(
         year, plan.budget, plan.pot, fixed(plan.core), outcomes, bonus, fixed(plan.reserve_paid),
-        risk, provider, commissioner, stop, most_by_indicator,
+        risk, provider, commissioner, stop, most_by_indicator, deducted, plan.floor,
     )
 
 
@@ -213,8 +223,10 @@ def settlement_at(plan: YearPlan, variance: Decimal):
     assert plan.risk is not None and plan.budget is not None
     risk = attrs.evolve(plan.risk, stop_loss=None)
     bare = attrs.evolve(plan, risk=risk)
-    data = Data((DataPoint(ACTUAL_COST, plan.year, None, plan.budget + variance),))
-    return Run(bare, EXACT, ExactInputs(bare, data)).settle([], Exact().const(plan.budget))
+    cost = plan.cost_budget
+    assert cost is not None  # a year with a budget has a budget to spend
+    data = Data((DataPoint(ACTUAL_COST, plan.year, None, cost + variance),))
+    return Run(bare, EXACT, ExactInputs(bare, data)).settle([], Exact().const(cost))
 
 
 def risk_ranges(plan: YearPlan):
@@ -312,7 +324,7 @@ def counterexample(contract: ast.Contract, year: int, actual_cost: Optional[Deci
     plan = plan_for(contract, year)
     points += reference_rows(plan)
     if actual_cost is None and plan.risk is not None and plan.risk.shares_variance:
-        actual_cost = plan.budget  # on budget: the risk share moves nothing, so the payments show alone
+        actual_cost = plan.cost_budget  # on budget: the risk share moves nothing, so the payments show alone
     if actual_cost is not None:
         points.append(DataPoint(ACTUAL_COST, year, None, actual_cost))
     given = {p.measure for p in points if p.year == year}
@@ -366,7 +378,7 @@ def best_combination(contract: ast.Contract, year: int, points: list[DataPoint],
     for position, name in enumerate(auxiliary):
         inputs[name] = np.array([float(combo[position]) for combo in combos])
     if plan.risk is not None and plan.risk.shares_variance:
-        cost = actual_cost if actual_cost is not None else plan.budget
+        cost = actual_cost if actual_cost is not None else plan.cost_budget
         assert cost is not None  # shared gains or losses need a budget (plan.risk_plan)
         inputs[ACTUAL_COST] = np.full(size, float(cost))
 

@@ -419,7 +419,7 @@ class ContractBuilder:
 
     @callback(tolerant=True)
     def budget_section(self, children: list, span: Optional[Span]):
-        fields = self.collect(children, "budget section", lists=("efficiency", "uplift"))
+        fields = self.collect(children, "budget section", lists=("efficiency", "uplift", "additions"))
         return self.section("budget", ast.Budget(clause=clause(children), span=span, **fields), children)
 
     @callback()
@@ -470,6 +470,13 @@ class ContractBuilder:
         return Item("population_adjustment", value, span)
 
     @callback()
+    def budget_addition(self, children: list, span: Span) -> Item:
+        amount = self.number(tokens(children, "MONEY")[0])
+        year = self.whole_number(tokens(children, "NUMBER")[0], "a contract year")
+        service = text(tokens(children, "STRING")[0])
+        return Item("additions", ast.BudgetAddition(amount, year, service, clause(children), span), span, repeatable=True)
+
+    @callback()
     def whole_difference(self, children: list, span: Span) -> Part:
         return Part("whole difference", span)
 
@@ -494,7 +501,10 @@ class ContractBuilder:
 
     def component(self, key: str, children: list, span: Span) -> Item:
         kind, amount, *points = first(children, Part).value
-        return Item(key, ast.BudgetAmount(kind, amount, clause(children), span, *points), span)
+        on_top = any(isinstance(c, Part) and c.value == "on top" for c in children)
+        points_and_price = (points[0], points[1]) if points else (None, None)
+        return Item(key, ast.BudgetAmount(kind, amount, clause(children), span, points_and_price[0], points_and_price[1],
+                                          on_top), span)
 
     @callback()
     def core_share(self, children: list, span: Span) -> Item:
@@ -511,6 +521,36 @@ class ContractBuilder:
     @callback()
     def payment_ceiling(self, children: list, span: Span) -> Item:
         return self.component("total_payment_ceiling", children, span)
+
+    @callback()
+    def on_top(self, children: list, span: Span) -> Part:
+        return Part("on top", span)
+
+    @callback()
+    def payment_floor(self, children: list, span: Span) -> Item:
+        return self.component("total_payment_floor", children, span)
+
+    @callback()
+    def carve_out(self, children: list, span: Span) -> Item:
+        kind, amount = first(children, Part).value
+        part = first(children, Part)
+        destination = text(tokens(children, "STRING")[0])
+        value = ast.CarveOut(ast.BudgetAmount(kind, amount, None, part.span), destination, clause(children), span)
+        return Item("carve_outs", value, span, repeatable=True)
+
+    @callback()
+    def deduction(self, children: list, span: Span) -> Item:
+        kind, amount = first(children, Part).value
+        value = ast.Deduction(kind, amount, self.expression(children), clause(children), span)
+        return Item("deductions", value, span, repeatable=True)
+
+    @callback()
+    def share_of_core(self, children: list, span: Span) -> Part:
+        return Part(("share", self.the_number(children)), span)
+
+    @callback()
+    def money_of_core(self, children: list, span: Span) -> Part:
+        return Part(("money", self.the_number(children)), span)
 
     @callback()
     def share_of_budget(self, children: list, span: Span) -> Part:
@@ -533,6 +573,9 @@ class ContractBuilder:
             pot=fields.pop("outcomes_pot", None),
             reserve=fields.pop("risk_reserve", None),
             ceiling=fields.pop("total_payment_ceiling", None),
+            floor=fields.pop("total_payment_floor", None),
+            carve_outs=tuple(fields.pop("carve_outs", ())),
+            deductions=tuple(fields.pop("deductions", ())),
             clause=clause_number,
             span=span,
         )

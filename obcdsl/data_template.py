@@ -152,6 +152,8 @@ def template_for(contract: ast.Contract, year: int) -> Template:
         read(bonus.condition)
     for node in risk_reads(plan):
         read(node)
+    for deduction in plan.deductions:  # a deduction from the core reads its condition's values whatever is linked
+        read(deduction.gate.condition)
     paid = set(needed)
     for line in plan.lines:  # measured but not paid this year: the statement reports the value when it is given
         if not line.linked:

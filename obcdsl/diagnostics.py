@@ -80,6 +80,10 @@ CODES: dict[str, str] = {
     "OBC604": "budget stated twice",
     "OBC605": "budget grows beyond what can be computed exactly",
     "OBC606": "the pot's points differ from the outcomes' points",
+    "OBC607": "a carve-out's destination is missing or carved out twice",
+    "OBC608": "a pot on top of the budget with no budget",
+    "OBC609": "deductions can take more than the core",
+    "OBC610": "a floor on the total payment above its ceiling",
     # risk share
     "OBC701": "risk-share bands leave a gap",
     "OBC702": "risk-share bands overlap",

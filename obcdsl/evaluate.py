@@ -23,7 +23,8 @@ from .expressions import ExpressionError, Number, Value, lower_condition, lower_
 from .interpret import ExactInputs, LineResult, PartResult, RiskResult, Run, YearResult
 from .lowering import LinearRule, StepRule, comparison
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split
-from .plan import Missing, YearPlan, plan_for
+from .format import expression
+from .plan import Missing, YearPlan, plan_for, stated_components
 from .statement import Line, PartyShare, RiskSettlement, Statement
 
 __all__ = ["Missing", "evaluate", "evaluate_plan"]
@@ -75,6 +76,7 @@ def assemble(run: Run, result: YearResult) -> Statement:
         lines.append(Line("bonus", bonus.bonus.name, bonus.bonus.title, bonus.amount, words + clause_words(bonus.bonus.clause),
                           bonus.bonus.clause, rule="bonus", linked=plan.pot > 0, achieved=bool(bonus.holds and bonus.allocation > 0),
                           allocation=bonus.allocation))
+    lines += component_lines(run, result)
     settlement = None
     if result.risk is not None:
         settlement = risk_lines(run, result.risk, lines)
@@ -102,12 +104,95 @@ def assemble(run: Run, result: YearResult) -> Statement:
         unearned_destination=unearned_rule.destination if unearned_rule else "retained",
         unearned_services=unearned_rule.services if unearned_rule else (),
         risk=settlement,
-        distribution=distribute(contract, plan.core, result.outcomes_paid, result.bonus_paid, plan.reserve_paid + risk_share),
+        distribution=distribute(contract, plan.core - result.deducted, result.outcomes_paid, result.bonus_paid,
+                                plan.reserve_paid + risk_share + result.top_up),
+        pot_on_top=plan.on_top,
+        carved_out=plan.carved_out if plan.carve_outs else None,
+        deducted=result.deducted if plan.deductions else None,
+        top_up=result.top_up if plan.floor is not None else None,
     )
 
 
 def clause_words(clause: Optional[str]) -> str:
     return f" (clause {clause})" if clause else ""
+
+
+# ---------------------------------------------------------------- carve-outs, deductions and the floor
+
+
+def amount_words(amount: ast.BudgetAmount, of: str, base: Optional[Decimal]) -> str:
+    """`4% of the budget £10,000,000.00`, or `£100,000.00`."""
+    if amount.kind == "share" and base is not None:
+        return f"{percent_text(amount.value)} of the {of} {pounds(base)}"
+    return pounds(amount.value)
+
+
+def component_lines(run: Run, result: YearResult) -> list[Line]:
+    """A line for each carve-out and deduction, and the top-up to a floor on the total payment."""
+    plan = result.plan
+    lines = []
+    for carve in plan.carve_outs:
+        out = carve.source
+        working = f"{amount_words(out.amount, 'budget', plan.budget)} → " if out.amount.kind == "share" else ""
+        words = (f'carved out of the budget for "{out.destination}": {working}{pounds(carve.amount)}, paid to it, '
+                 f"not to the provider{clause_words(out.clause)}")
+        lines.append(Line("carve-out", out.destination, f"Carve-out: {out.destination}", carve.amount, words, out.clause,
+                          inputs={"budget": plan.budget} if out.amount.kind == "share" else {}))
+    for number, deduction in enumerate(result.deductions, 1):
+        source = deduction.plan.source
+        stated = amount_words(ast.BudgetAmount(source.kind, source.value), "core", plan.core)
+        condition = f"unless {condition_aloud(source.condition)}"
+        values = values_read_by(run, source.condition)
+        indicators = {i.name: i for i in plan.contract.all_indicators}
+        shown = ", ".join(f"`{name}` {show_value(indicators.get(name), value)}" for name, value in values.items())
+        facts = f" ({shown})" if shown else ""
+        if deduction.holds:
+            words = f"deduct {stated} {condition}: met{facts} → nothing deducted"
+        else:
+            words = f"deduct {stated} {condition}: not met{facts} → {pounds(deduction.amount)} deducted from the core"
+        inputs = values | {"condition_holds": bool(deduction.holds)}
+        lines.append(Line("deduction", f"deduction {number}", f"Deduction {number} from the core", deduction.amount,
+                          words + clause_words(source.clause), source.clause, inputs=inputs))
+    if plan.floor is not None:
+        floor = stated_floor(plan)
+        before = result.total_to_provider - result.top_up
+        relation = "below" if result.top_up > 0 else "not below"
+        words = (f"total payment at least {amount_words(floor, 'budget', plan.budget)} = {pounds(plan.floor)}; "
+                 f"the total before any top-up is {pounds(before)}, {relation} it → {pounds(result.top_up)} topped up")
+        lines.append(Line("top-up", "floor top-up", "Top-up to the floor on the total payment", result.top_up,
+                          words + clause_words(floor.clause), floor.clause, inputs={"floor": plan.floor, "total_before": before}))
+    return lines
+
+
+OPERATOR_WORDS = {" >= ": " at least ", " <= ": " at most ", " > ": " above ", " < ": " below "}
+
+
+def condition_aloud(expr: ast.Expr) -> str:
+    """A condition as the contract reads it: `crisis_response_4h at least 75%`, not `(crisis_response_4h >= 75%)`."""
+    text = expression(expr)
+    if text.startswith("(") and text.endswith(")") and text.count("(") == 1:
+        text = text[1:-1]
+    for operator, words in OPERATOR_WORDS.items():
+        text = text.replace(operator, words)
+    return text
+
+
+def stated_floor(plan: YearPlan) -> ast.BudgetAmount:
+    floor = stated_components(plan.contract, plan.year).floor
+    assert floor is not None  # the plan has a floor only when one is stated
+    return floor
+
+
+def values_read_by(run: Run, expr: ast.Expr) -> dict:
+    """The values of the indicators a condition reads, as the statement shows them (absent ones left out)."""
+    found = {}
+    for node in model.iter_subexpressions(expr):
+        if isinstance(node, ast.Reference) and node.name not in found:
+            try:
+                found[node.name] = run.number_all(lower_number(node, scope(run.plan.contract, run.plan.linked)), None)
+            except (Missing, ExpressionError):
+                continue
+    return found
 
 
 # ---------------------------------------------------------------- indicators

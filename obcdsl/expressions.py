@@ -216,6 +216,8 @@ def positions(contract: ast.Contract) -> Iterable[tuple[ast.Expr, str, str, bool
     for terms in [contract.risk_share] + [phase.risk_terms for phase in contract.phases]:
         for table in terms.tables if terms is not None else ():
             yield table.condition, "condition", f"the condition of a `{table.side} when` table", False
+    for number, deduction in enumerate(contract.payments.deductions if contract.payments else (), 1):
+        yield deduction.condition, "condition", f"the condition of deduction {number}", False
 
 
 # ---------------------------------------------------------------- lowering

@@ -147,6 +147,8 @@ def budget(out: Writer, node: ast.Budget) -> None:
         basis = "on the whole difference" if adjustment.basis == "whole" else "on the excess only"
         counting = f", counting {adjustment.measure}" if adjustment.measure else ""
         out.line(f"adjust for population growth beyond {percent(adjustment.tolerance)} tolerance, {basis}{counting}{clause(adjustment.clause)}")
+    for addition in node.additions:
+        out.line(f"add {money(addition.amount)} from year {addition.year} for {quoted(addition.service)}{clause(addition.clause)}")
     out.close()
 
 
@@ -156,7 +158,7 @@ def budget_amount(amount: ast.BudgetAmount) -> str:
         text = f"{number(amount.points)} {point} at {money(amount.per_point)} per point"
     else:
         text = f"{percent(amount.value)} of budget" if amount.kind == "share" else money(amount.value)
-    return text + clause(amount.clause)
+    return text + (" on top" if amount.on_top else "") + clause(amount.clause)
 
 
 def components(out: Writer, node: ast.Components, with_ceiling: bool) -> None:
@@ -166,8 +168,16 @@ def components(out: Writer, node: ast.Components, with_ceiling: bool) -> None:
         out.line(f"outcomes pot {budget_amount(node.pot)}")
     if node.reserve is not None:
         out.line(f"risk reserve {budget_amount(node.reserve)}")
+    if with_ceiling:
+        for carve in node.carve_outs:
+            out.line(f"carve out {budget_amount(carve.amount)} for {quoted(carve.destination)}{clause(carve.clause)}")
+        for deduction in node.deductions:
+            amount = f"{percent(deduction.value)} of core" if deduction.kind == "share" else money(deduction.value)
+            out.line(f"deduct {amount} unless {expression(deduction.condition)}{clause(deduction.clause)}")
     if with_ceiling and node.ceiling is not None:
         out.line(f"total payment at most {budget_amount(node.ceiling)}")
+    if with_ceiling and node.floor is not None:
+        out.line(f"total payment at least {budget_amount(node.floor)}")
 
 
 def payments(out: Writer, node: ast.Components) -> None:

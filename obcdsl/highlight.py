@@ -74,9 +74,9 @@ ITEM = (
     "description", "clusters", "icd-10", "people", "weight", "projected growth", "each year",
     # budget
     "baseline", "capitation", "per head", "efficiency", "uplift", "in year",
-    "adjust for population growth", "beyond", "tolerance",
+    "adjust for population growth", "beyond", "tolerance", "add",
     # payments
-    "core", "outcomes pot", "risk reserve", "total payment", "total",
+    "core", "outcomes pot", "risk reserve", "total payment", "total", "carve out", "deduct",
     # outcomes
     "points", "point", "unit", "definition", "numerator", "denominator", "source",
     "data available", "by segment", "in segment", "unearned pot",
@@ -90,7 +90,7 @@ ITEM = (
 )
 RULE = (
     "target", "pays", "pays when", "paying", "sliding scale", "higher is better",
-    "lower is better", "measured as", "scaled by", "capped at", "only if", "of budget",
+    "lower is better", "measured as", "scaled by", "capped at", "only if", "unless", "on top", "of budget",
     "of the pot", "of its allocation", "above baseline", "below baseline", "last year",
 )
 OPERATOR = (

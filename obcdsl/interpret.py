@@ -28,7 +28,7 @@ from .diagnostics import Diagnostic
 from .expressions import Achieved, Arithmetic, Compare, Const, Extreme, Logic, Negated, Negation, Reached, Value, values_read
 from .lowering import Settled, places, StepRule
 from .money import HUNDRED, ZERO
-from .plan import GatePlan, LinePlan, Missing, PartPlan, YearPlan
+from .plan import DeductionPlan, GatePlan, LinePlan, Missing, PartPlan, YearPlan
 
 ONE = Decimal(1)
 
@@ -200,6 +200,15 @@ class BonusResult:
 
 
 @attrs.frozen
+class DeductionResult:
+    """A deduction in the year: whether its condition held (sparing the core), and what was deducted."""
+
+    plan: DeductionPlan
+    holds: Any
+    amount: Any
+
+
+@attrs.frozen
 class RiskResult:
     actual_cost: Any  # None for a stop-loss alone
     stop_loss: Any  # reimbursed by the commissioner
@@ -225,6 +234,9 @@ class YearResult:
     unearned: Any
     risk: Optional[RiskResult]
     total_to_provider: Any
+    deductions: tuple[DeductionResult, ...] = ()
+    deducted: Any = ZERO  # taken from the core for conditions not met
+    top_up: Any = ZERO  # paid to bring the total up to `total payment at least ...`
 
     @property
     def risk_to_provider(self):
@@ -425,8 +437,17 @@ class Run:
                 problems.extend(exc.diagnostics)
                 continue
             bonuses.append(BonusResult(item.bonus, item.allocation, holds, bk.where(holds, bk.const(item.allocation), bk.zeros())))
+        deductions = []
+        for stated in self.plan.deductions:
+            try:
+                spared = self.gate_holds(stated.gate)
+            except Missing as exc:
+                problems.extend(exc.diagnostics)
+                continue
+            deductions.append(DeductionResult(stated, spared, bk.where(spared, bk.zeros(), bk.const(stated.amount))))
         plan = self.plan
         outcomes_paid = bonus_paid = paid = None
+        deducted = bk.zeros()
         if not problems:
             outcomes_paid = bk.zeros()
             for result in self.results.values():
@@ -434,7 +455,9 @@ class Run:
             bonus_paid = bk.zeros()
             for bonus in bonuses:
                 bonus_paid = bonus_paid + bonus.amount
-            paid = bk.const(plan.core) + outcomes_paid + bonus_paid + bk.const(plan.reserve_paid)
+            for deduction in deductions:
+                deducted = deducted + deduction.amount
+            paid = bk.const(plan.core) - deducted + outcomes_paid + bonus_paid + bk.const(plan.reserve_paid)
         risk = None
         try:
             risk = self.settle(problems, paid)
@@ -447,8 +470,13 @@ class Run:
         total = paid
         if risk is not None:
             total = total + risk.transfer + risk.stop_loss
+        top_up = bk.zeros()
+        if plan.floor is not None:  # the shortfall is a whole number of pennies: on the penny grid, whatever the floats
+            top_up = bk.maximum(bk.penny(bk.const(plan.floor) - total, "half up", 2), bk.zeros())
+            total = total + top_up
         ordered = {line.name: self.results[line.name] for line in plan.lines}
-        return YearResult(plan, ordered, tuple(bonuses), outcomes_paid, bonus_paid, unearned, risk, total)
+        return YearResult(plan, ordered, tuple(bonuses), outcomes_paid, bonus_paid, unearned, risk, total,
+                          tuple(deductions), deducted, top_up)
 
     def settle(self, problems: list, paid=None) -> Optional[RiskResult]:
         """The stop-loss and the risk-share settlement; `paid` is what the year paid before it (a variance measured
@@ -473,8 +501,8 @@ class Run:
         actual = bk.penny(self.inputs.actual_cost(), plan.rounding)
         if risk.reference == "payments":  # what was paid before the settlement (Run.year); zero while problems remain
             reference = paid if paid is not None else bk.zeros()
-        else:
-            reference = bk.const(plan.budget)
+        else:  # the budget the provider spends: less any carve-outs, which are paid to others
+            reference = bk.const(plan.cost_budget)
         variance = actual - stop_total - reference
         loss = bk.compare(">", variance, zero)
         magnitude = bk.where(loss, variance, -variance)

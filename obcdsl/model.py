@@ -48,6 +48,9 @@ def contract_expressions(contract: ast.Contract) -> Iterator[tuple[ast.Expr, str
     for bonus in contract.all_bonuses:
         if bonus.condition is not None:
             yield bonus.condition, "condition"
+    if contract.payments is not None:
+        for deduction in contract.payments.deductions:
+            yield deduction.condition, "condition"
     for terms in all_risk_terms(contract):
         for table in terms.tables:
             yield table.condition, "condition"
@@ -246,6 +249,9 @@ def effective(defaults: Optional[ast.Components], own: ast.Components) -> ast.Co
         pot=own.pot or defaults.pot,
         reserve=own.reserve or defaults.reserve,
         ceiling=own.ceiling or defaults.ceiling,
+        floor=own.floor or defaults.floor,
+        carve_outs=own.carve_outs or defaults.carve_outs,
+        deductions=own.deductions or defaults.deductions,
         clause=own.clause or defaults.clause,
         span=own.span,
     )

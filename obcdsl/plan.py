@@ -142,6 +142,23 @@ class RiskPlan:
 
 
 @attrs.frozen
+class CarveOutPlan:
+    """`carve out 3% of budget for "personal health budgets"`: its amount in the year, in pennies."""
+
+    source: ast.CarveOut
+    amount: Decimal
+
+
+@attrs.frozen
+class DeductionPlan:
+    """`deduct 1% of core unless CONDITION`: the amount taken from the core in the year when the condition fails."""
+
+    source: ast.Deduction
+    amount: Decimal
+    gate: GatePlan  # the condition that spares the core, with its missing-data policy
+
+
+@attrs.frozen
 class YearPlan:
     """A contract year, compiled: what every evaluator reads."""
 
@@ -158,6 +175,19 @@ class YearPlan:
     bonuses: tuple[BonusPlan, ...]
     risk: Optional[RiskPlan]
     linked: frozenset
+    on_top: bool = False  # the pot is paid beyond the budget (`outcomes pot 2.5% of budget on top`)
+    carve_outs: tuple[CarveOutPlan, ...] = ()
+    deductions: tuple[DeductionPlan, ...] = ()
+    floor: Optional[Decimal] = None  # `total payment at least ...`, in pennies
+
+    @property
+    def carved_out(self) -> Decimal:
+        return sum((c.amount for c in self.carve_outs), ZERO)
+
+    @property
+    def cost_budget(self) -> Optional[Decimal]:
+        """The budget the provider's actual cost is measured against: the budget less what is carved out of it."""
+        return None if self.budget is None else self.budget - self.carved_out
 
     @property
     def reserve_paid(self) -> Decimal:
@@ -204,7 +234,7 @@ def plan_for(contract: ast.Contract, year: int, data: Optional[Data] = None, cac
 
 def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], steps: tuple[BudgetStep, ...] = ()) -> YearPlan:
     rounding = rounding_of(contract)
-    core, pot, reserve = components(contract, year, budget, rounding)
+    core, pot, reserve, carved = components(contract, year, budget, rounding)
     shares = allocations(contract, pot)
     linked = frozenset(i.name for i in model.linked_indicators(contract, year))
     where = contract.derived.get(("scope", linked))  # most years link the same indicators: one scope for them all
@@ -222,8 +252,12 @@ def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], s
         contract.derived["lines"] = (money, lines)
     bonuses = tuple(BonusPlan(b, shares.get(b.name, ZERO), lower_condition(b.condition, where) if b.condition is not None else None)
                     for b in contract.all_bonuses)
+    stated = stated_components(contract, year)
     return YearPlan(contract, year, phase, rounding, budget, steps, core, pot, reserve,
-                    lines, bonuses, risk_plan(contract, year, budget, rounding), linked)
+                    lines, bonuses, risk_plan(contract, year, budget, rounding), linked,
+                    stated.pot is not None and stated.pot.on_top,
+                    tuple(CarveOutPlan(c, amount) for c, amount in zip(stated.carve_outs, carved)),
+                    deductions(contract, stated, year, core, rounding, where), floor_of(stated, budget, rounding))
 
 
 def year_lines(contract: ast.Contract, year: int, shares: dict[str, Decimal], pot: Decimal, where: Scope) -> tuple[LinePlan, ...]:
@@ -234,6 +268,45 @@ def year_lines(contract: ast.Contract, year: int, shares: dict[str, Decimal], po
             continue
         lines.append(line_plan(contract, year, indicator, owners[indicator.name], shares.get(indicator.name), pot, where))
     return tuple(lines)
+
+
+def stated_components(contract: ast.Contract, year: int) -> ast.Components:
+    """The components that hold in the year: the phase's own, falling back to the payments section."""
+    phase = model.phase_for(contract, year)
+    own = phase.components if phase is not None else ast.Components()
+    return model.effective(contract.payments, own) if contract.payments is not None else own
+
+
+def amount_of(amount: ast.BudgetAmount, budget: Optional[Decimal], rounding: str) -> Decimal:
+    """A stated amount in the year, to the penny: `£1m`, or `95% of budget` of the year's budget."""
+    if amount.kind == "money":
+        return to_penny(amount.value, rounding)
+    # a share of the budget without a budget section is refused (OBC602)
+    assert budget is not None, "a share of the budget, with no budget"
+    return to_penny(budget * amount.value / HUNDRED, rounding)
+
+
+def floor_of(stated: ast.Components, budget: Optional[Decimal], rounding: str) -> Optional[Decimal]:
+    return amount_of(stated.floor, budget, rounding) if stated.floor is not None else None
+
+
+def deductions(contract: ast.Contract, stated: ast.Components, year: int, core: Decimal, rounding: str,
+               where: Scope) -> tuple[DeductionPlan, ...]:
+    """Each deduction's amount in the year: a share of the year's core, or pounds; together at most the core (OBC609)."""
+    found = []
+    for deduction in stated.deductions:
+        amount = to_penny(core * deduction.value / HUNDRED if deduction.kind == "share" else deduction.value, rounding)
+        condition = lower_condition(deduction.condition, where)
+        gate = GatePlan(condition, first_policy(contract, condition, where),
+                        ast.Gate(deduction.condition, deduction.clause, deduction.span))
+        found.append(DeductionPlan(deduction, amount, gate))
+    total = sum((item.amount for item in found), ZERO)
+    if total > core:
+        raise Missing(d.error("OBC609", f"the deductions can take {pounds(total)} from a core of {pounds(core)} in year {year}",
+                              found[0].source.span, clause=found[0].source.clause,
+                              notes=tuple(f"deduction {n} takes {pounds(item.amount)}" for n, item in enumerate(found, 1)),
+                              help="state the deductions as shares of the core that add up to at most 100%, or lower them"))
+    return tuple(found)
 
 
 @attrs.frozen
@@ -364,6 +437,7 @@ def budget_for_year(contract: ast.Contract, data: Data, year: int, rounding: str
         amount = budget.capitation * heads
         steps.append(BudgetStep(f"capitation {pounds(budget.capitation)} × {heads.normalize():f} weighted people", amount, budget.clause))
         within_limit(amount, 1, budget.capitation_span, budget.clause)
+    amount = add_services(budget, 1, amount, steps)
     for step_year in range(2, year + 1):
         for rate in budget.efficiency:
             if applies(rate, step_year):
@@ -374,6 +448,7 @@ def budget_for_year(contract: ast.Contract, data: Data, year: int, rounding: str
                 amount = amount * (ONE + rate.rate / HUNDRED)
                 steps.append(BudgetStep(f"year {step_year}: uplift +{percent_text(rate.rate)}", amount, rate.clause))
                 within_limit(amount, step_year, rate.span, rate.clause)
+        amount = add_services(budget, step_year, amount, steps)
     adjustment = budget.population_adjustment
     if adjustment is not None:
         amount = adjust_for_population(contract, data, year, amount, adjustment, steps)
@@ -384,6 +459,17 @@ def budget_for_year(contract: ast.Contract, data: Data, year: int, rounding: str
 
 
 MAX_BUDGET = Decimal(10) ** MAX_DIGITS  # the data's limit too: beyond it pennies are no longer exact
+
+
+def add_services(budget: ast.Budget, year: int, amount: Decimal, steps: list[BudgetStep]) -> Decimal:
+    """`add £3,424,000 from year 3 for "..."`: added in its first year after that year's efficiency and uplift;
+    from then on it is part of the budget, so later years' efficiency and uplift apply to it."""
+    for addition in budget.additions:
+        if addition.year == year:
+            amount = amount + addition.amount
+            steps.append(BudgetStep(f'year {year}: add {pounds(addition.amount)} for "{addition.service}"', amount, addition.clause))
+            within_limit(amount, year, addition.span, addition.clause)
+    return amount
 
 
 
@@ -487,15 +573,19 @@ def allocations(contract: ast.Contract, pot: Decimal) -> dict[str, Decimal]:
 
 
 
-def components(contract: ast.Contract, year: int, budget: Optional[Decimal], rounding: str) -> tuple[Decimal, Decimal, Decimal]:
-    """Core, pot and reserve for the year, in pennies; parts of the budget add up to it exactly."""
-    phase = model.phase_for(contract, year)
-    own = phase.components if phase is not None else ast.Components()
-    stated = model.effective(contract.payments, own) if contract.payments is not None else own
+def components(contract: ast.Contract, year: int, budget: Optional[Decimal], rounding: str) -> tuple[Decimal, Decimal, Decimal, tuple[Decimal, ...]]:
+    """Core, pot, reserve and each carve-out for the year, in pennies.
+
+    The parts of the budget add up to it exactly: carve-outs, core, reserve and a pot, unless the pot is paid on
+    top of the budget (`on top`), when it is worked out from the budget but paid beyond it.
+    """
+    stated = stated_components(contract, year)
+    on_top = stated.pot is not None and stated.pot.on_top
+    within = [("core", stated.core), ("pot", None if on_top else stated.pot), ("reserve", stated.reserve)]
+    within += [(f"carve-out {n}", c.amount) for n, c in enumerate(stated.carve_outs)]
     amounts = {}
     shares = {}
-    for key in ("core", "pot", "reserve"):
-        amount = getattr(stated, key)
+    for key, amount in within:
         if amount is None:
             continue
         if amount.kind == "money":
@@ -513,19 +603,25 @@ def components(contract: ast.Contract, year: int, budget: Optional[Decimal], rou
         else:
             amounts.update({k: to_penny(v, rounding) for k, v in exact.items()})
     elif budget is not None and "core" not in amounts:
-        amounts["core"] = budget - amounts.get("pot", ZERO) - amounts.get("reserve", ZERO)
+        amounts["core"] = budget - sum((v for k, v in amounts.items() if k != "core"), ZERO)
     core, pot, reserve = amounts.get("core", ZERO), amounts.get("pot", ZERO), amounts.get("reserve", ZERO)
+    carved = tuple(amounts.get(f"carve-out {n}", ZERO) for n in range(len(stated.carve_outs)))
+    if on_top:
+        assert stated.pot is not None
+        pot = amount_of(stated.pot, budget, rounding)
     if budget is not None and core < 0:
-        beyond = stated.pot or stated.reserve
-        # a core below zero is left by a pot or reserve beyond the budget (a core in pounds is an error, OBC601)
+        beyond = (None if on_top else stated.pot) or stated.reserve or stated.carve_outs[0].amount
+        taken = sum(carved, ZERO) + reserve + (ZERO if on_top else pot)
+        # a core below zero is left by parts beyond the budget (a core in pounds is an error, OBC601)
         assert beyond is not None
-        raise Missing(d.error("OBC601", f"the outcomes pot and risk reserve ({pounds(pot + reserve)}) come to more than "
+        parts = "outcomes pot, risk reserve and carve-outs" if carved else "outcomes pot and risk reserve"
+        raise Missing(d.error("OBC601", f"the {parts} ({pounds(taken)}) come to more than "
                                         f"the budget for year {year} ({pounds(budget)}), leaving a negative core",
                               beyond.span, clause=stated.clause,
-                              help="state the pot and reserve as shares of the budget"))
-    if budget is not None and core + pot + reserve != budget:
-        raise AssertionError(f"year {year}: the components {core} + {pot} + {reserve} do not make the budget {budget} (OBC601)")
-    return core, pot, reserve
+                              help=f"state the {'pot, reserve and carve-outs' if carved else 'pot and reserve'} as shares of the budget"))
+    if budget is not None and core + (ZERO if on_top else pot) + reserve + sum(carved, ZERO) != budget:
+        raise AssertionError(f"year {year}: the components {core} + {pot} + {reserve} + {carved} do not make the budget {budget} (OBC601)")
+    return core, pot, reserve, carved
 
 
 

@@ -681,7 +681,8 @@ def run_chunk(model: Model, index: int, size: int, seed: int, keep_draws: bool =
             raise SpecError([spec_error(member.spec.path, f"{member.qualified('population')}: a drawn population gives a budget "
                                                           f"the contract cannot pay: {exc.diagnostics[0].message}",
                                         "narrow the population's distribution")]) from None
-        commissioner = results.total_to_provider + (results.unearned if member.reinvested else 0.0)
+        # what the year costs the commissioner, as the statement has it: the carve-outs are paid to others
+        commissioner = results.total_to_provider + results.carved_out + (results.unearned if member.reinvested else 0.0)
         measures = {"provider_income": results.total_to_provider, "commissioner_cost": commissioner,
                     "outcome_payments": results.outcomes_paid + results.bonus_paid, "risk_share_transfer": results.transfer}
         reached = {}

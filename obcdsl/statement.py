@@ -163,6 +163,10 @@ class Statement:
     unearned_services: tuple[str, ...]
     risk: Optional[RiskSettlement]
     distribution: tuple[PartyShare, ...]
+    pot_on_top: bool = False  # `outcomes pot ... on top`: the pot is paid beyond the budget
+    carved_out: Optional[Decimal] = None  # paid out of the budget to the carve-outs' destinations; None without one
+    deducted: Optional[Decimal] = None  # taken from the core by deductions; None without one
+    top_up: Optional[Decimal] = None  # paid to meet `total payment at least ...`; None without a floor
 
     @property
     def overpayment(self) -> Decimal:
@@ -171,25 +175,41 @@ class Statement:
 
     @property
     def total_to_provider(self) -> Decimal:
-        return self.core + self.outcomes_paid + self.bonus_paid + self.reserve + self.risk_share
+        return (self.core - (self.deducted or ZERO) + self.outcomes_paid + self.bonus_paid + self.reserve + self.risk_share
+                + (self.top_up or ZERO))
 
     @property
     def commissioner_cost(self) -> Decimal:
-        """What the year costs the commissioner: the total to the provider, and the unearned pot when it is reinvested."""
-        return self.total_to_provider + (self.unearned if self.unearned_destination == "reinvested" else ZERO)
+        """What the year costs the commissioner: the total to the provider, the carve-outs paid to their destinations,
+        and the unearned pot when it is reinvested."""
+        return (self.total_to_provider + (self.carved_out or ZERO)
+                + (self.unearned if self.unearned_destination == "reinvested" else ZERO))
 
     def totals(self) -> list[tuple[str, str, Decimal]]:
         """(key, label, amount) for each total of the year, the budget first (when there is one) and the cost last."""
         rows = [("budget", "Budget", self.budget)] if self.budget is not None else []
+        if self.carved_out is not None:
+            rows.append(("carved_out", "Carved out of the budget", self.carved_out))
+        rows += [("core", "Core payment", self.core)]
+        if self.deducted is not None:
+            rows.append(("deducted", "Deducted from the core", self.deducted))
         rows += [
-            ("core", "Core payment", self.core), ("pot", "Outcomes pot", self.pot),
+            ("pot", "Outcomes pot, on top of the budget" if self.pot_on_top else "Outcomes pot", self.pot),
             ("outcomes", "Paid for outcomes", self.outcomes_paid), ("bonus", "Paid as bonus", self.bonus_paid),
             ("unearned", "Unearned pot", self.unearned), ("risk_reserve", "Risk reserve, paid at settlement", self.reserve),
             ("risk_share", "Risk share and stop-loss, to the provider", self.risk_share),
+        ]
+        if self.top_up is not None:
+            rows.append(("top_up", "Top-up to the floor on the total payment", self.top_up))
+        rows += [
             ("total_to_provider", "Total to the lead provider", self.total_to_provider),
             ("commissioner_cost", "Cost to the commissioner", self.commissioner_cost),
         ]
         return rows
+
+    def stated_components(self) -> dict:
+        """Carve-outs, deductions and a top-up in JSON: present only when the contract states them."""
+        return {key: json_money(getattr(self, key)) for key in ("carved_out", "deducted", "top_up") if getattr(self, key) is not None}
 
     def to_dict(self) -> dict:
         return {
@@ -205,12 +225,14 @@ class Statement:
                 {"description": s.description, "amount": json_money(s.amount), "clause": s.clause} for s in self.budget_steps
             ],
             "pot": json_money(self.pot),
+            **({"pot_on_top": True} if self.pot_on_top else {}),
             "components": {
                 "core": json_money(self.core),
                 "outcomes": json_money(self.outcomes_paid),
                 "bonus": json_money(self.bonus_paid),
                 "risk_share": json_money(self.risk_share),
                 "risk_reserve": json_money(self.reserve),
+                **self.stated_components(),
             },
             "lines": [line.to_dict() for line in self.lines],
             "unearned": {

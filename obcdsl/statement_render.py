@@ -41,9 +41,13 @@ def summary_rows(statement: Statement) -> list[tuple[str, Decimal]]:
     rows: list[tuple[str, Decimal]] = []
     if statement.budget is not None:
         rows.append(("Budget", statement.budget))
+    if statement.carved_out is not None:
+        rows.append(("Carved out of the budget, paid to its destinations", statement.carved_out))
+    rows.append(("Core payment", statement.core))
+    if statement.deducted is not None:
+        rows.append(("  deducted from the core", statement.deducted))
     rows += [
-        ("Core payment", statement.core),
-        ("Outcomes pot", statement.pot),
+        ("Outcomes pot, on top of the budget" if statement.pot_on_top else "Outcomes pot", statement.pot),
         ("  paid for outcomes", statement.outcomes_paid),
         ("  paid as bonus", statement.bonus_paid),
         (f"  unearned, {destination_words(statement)}", statement.unearned),
@@ -54,10 +58,17 @@ def summary_rows(statement: Statement) -> list[tuple[str, Decimal]]:
         rows.append(("Risk reserve, paid at settlement", statement.reserve))
     if statement.risk is not None:
         rows.append(("Risk share and stop-loss, to the provider", statement.risk_share))
+    if statement.top_up is not None:
+        rows.append(("Top-up to the floor on the total payment", statement.top_up))
     rows.append(("Total to the lead provider", statement.total_to_provider))
     if statement.commissioner_cost != statement.total_to_provider:
-        rows.append(("Cost to the commissioner, with the pot reinvested", statement.commissioner_cost))
+        with_what = [w for w, stated in (("the pot reinvested", statement.unearned_destination == "reinvested" and statement.unearned),
+                                         ("the carve-outs", statement.carved_out)) if stated]
+        rows.append(("Cost to the commissioner, with " + " and ".join(with_what), statement.commissioner_cost))
     return rows
+
+
+COMPONENT_KINDS = ("carve-out", "deduction", "top-up")  # lines for what the payments section states beside core and pot
 
 
 class LineRow(NamedTuple):
@@ -208,6 +219,16 @@ def as_table(statement: Statement) -> Group:
             lines.add_row(line.clause or "", Text(line.explanation, style="dim"), "")
     parts.append(lines)
 
+    stated = [line for line in statement.lines if line.kind in COMPONENT_KINDS]
+    if stated:
+        table = Table(title="Carve-outs, deductions and top-up", title_justify="left", header_style="bold")
+        table.add_column("Clause", no_wrap=True, min_width=clause_width(statement))
+        table.add_column("Working", overflow="fold", min_width=figure_width(line.explanation for line in stated))
+        table.add_column("Amount", justify="right", no_wrap=True, min_width=money_width("Amount", [line.amount for line in stated]))
+        for line in stated:
+            table.add_row(line.clause or "", line.explanation, pounds(line.amount))
+        parts.append(table)
+
     if statement.risk is not None:
         table = Table(title="Risk share", title_justify="left", header_style="bold")
         table.add_column("Clause", no_wrap=True, min_width=clause_width(statement))
@@ -301,6 +322,12 @@ def to_markdown(statements: Sequence[Statement]) -> str:
         components = [("Core payment", statement.core), ("Outcomes pot", statement.pot), ("Risk reserve", statement.reserve)]
         out += markdown_table(("Component", "Amount"), [(label, pounds(amount)) for label, amount in components], (False, True))
         out.append("")
+        stated = [line for line in statement.lines if line.kind in COMPONENT_KINDS]
+        if stated:
+            out.append("### Carve-outs, deductions and top-up\n")
+            out += markdown_table(("Clause", "Working", "Amount"), [(line.clause or "", line.explanation, pounds(line.amount))
+                                                                     for line in stated], (False, False, True))
+            out.append("")
         outcomes = {line.outcome: line.outcome_title or line.outcome for line in statement.lines if line.outcome}
         if outcomes:
             out.append("### Outcomes\n")

@@ -103,6 +103,29 @@ def payment_rule(draw, direction: str) -> ast.Rule:
 
 
 @st.composite
+def beside_core_and_pot(draw, budget: ast.Budget, payments: ast.Components, first: ast.Indicator,
+                        years: int) -> tuple[ast.Budget, ast.Components]:
+    """Perhaps a service added to the budget, a carve-out, the pot on top, a deduction from the core on `first`
+    meeting a threshold (the way its direction rewards, exactly on the threshold included) and a floor."""
+    assert payments.core is not None and payments.pot is not None
+    if draw(st.booleans()):
+        budget = attrs.evolve(budget, additions=(ast.BudgetAddition(D(draw(st.integers(1, 50))) * 10000,
+                                                                    draw(st.integers(1, years)), "Added service"),))
+    carved = draw(st.integers(0, 5))
+    on_top = draw(st.booleans())
+    core = payments.core.value - carved + (payments.pot.value if on_top else 0)
+    carve_outs = (ast.CarveOut(ast.BudgetAmount("share", D(carved)), "Carved-out service"),) if carved else ()
+    deductions: tuple[ast.Deduction, ...] = ()
+    if draw(st.booleans()):
+        threshold = ast.Literal(D(draw(st.integers(0, 100))), "percent")
+        condition = ast.Comparison(">=" if first.direction == "higher" else "<=", ast.Reference(first.name), threshold)
+        deductions = (ast.Deduction("share", D(draw(st.integers(1, 50))) / 10, condition),)
+    floor = ast.BudgetAmount("share", D(draw(st.integers(80, 100)))) if draw(st.booleans()) else None
+    return budget, attrs.evolve(payments, core=ast.BudgetAmount("share", core), pot=attrs.evolve(payments.pot, on_top=on_top),
+                                carve_outs=carve_outs, deductions=deductions, floor=floor)
+
+
+@st.composite
 def indicator(draw, name: str, weight: Optional[int], last_year: int) -> ast.Indicator:
     direction = draw(st.sampled_from(["higher", "lower"]))
     return ast.Indicator(
@@ -179,6 +202,7 @@ def contracts(draw, rich: bool = False) -> ast.Contract:
         bonuses = (ast.Bonus("bonus_all", draw(TITLE), ast.Weight(D(weights[-1]), "percent"), None, ast.AllAchieved()),)
     outcomes = ast.Outcomes(outcomes=tuple(outcome_list), bonuses=bonuses, unearned=ast.Unearned("retained"),
                             missing_data=draw(st.sampled_from([None, "not achieved"])))
+    budget, payments = draw(beside_core_and_pot(budget, payments, outcome_list[0].indicators[0], years))
     contract = ast.Contract(header=header, budget=budget, payments=payments, outcomes=outcomes)
     if draw(st.booleans()):
         contract = ast.Contract(header=header, budget=budget, payments=payments, outcomes=outcomes, risk_share=draw(risk_share()))
@@ -251,7 +275,9 @@ def _threshold_values(draw, count: int, direction: str, unit: str, relative: boo
     kinds = ["absolute", "absolute", "points"] + (["percent"] if unit != "percent change" else [])  # not a % of a change
     kind = _pick(draw, kinds) if relative else "absolute"
     reference = _pick(draw, [None, None, "last year", COMPARATOR.name])  # a rule compares with one value (OBC412)
-    low, high = {"absolute": (-50, 50) if unit == "percent change" else (1, 99), "points": (-20, 20), "percent": (-50, 50)}[kind]
+    near = kind == "points" and _int(draw, 0, 2) == 0  # points close to the value compared with: often none at all
+    low, high = {"absolute": (-50, 50) if unit == "percent change" else (1, 99), "points": (-3, 3) if near else (-20, 20),
+                 "percent": (-50, 50)}[kind]
     values = _increasing(draw, count, low, high)
     if direction == "lower":
         values = list(reversed(values))
@@ -509,7 +535,7 @@ def rich_risk_share(draw, within: bool, names: Optional[_Names] = None, measures
         at_minimum = ast.AtMinimum() if _int(draw, 0, 2) == 0 else None
     tables: list[ast.SharingTable] = []
     otherwise = {"gains": False, "losses": False}
-    if names is not None and _int(draw, 0, 2) == 0:  # `gains when ...` / `losses when ...` tables
+    if names is not None and _int(draw, 0, 1) == 0:  # `gains when ...` / `losses when ...` tables
         for side_name in ("gains", "losses"):
             if side_name not in sides:
                 continue
@@ -623,21 +649,37 @@ def rich_contracts(draw) -> ast.Contract:
             found.append(ast.YearlyRate(D(_int(draw, 0, 50)) / 10, scope, year))
         return tuple(found)
 
+    # services added to the budget from a year: at most £500,000 each
+    additions = tuple(ast.BudgetAddition(D(_int(draw, 1, 50)) * 10000, _int(draw, 1, last), f"Service {n}")
+                      for n in range(1, (_int(draw, 1, 2) if _int(draw, 0, 2) == 0 else 0) + 1))
     if population is not None and _int(draw, 0, 3) == 0:
-        budget = ast.Budget(capitation=D(_int(draw, 100000, 500000)) / 100, efficiency=rates(), uplift=rates())
+        budget = ast.Budget(capitation=D(_int(draw, 100000, 500000)) / 100, efficiency=rates(), uplift=rates(), additions=additions)
     else:
         budget = ast.Budget(baseline=D(_int(draw, 10, 500)) * D(100000) + D(_int(draw, 0, 99)) / 100,
-                            efficiency=rates(), uplift=rates())
-    # the payments: core, pot and, for a risk share within the budget, a reserve
+                            efficiency=rates(), uplift=rates(), additions=additions)
+    # the payments: carve-outs, core, pot (perhaps on top of the budget) and, for a risk share within the budget, a reserve
     with_risk = _int(draw, 0, 3) > 0
     within = with_risk and _int(draw, 0, 2) == 0
     reserve = _int(draw, 1, 5) if within else 0
     core_stated = _int(draw, 0, 2) > 0
-    pot = _int(draw, 0, 50 - reserve)
+    carve_outs = []
+    for n in range(1, (_int(draw, 1, 2) if _int(draw, 0, 2) == 0 else 0) + 1):
+        # beside a stated core every part is a share (OBC601); in pounds, at most £50,000, under any budget's rest
+        money_carve = not core_stated and _int(draw, 0, 1) == 1
+        amount = ast.BudgetAmount("money", D(_int(draw, 1, 5)) * 10000) if money_carve else ast.BudgetAmount("share", D(_int(draw, 1, 3)))
+        carve_outs.append(ast.CarveOut(amount, f"Destination {n}"))
+    carved = sum(int(c.amount.value) for c in carve_outs if c.amount.kind == "share")
+    on_top = _int(draw, 0, 3) == 0
+    pot = _int(draw, 0, 50 - reserve - carved)
+    floor = None
+    if _int(draw, 0, 3) == 0:  # a floor near the total, so that it is sometimes topped up to and sometimes not
+        floor = ast.BudgetAmount("share", D(_int(draw, 950, 1000)) / 10) if _int(draw, 0, 2) else ast.BudgetAmount("money", D(_int(draw, 1, 100)) * 10000)
     payments = ast.Components(
-        core=ast.BudgetAmount("share", D(100 - pot - reserve)) if core_stated else None,
-        pot=ast.BudgetAmount("share", D(pot)),
+        core=ast.BudgetAmount("share", D(100 - (0 if on_top else pot) - reserve - carved)) if core_stated else None,
+        pot=ast.BudgetAmount("share", D(pot), on_top=on_top),
         reserve=ast.BudgetAmount("share", D(reserve)) if reserve else None,
+        floor=floor,
+        carve_outs=tuple(carve_outs),
     )
     # the outcomes: measured indicators first (expressions read them), then paying ones in order
     names = _Names()
@@ -692,8 +734,17 @@ def rich_contracts(draw) -> ast.Contract:
     outcomes = ast.Outcomes(total, tuple(outcome_list), bonuses, unearned, missing_global if missing_at == "outcomes" else None)
     phasing = None
     if _int(draw, 0, 4) >= 2:
-        phasing = draw(_phases(last, names.paying, outcome_list, {"core stated": core_stated, "reserve": reserve},
+        phasing = draw(_phases(last, names.paying, outcome_list, {"core stated": core_stated, "reserve": reserve + carved},
                                pot_shares, with_risk))
+    # deductions from the core, on conditions that improvement never breaks (OBC384): at most 5% or £20,000 each, in
+    # pounds only where no phase states its own core or pot (which may leave a core of nothing, OBC609)
+    own_parts = phasing is not None and any(p.components.core is not None or p.components.pot is not None for p in phasing.phases)
+    deductions = []
+    for _ in range(_int(draw, 1, 2) if _int(draw, 0, 2) == 0 else 0):
+        kind = "share" if own_parts else _pick(draw, ["share", "share", "money"])
+        value = D(_int(draw, 1, 50)) / 10 if kind == "share" else D(_int(draw, 1, 2)) * 10000
+        deductions.append(ast.Deduction(kind, value, draw(condition(names, _int(draw, 0, 1)))))
+    payments = attrs.evolve(payments, deductions=tuple(deductions))
     measures = None
     if with_risk and _int(draw, 0, 2) == 0:  # data the risk share reads: a cap of a share of the provider's revenue
         measures = ast.Measures((ast.Measure("provider_revenue", "The provider's revenue", ast.Unit("money")),))
@@ -775,6 +826,16 @@ def constructs(contract: ast.Contract) -> set[str]:
                 found.add("bonus: reached")
     if contract.budget is not None and contract.budget.capitation is not None:
         found.add("capitation")
+    if contract.budget is not None and contract.budget.additions:
+        found.add("service added to the budget")
+    payments = contract.payments
+    if payments is not None:
+        found.update(f"carve-out in {'pounds' if c.amount.kind == 'money' else 'shares'}" for c in payments.carve_outs)
+        if payments.pot is not None and payments.pot.on_top:
+            found.add("pot on top")
+        found.update(f"deduction in {'pounds' if x.kind == 'money' else 'shares of the core'}" for x in payments.deductions)
+        if payments.floor is not None:
+            found.add("floor on the total payment")
     if contract.phasing is not None:
         found.add("phasing")
         for phase in contract.phases:
@@ -915,6 +976,10 @@ def _needed_whatever(contract: ast.Contract, indicators: dict, where) -> set[str
     for bonus in contract.all_bonuses:
         if bonus.condition is not None:
             names |= set(references(lower_condition(bonus.condition, where)))
+    for deduction in contract.payments.deductions if contract.payments is not None else ():
+        read = references(lower_condition(deduction.condition, where))
+        if read and missing_policy(contract, indicators[read[0]]) != "not achieved":
+            names |= set(read)
     return names
 
 

@@ -84,9 +84,9 @@ def values_needed(plan: YearPlan) -> set[str]:
             names.update(v.name for v in values_read(bonus.condition) if not v.baseline)
     for node in risk_reads(plan):
         names.update(v.name for v in values_read(node) if not v.baseline)
+    for deduction in plan.deductions:
+        names.update(v.name for v in values_read(deduction.gate.condition) if not v.baseline)
     return names
-
-
 
 
 def sharing_of(plan: YearPlan) -> dict:
@@ -114,6 +114,9 @@ class Results:
     total_to_provider: np.ndarray
     variance: np.ndarray
     refused: np.ndarray  # scenarios with a division by zero, which exact evaluation refuses as data (a factor then counts as 0)
+    deducted: np.ndarray  # taken from the core by deductions whose conditions fail
+    top_up: np.ndarray  # paid to bring the total up to `total payment at least ...`
+    carved_out: np.ndarray  # paid out of the budget to the carve-outs' destinations (each scenario's budget's)
     settled_exactly: int = 0  # how many scenarios were near a tie and paid with the exact backend
 
 
@@ -272,6 +275,9 @@ def collect(result: YearResult, size: int) -> dict:
         cap_binds=full(risk.binds, bool) if risk is not None else np.zeros(size, dtype=bool),
         total_to_provider=np.round(full(result.total_to_provider), 2),
         variance=full(risk.variance) if risk is not None and risk.variance is not None else zeros.copy(),
+        deducted=full(result.deducted),
+        top_up=np.round(full(result.top_up), 2),
+        carved_out=full(result.plan.carved_out),
     )
 
 
@@ -285,8 +291,9 @@ def overwrite(arrays: dict, index: int, exact: YearResult) -> None:
                 arrays["reached"][part.plan.key][index] = part.index
     for bonus in exact.bonuses:
         arrays["bonuses"][bonus.bonus.name][index] = float(bonus.amount)
-    for key in ("outcomes_paid", "bonus_paid", "unearned", "total_to_provider"):
+    for key in ("outcomes_paid", "bonus_paid", "unearned", "total_to_provider", "deducted", "top_up"):
         arrays[key][index] = float(getattr(exact, key))
+    arrays["carved_out"][index] = float(exact.plan.carved_out)
     risk = exact.risk
     if risk is not None:
         arrays["transfer"][index] = float(risk.transfer)

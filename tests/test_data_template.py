@@ -9,7 +9,9 @@ import pytest
 from conftest import CONTRACTS
 
 import obcdsl
+from obcdsl.checker import check_text
 from obcdsl.cli import main
+from obcdsl.format import render
 from obcdsl.data import DataError, read_data
 from obcdsl.data_template import COST_SHEET, INDICATOR_SHEET, cell_value, template_for
 
@@ -219,3 +221,14 @@ def test_template_usage_errors(tmp_path, capsys):
     assert "outside the contract term" in capsys.readouterr().err
     assert main(["template", contract, "--year", "1", "--out", str(tmp_path / "t.csv")]) == 2
     assert main(["template", contract, "--year", "1"]) == 2
+
+
+def test_a_deduction_asks_for_what_its_condition_reads():
+    # East London: in the transition years only GP access and patient experience are linked, and the two deductions
+    # read the same two; from year 3 every indicator is linked
+    template = template_for(obcdsl.load(CONTRACTS / "east_london_whole_population.obc").ast, 1)
+    assert [(r.measure, r.paid) for r in template.indicators][:2] == [("gp_appointment", True), ("patient_experience", True)]
+    text = render(obcdsl.load(CONTRACTS / "east_london_whole_population.obc").ast).replace("link gp_appointment, patient_experience", "link patient_experience")
+    unlinked = check_text(text).contract
+    rows = {r.measure: r.paid for r in template_for(unlinked, 1).indicators}
+    assert rows["gp_appointment"] is True  # read by a deduction, though not linked in year 1

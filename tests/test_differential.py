@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, Phase, event, given, note, settings, strateg
 from obcdsl import vector
 from obcdsl.checker import check_text
 from obcdsl.checks import run_checks
-from obcdsl.data import ACTUAL_COST, Data, DataPoint
+from obcdsl.data import ACTUAL_COST, Data, DataError, DataPoint
 from obcdsl.diagnostics import has_errors
 from obcdsl.evaluate import distribute, evaluate
 from obcdsl.format import render
@@ -151,11 +151,14 @@ def agree(contract, plan, statement, results, index: int) -> None:
             problems.append(f"a cap binds: exact {binds}, array {bool(results.cap_binds[at])}")
     else:
         same("transfer (no risk share)", D(0), results.transfer[at])
-    # what the array says reaches the provider beyond core, outcomes and bonus: the reserve, the transfer and the stop-loss
-    core = D(pennies(plan.core)) / 100
+    same("deducted from the core", statement.deducted or D(0), results.deducted[at])
+    same("top-up to the floor", statement.top_up or D(0), results.top_up[at])
+    # what the array says reaches the provider beyond core (less deductions), outcomes and bonus: the reserve, the
+    # transfer, the stop-loss and any top-up
+    core = D(pennies(plan.core) - pennies(results.deducted[at])) / 100
     outcomes, bonus = D(pennies(results.outcomes_paid[at])) / 100, D(pennies(results.bonus_paid[at])) / 100
     other = D(pennies(results.total_to_provider[at])) / 100 - core - outcomes - bonus
-    same("risk share to the provider", statement.risk_share + statement.reserve, other)
+    same("risk share to the provider", statement.risk_share + statement.reserve + (statement.top_up or D(0)), other)
     with decimal.localcontext(exact_context()):
         shares = distribute(contract, core, outcomes, bonus, other)
     for exact, fast in zip(statement.distribution, shares):
@@ -287,12 +290,15 @@ EVERY_CONSTRUCT = {
     "stop-loss", "stop-loss coinsurance", "stop-loss limit", "stop-loss alone", "distribution",
     "gains when", "losses when", "no table applies", "variance against the payments made", "cap of a measure",
     "phase risk terms",
+    "service added to the budget", "carve-out in pounds", "carve-out in shares", "pot on top",
+    "deduction in pounds", "deduction in shares of the core", "floor on the total payment",
 }
 # A value left out (where the contract counts missing data as not achieved) is drawn too, but rarely (1 in 30 where
 # allowed), and the array evaluator skips such scenarios; 200 draws need not show one, so it is counted, not required.
 EVERY_KIND_OF_DATA = {
     "numerator and denominator", "values by segment", "a patient with several rows",
     "patient rows in another year", "stop-loss excess", "a loss", "a gain",
+    "a deduction made", "a deduction spared", "a top-up paid", "a floor not reached",
 }
 SKIPPED_AT_MOST = 0.1  # of scenarios: those the array evaluator cannot take (missing data)
 
@@ -314,6 +320,15 @@ def kinds_of_data(contract, plan, data: Data, values: dict) -> set[str]:
         found.add("stop-loss excess")
     if ACTUAL_COST in values and plan.budget is not None and vector.sharing_of(plan):
         found.add("a loss" if values[ACTUAL_COST] > plan.budget else "a gain")
+    if plan.deductions or plan.floor is not None:
+        try:
+            statement = evaluate(contract, data, plan.year)
+        except DataError:
+            return found
+        if plan.deductions:
+            found.add("a deduction made" if statement.deducted else "a deduction spared")
+        if plan.floor is not None:
+            found.add("a top-up paid" if statement.top_up else "a floor not reached")
     return found
 
 

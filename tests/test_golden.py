@@ -22,7 +22,7 @@ REFERENCE = [
     (name, year)
     for name, years in (("oxfordshire_mental_health", range(1, 8)), ("monitor_staged_linking", (1, 2)),
                         ("cheshire_wirral_pilot", range(1, 6)), ("risk_share_corridor", (1, 2, 3)),
-                        ("quality_gated_shared_savings", (1, 2, 3)))
+                        ("quality_gated_shared_savings", (1, 2, 3)), ("east_london_whole_population", range(1, 6)))
     for year in years
 ]
 

@@ -27,7 +27,7 @@ def test_json_shape_and_totals(capsys):
     assert code == 0
     document = json.loads(capsys.readouterr().out)
     assert set(document) == {"scenarios", "seed", "allocation", "total", "contracts"}
-    assert document["allocation"] == 138_000_000
+    assert document["allocation"] == 545_000_000
     assert set(document["total"]) == {"measures", "probability_over_allocation"}
     assert set(document["total"]["measures"]) == {"commissioner_cost", "provider_income"}
     assert 0 <= document["total"]["probability_over_allocation"] <= 1

@@ -39,10 +39,16 @@ def test_payments_within_pot_and_bounds(case):
     contract, year, data = case
     statement = evaluate(contract, data, year)
     assert statement.outcomes_paid + statement.bonus_paid <= statement.pot
-    span = bounds.bounds(contract)[year - 1].total
+    year_bounds = bounds.bounds(contract)[year - 1]
+    span = year_bounds.total
     assert statement.total_to_provider >= span.least
     if span.most is not None:
         assert statement.total_to_provider <= span.most
+    # deductions take at most the core and stay within their bounds; a floor is always met
+    deducted = statement.deducted or D(0)
+    assert year_bounds.deducted.least <= deducted <= min(year_bounds.deducted.most, statement.core)
+    if year_bounds.floor is not None:
+        assert statement.total_to_provider >= year_bounds.floor
 
 
 # 2. improving an indicator never lowers what is paid
@@ -56,6 +62,9 @@ def test_improvement_never_pays_less(case, draw):
     before = evaluate(contract, data, year)
     after = evaluate(contract, improved(data, contract, name, year, step), year)
     assert after.outcomes_paid + after.bonus_paid >= before.outcomes_paid + before.bonus_paid
+    # a deduction's condition is met the way the indicator improves, and a top-up only fills what is short
+    assert (after.deducted or 0) <= (before.deducted or 0)
+    assert after.total_to_provider >= before.total_to_provider
 
 
 # 3. the risk share splits every pound of variance, within the caps
@@ -82,7 +91,13 @@ def statement_budget(contract, data, year):
 def test_parts_add_up_to_the_penny(case):
     contract, year, data = case
     statement = evaluate(contract, data, year)
-    assert statement.core + statement.pot == statement.budget
+    # carve-outs, core and a pot that is not on top make the budget; a pot on top is paid beyond it
+    assert (statement.carved_out or 0) + statement.core + (0 if statement.pot_on_top else statement.pot) == statement.budget
+    for kind, total in (("carve-out", statement.carved_out), ("deduction", statement.deducted), ("top-up", statement.top_up)):
+        assert sum(entry.amount for entry in statement.lines if entry.kind == kind) == (total or 0)
+    assert statement.total_to_provider == (statement.core - (statement.deducted or 0) + statement.outcomes_paid + statement.bonus_paid
+                                           + statement.reserve + statement.risk_share + (statement.top_up or 0))
+    assert statement.commissioner_cost == statement.total_to_provider + (statement.carved_out or 0)
     indicators = [entry for entry in statement.lines if entry.kind == "indicator"]
     assert sum(entry.amount for entry in indicators) == statement.outcomes_paid
     assert statement.outcomes_paid + statement.bonus_paid + statement.unearned == statement.pot

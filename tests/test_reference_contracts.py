@@ -31,9 +31,10 @@ def test_reference_contract_is_clean(path):
         (code, "warning") for code in EXPECTED_WARNINGS.get(path.stem, [])]
 
 
-def test_there_are_four_reference_contracts():
+def test_there_are_five_reference_contracts():
     names = {p.stem for p in CONTRACTS.glob("*.obc")}
-    assert names >= {"oxfordshire_mental_health", "monitor_staged_linking", "cheshire_wirral_pilot", "risk_share_corridor"}
+    assert names >= {"oxfordshire_mental_health", "monitor_staged_linking", "cheshire_wirral_pilot", "risk_share_corridor",
+                     "east_london_whole_population"}
 
 
 def test_oxfordshire_outcome_points():
@@ -109,3 +110,49 @@ def test_quality_gated_gain_share_follows_quality_and_the_loss_cap_follows_reven
         (Decimal("-1858800.00"), Decimal("0.00"), Decimal("-1858800.00")),
         (Decimal("4973357.97"), Decimal("1650000.00"), Decimal("3323357.97")),
     ]
+
+
+def east_london_year(year):
+    import obcdsl
+
+    contract = obcdsl.load(CONTRACTS / "east_london_whole_population.obc")
+    return contract.evaluate(obcdsl.read_data(CONTRACTS / "data" / "east_london_whole_population.csv"), year=year)
+
+
+def test_east_london_states_its_sources_terms():
+    contract = load("east_london_whole_population.obc")
+    payments = contract.payments
+    # §3.20: an amount carved out of the whole population budget for patient choice, paid to out of area providers
+    assert [(c.destination, c.amount.kind, c.amount.value) for c in payments.carve_outs] == [
+        ("patient choice: out of area providers", "money", Decimal("11600000"))]
+    # a CQUIN-style 2.5% at risk, on top of a block that is the rest of the budget
+    assert payments.core is None and (payments.pot.value, payments.pot.on_top) == (Decimal("2.5"), True)
+    assert [(d.kind, d.value) for d in payments.deductions] == [("share", Decimal("1")), ("share", Decimal("1"))]
+    assert (payments.floor.kind, payments.floor.value) == ("share", Decimal("96"))
+    assert [(a.amount, a.year, a.service) for a in contract.budget.additions] == [(Decimal("3424000"), 3, "community stroke service")]
+    assert [s.name for s in contract.segments] == ["mostly_well_adults", "mostly_well_children", "complex_adults",
+                                                   "complex_children", "older_adults"]
+    assert [len(model.linked_indicators(contract, y)) for y in (1, 2, 3)] == [2, 2, 4]
+
+
+def test_east_london_year_1_deducts_twice_and_tops_up_to_the_floor():
+    year = east_london_year(1)
+    assert year.budget == Decimal("387600000.00")  # £1,200 × 323,000 weighted people
+    assert year.core == year.budget - Decimal("11600000")
+    assert year.deducted == 2 * year.core / 100
+    floor = year.budget * Decimal("0.96")
+    assert year.top_up == floor - (year.core - year.deducted) and year.total_to_provider == floor
+
+
+def test_east_london_year_2_spares_the_core_exactly_on_the_threshold():
+    year = east_london_year(2)  # GP access exactly 65%
+    assert year.deducted == 0 and year.top_up == 0 and year.total_to_provider == year.core
+
+
+def test_east_london_year_3_adds_the_stroke_service_after_its_adjustments():
+    year = east_london_year(3)
+    steps = [s.description for s in year.budget_steps]
+    added = steps.index('year 3: add £3,424,000.00 for "community stroke service"')
+    assert steps[added - 1] == "year 3: uplift +2.5%" and "tolerance" in steps[added + 1]
+    assert year.pot == (year.budget * Decimal("0.025")).quantize(Decimal("0.01"))
+    assert year.total_to_provider == year.core + year.outcomes_paid

@@ -258,3 +258,15 @@ def test_check_stays_light():
             "heavy = [m for m in ('docx', 'jinja2', 'matplotlib', 'openpyxl') if m in sys.modules]; "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_schedule_states_carve_outs_a_pot_on_top_deductions_a_floor_and_a_service_added(tmp_path):
+    text = render(tmp_path, CONTRACTS / "east_london_whole_population.obc", "md").read_text(encoding="utf-8")
+    assert ("**3.4** *Service added.* From year 3, £3,424,000 is added to the budget for community stroke service, after "
+            "that year's efficiency and uplift; in later years it is adjusted with the rest of the budget.") in text
+    assert ("**4.1** *Carve-out.* £11,600,000 is carved out of the budget for “patient choice: out of area providers”, "
+            "and paid to it, not to the provider.") in text
+    assert "The outcomes pot of 2.5% of the budget is paid on top of the budget" in text
+    assert ("**4.3** *Deduction.* 1% of the core payment is deducted from the core payment unless gp_appointment is at "
+            "least 65%.") in text
+    assert "**4.5** *Floor.* Everything paid to the provider in a year is at least 96% of the budget" in text

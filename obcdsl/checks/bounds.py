@@ -29,6 +29,7 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
         return []
     found: list[Diagnostic] = []
     found += rising_conditions(contract)
+    found += rising_deductions(contract)
     found += uncapped_scaling(contract)
     try:
         years = analysis.bounds(contract)
@@ -144,6 +145,8 @@ def ceiling(contract: ast.Contract, years) -> list[Diagnostic]:
         if stated is None:
             continue
         limit = stated.value if stated.kind == "money" else (bounds.budget or Decimal(0)) * stated.value / HUNDRED
+        if bounds.floor is not None and bounds.floor > limit:
+            continue  # a floor above the ceiling: OBC610 says so
         most = bounds.total.most
         if most is not None and most <= limit:
             continue
@@ -224,20 +227,9 @@ def rising_conditions(contract: ast.Contract) -> list[Diagnostic]:
         for indicator in outcome.indicators:
             gates = [(g, "gateway") for g in outcome.gates + indicator.gates]
             for gate, what in gates:
-                for node in model.iter_subexpressions(gate.condition):
-                    if not isinstance(node, ast.Comparison) or node.operator not in RISING:
-                        continue
-                    if isinstance(node.left, ast.Reference) and isinstance(node.right, ast.Literal):
-                        name, rewards, literal = node.left.name, RISING[node.operator], node.right
-                    elif isinstance(node.right, ast.Reference) and isinstance(node.left, ast.Literal):
-                        name, literal = node.right.name, node.left
-                        rewards = {"higher": "lower", "lower": "higher"}[RISING[node.operator]]
-                    else:
-                        continue
+                for node, name, rewards, literal in comparisons(gate.condition):
                     target = paying.get(name)
                     if target is None or target.direction == rewards or name not in {i.name for i in outcome.indicators}:
-                        continue
-                    if _under_not(gate.condition, node):
                         continue
                     found.append(
                         d.error(
@@ -251,6 +243,43 @@ def rising_conditions(contract: ast.Contract) -> list[Diagnostic]:
                             clause=gate.clause or outcome.clause,
                         )
                     )
+    return found
+
+
+def comparisons(condition: ast.Expr):
+    """Each `NAME above/below LITERAL` in a condition, not under a `not`: (node, name, the direction it rewards, literal)."""
+    for node in model.iter_subexpressions(condition):
+        if not isinstance(node, ast.Comparison) or node.operator not in RISING:
+            continue
+        if isinstance(node.left, ast.Reference) and isinstance(node.right, ast.Literal):
+            name, rewards, literal = node.left.name, RISING[node.operator], node.right
+        elif isinstance(node.right, ast.Reference) and isinstance(node.left, ast.Literal):
+            name, literal = node.right.name, node.left
+            rewards = {"higher": "lower", "lower": "higher"}[RISING[node.operator]]
+        else:
+            continue
+        if not _under_not(condition, node):
+            yield node, name, rewards, literal
+
+
+def rising_deductions(contract: ast.Contract) -> list[Diagnostic]:
+    """A deduction whose condition an indicator's improvement can break: better outcomes would be paid less."""
+    found: list[Diagnostic] = []
+    directed = {i.name: i for i in contract.all_indicators if model.has_rule(i) and i.direction is not None}
+    payments = contract.payments
+    for number, deduction in enumerate(payments.deductions if payments is not None else (), 1):
+        for node, name, rewards, literal in comparisons(deduction.condition):
+            target = directed.get(name)
+            if target is None or target.direction == rewards:
+                continue
+            found.append(d.error(
+                "OBC384", f"improving `{name}` can make deduction {number} take from the core",
+                node.span, label=f"spares the core only while `{name}` is {'low' if rewards == 'lower' else 'high'}",
+                notes=(f"for `{name}` {target.direction} is better, but the deduction is spared only by a {rewards} value "
+                       f"than {literal.value.normalize():f}",),
+                help=f"compare `{name}` the other way: `deduct ... unless {name} "
+                     f"{'at least' if target.direction == 'higher' else 'at most'} {literal.value.normalize():f}`",
+                clause=deduction.clause or (payments.clause if payments is not None else None)))
     return found
 
 

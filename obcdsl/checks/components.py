@@ -1,13 +1,16 @@
-"""Payment components: core, outcomes pot and risk reserve against the budget."""
+"""Payment components: core, outcomes pot, risk reserve and carve-outs against the budget; deductions and a floor."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from .. import ast
+from .. import ast, model
 from .. import diagnostics as d
 from ..diagnostics import Diagnostic, Label
 from ..model import HUNDRED, effective
+from ..data import Data
+from ..money import pounds
+from ..plan import Missing, amount_of, budget_for_year, rounding_of
 
 
 def check(contract: ast.Contract) -> list[Diagnostic]:
@@ -24,6 +27,10 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
         else:
             found += pounds_beside_budget(components, where)
         found += pot_points(contract, components)
+        found += floor_above_ceiling(contract, components, where)
+    if contract.payments is not None:
+        found += carve_outs_named_once(contract.payments)
+    found += on_top_needs_budget(contract, sets)
     found += reserve_needed(contract)
     found += one_budget(contract)
     found += variance_needs_budget(contract)
@@ -69,8 +76,16 @@ def variance_needs_budget(contract: ast.Contract) -> list[Diagnostic]:
     ]
 
 
+def within_budget(components: ast.Components) -> list[tuple[str, ast.BudgetAmount]]:
+    """The stated parts the budget is divided into: core, a pot that is not on top, reserve and carve-outs."""
+    pot = components.pot if components.pot is not None and not components.pot.on_top else None
+    stated = [(name, a) for name, a in (("core", components.core), ("outcomes pot", pot), ("risk reserve", components.reserve))
+              if a is not None]
+    return stated + [(f'carve-out for "{c.destination}"', c.amount) for c in components.carve_outs]
+
+
 def shares_add_up(components: ast.Components, where: str) -> list[Diagnostic]:
-    stated = [(name, a) for name, a in (("core", components.core), ("outcomes pot", components.pot), ("risk reserve", components.reserve)) if a is not None]
+    stated = within_budget(components)
     if not stated or components.core is None or any(a.kind != "share" for _, a in stated):
         return []
     total = sum((a.value for _, a in stated), Decimal(0))
@@ -83,7 +98,9 @@ def shares_add_up(components: ast.Components, where: str) -> list[Diagnostic]:
             components.core.span,
             label=f"core {components.core.value.normalize():f}%",
             related=tuple(Label(a.span, f"{name} {a.value.normalize():f}%") for name, a in stated[1:]),
-            help="core, outcomes pot and any risk reserve together make the whole budget",
+            help=("core, outcomes pot, any risk reserve and the carve-outs together make the whole budget" if components.carve_outs
+                  else "core, outcomes pot and any risk reserve together make the whole budget")
+                 + ("; a pot `on top` is paid beyond it" if components.pot is not None and components.pot.on_top else ""),
             clause=components.core.clause or components.clause,
         )
     ]
@@ -96,8 +113,7 @@ def pounds_beside_budget(components: ast.Components, where: str) -> list[Diagnos
     shares of it, or a core left to take the rest, account for every pound.
     """
     core = components.core
-    stated = [(name, a) for name, a in (("core", core), ("outcomes pot", components.pot), ("risk reserve", components.reserve))
-              if a is not None]
+    stated = within_budget(components)
     in_pounds = [(name, a) for name, a in stated if a.kind == "money"]
     if core is None or not in_pounds:
         return []
@@ -119,7 +135,8 @@ def pounds_beside_budget(components: ast.Components, where: str) -> list[Diagnos
 
 def needs_budget(components: ast.Components) -> list[Diagnostic]:
     found = []
-    for amount in (components.core, components.pot, components.reserve):
+    amounts = [components.core, components.pot, components.reserve, components.floor] + [c.amount for c in components.carve_outs]
+    for amount in amounts:
         if amount is not None and amount.kind == "share":
             found.append(
                 d.error(
@@ -166,3 +183,60 @@ def one_budget(contract: ast.Contract) -> list[Diagnostic]:
             clause=budget.clause,
         )
     ]
+
+
+def carve_outs_named_once(components: ast.Components) -> list[Diagnostic]:
+    """Each carve-out names its own destination: its statement line is known by it."""
+    found = []
+    seen: dict[str, ast.CarveOut] = {}
+    for carve in components.carve_outs:
+        key = carve.destination.strip().lower()
+        if key in seen:
+            found.append(d.error(
+                "OBC607", f'"{carve.destination}" is carved out of the budget twice',
+                carve.span, label="second carve-out",
+                related=(Label(seen[key].span, "first carved out here"),),
+                help="state one carve-out with the whole amount, or name each destination differently",
+                clause=carve.clause or components.clause))
+        elif not key:
+            found.append(d.error("OBC607", "a carve-out names no destination", carve.span,
+                                 help='say who is paid: `carve out £4.2m for "patient choice: out of area providers"`',
+                                 clause=carve.clause or components.clause))
+        seen.setdefault(key, carve)
+    return found
+
+
+def on_top_needs_budget(contract: ast.Contract, sets: list[tuple[ast.Components, str]]) -> list[Diagnostic]:
+    """A pot `on top` is paid beyond the budget: without a budget there is nothing for it to be on top of."""
+    if contract.budget is not None:
+        return []
+    found: list[Diagnostic] = []
+    for components, _ in sets:
+        pot = components.pot
+        if pot is not None and pot.on_top and all(f.span != pot.span for f in found):
+            found.append(d.error("OBC608", "the outcomes pot is paid `on top` of the budget, but the contract has no budget section",
+                                 pot.span, label="on top of what?",
+                                 help="add a `budget ... end` section, or leave out `on top`: without a budget the pot is an amount",
+                                 clause=pot.clause or components.clause))
+    return found
+
+
+def floor_above_ceiling(contract: ast.Contract, components: ast.Components, where: str) -> list[Diagnostic]:
+    """`total payment at least` above `total payment at most` in some year: no total can meet both."""
+    floor, ceiling = components.floor, components.ceiling
+    if floor is None or ceiling is None or (contract.budget is None and "share" in (floor.kind, ceiling.kind)):
+        return []
+    for year in model.contract_years(contract):
+        try:
+            budget, _ = budget_for_year(contract, Data(), year, rounding_of(contract)) if contract.budget is not None else (None, [])
+        except Missing:  # a budget beyond what is computed exactly: OBC605 says so
+            return []
+        low, high = amount_of(floor, budget, "half up"), amount_of(ceiling, budget, "half up")
+        if low > high:
+            return [d.error(
+                "OBC610", f"in {where} the total payment is at least {pounds(low)} and at most {pounds(high)} in year {year}",
+                floor.span, label="the floor", related=(Label(ceiling.span, "the ceiling"),),
+                notes=("no total can meet both: the top-up to the floor would break the ceiling",),
+                help="lower the floor or raise the ceiling, so that the floor is at most the ceiling",
+                clause=floor.clause or components.clause)]
+    return []

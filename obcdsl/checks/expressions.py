@@ -55,4 +55,8 @@ def clause_of(contract: ast.Contract) -> dict:
     for terms in model.all_risk_terms(contract):
         for table in terms.tables:
             found[id(table.condition)] = table.clause or terms.clause
+    payments = contract.payments
+    if payments is not None:
+        for deduction in payments.deductions:
+            found[id(deduction.condition)] = deduction.clause or payments.clause
     return found

@@ -100,6 +100,12 @@ def each_percentage(contract: ast.Contract) -> Iterator[Item]:
         for amount, what in ((components.core, "the core share"), (components.pot, "the outcomes pot"), (components.reserve, "the risk reserve")):
             if amount is not None and amount.kind == "share":
                 yield amount.value, amount.span, what, amount.clause
+        for carve in components.carve_outs:
+            if carve.amount.kind == "share":
+                yield carve.amount.value, carve.amount.span, f'the carve-out for "{carve.destination}"', carve.clause
+        for deduction in components.deductions:
+            if deduction.kind == "share":
+                yield deduction.value, deduction.span, "a deduction's share of the core", deduction.clause
     outcomes = contract.outcomes
     if outcomes is not None:
         for weight, what, clause in weights(contract):

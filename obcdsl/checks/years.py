@@ -108,6 +108,8 @@ def year_ranges(contract: ast.Contract, last: int | None) -> list[Diagnostic]:
     if budget is not None:
         for rate in budget.efficiency + budget.uplift:
             within(rate.year, rate.span, "the rate applies in", rate.clause)
+        for addition in budget.additions:
+            within(addition.year, addition.span, f'"{addition.service}" is added to the budget from', addition.clause)
     for phase in contract.phases:
         within(phase.first_year, phase.years_span, f"phase `{phase.name}` starts in", phase.clause)
         within(phase.last_year, phase.years_span, f"phase `{phase.name}` ends in", phase.clause)

@@ -351,6 +351,11 @@ class Builder:
         for rate in budget.uplift:
             blocks.append(Paragraph(numbers(rate.clause), f"The budget rises by {percent_text(rate.rate)} {rate_words(rate)} "
                                                           "for cost pressures.", "Uplift"))
+        for addition in budget.additions:
+            blocks.append(Paragraph(numbers(addition.clause), f"From year {addition.year}, {short_pounds(addition.amount)} is added "
+                                                              f"to the budget for {addition.service}, after that year's efficiency "
+                                                              "and uplift; in later years it is adjusted with the rest of the budget.",
+                                    "Service added"))
         if budget.efficiency or budget.uplift:
             blocks.append(Paragraph(numbers(None), "Each year's budget is the previous year's with that year's efficiency and "
                                                    "uplift applied, so adjustments compound.", "Compounding"))
@@ -372,18 +377,33 @@ class Builder:
         numbers = Numbers(payments.clause if payments and payments.clause else "D")
         blocks: list[Block] = []
         if payments is not None:
+            for carve in payments.carve_outs:
+                blocks.append(Paragraph(numbers(carve.clause), f"{budget_amount_words(carve.amount)[:1].upper()}"
+                                                               f"{budget_amount_words(carve.amount)[1:]} is carved out of the budget "
+                                                               f"for \u201c{carve.destination}\u201d, and paid to it, not to the provider.",
+                                        "Carve-out"))
             for key, title, words in (("core", "Core payment", "is paid whatever the outcomes"),
                                       ("pot", "Outcomes pot", "is paid according to the outcomes achieved (Schedule 4)"),
                                       ("reserve", "Risk reserve", "is held back and paid with the risk-share settlement")):
                 amount = getattr(payments, key)
                 if amount is not None:
+                    if key == "pot" and amount.on_top:
+                        words = "is paid on top of the budget, according to the outcomes achieved (Schedule 4)"
                     blocks.append(Paragraph(numbers(amount.clause), f"The {title.lower()} of {budget_amount_words(amount)} {words}.",
                                             title))
             if payments.core is None and self.contract.budget is not None:
                 blocks.append(Paragraph(numbers(None), "The core payment is the rest of the budget.", "Core payment"))
+            for deduction in payments.deductions:
+                amount = f"{percent_text(deduction.value)} of the core payment" if deduction.kind == "share" else short_pounds(deduction.value)
+                blocks.append(Paragraph(numbers(deduction.clause), f"{amount[:1].upper()}{amount[1:]} is deducted from the core "
+                                                                   f"payment unless {expression(deduction.condition)}.",
+                                        "Deduction"))
             if payments.ceiling is not None:
                 blocks.append(Paragraph(numbers(payments.ceiling.clause), "Everything paid to the provider in a year is at most "
                                         f"{budget_amount_words(payments.ceiling)}.", "Ceiling"))
+            if payments.floor is not None:
+                blocks.append(Paragraph(numbers(payments.floor.clause), "Everything paid to the provider in a year is at least "
+                                        f"{budget_amount_words(payments.floor)}: any shortfall is paid as a top-up.", "Floor"))
         for phase in self.contract.phases:
             own = phase.components
             stated = [(t, getattr(own, k)) for k, t in (("core", "core payment"), ("pot", "outcomes pot"), ("reserve", "risk reserve"))
