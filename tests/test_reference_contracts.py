@@ -146,7 +146,18 @@ def test_east_london_year_1_deducts_twice_and_tops_up_to_the_floor():
 
 def test_east_london_year_2_spares_the_core_exactly_on_the_threshold():
     year = east_london_year(2)  # GP access exactly 65%
-    assert year.deducted == 0 and year.top_up == 0 and year.total_to_provider == year.core
+    assert year.deducted == 0 and year.top_up == 0 and year.total_to_provider == year.core + year.risk.transfer
+
+
+def test_east_london_risk_terms_change_by_phase():
+    """The transition phase shares a loss 50:50 only up to 1% of the budget (clause 6.1.1); from year 3 the
+    corridor is 5%, and in year 5 the provider's half of the loss meets the £8m cap. The variance is measured
+    against the budget less the £11.6m carve-out."""
+    two, five = east_london_year(2), east_london_year(5)
+    assert two.risk.variance == Decimal("381744200") - (two.budget - Decimal("11600000")) == Decimal("4000000.00")
+    assert (two.risk.provider_share, two.risk.transfer) == (Decimal("1946721.00"), Decimal("2053279.00"))
+    assert {line.clause for line in two.lines if line.kind == "risk share"} == {"6.1.1"}
+    assert (five.risk.provider_share, five.risk.caps_binding) == (Decimal("8000000.00"), ("provider losses cap",))
 
 
 def test_east_london_year_3_adds_the_stroke_service_after_its_adjustments():
@@ -155,4 +166,4 @@ def test_east_london_year_3_adds_the_stroke_service_after_its_adjustments():
     added = steps.index('year 3: add £3,424,000.00 for "community stroke service"')
     assert steps[added - 1] == "year 3: uplift +2.5%" and "tolerance" in steps[added + 1]
     assert year.pot == (year.budget * Decimal("0.025")).quantize(Decimal("0.01"))
-    assert year.total_to_provider == year.core + year.outcomes_paid
+    assert year.total_to_provider == year.core + year.outcomes_paid + year.risk.transfer
