@@ -422,6 +422,7 @@ class Scaling:
     cap: Optional[Decimal] = None  # percent
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
+    on_top: bool = False  # `, the excess paid on top of the pot`: a factor above 100% pays beyond the allocation
 
 
 @attrs.frozen

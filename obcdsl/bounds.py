@@ -63,10 +63,11 @@ class YearBounds:
     indicator_most: dict = attrs.field(factory=dict, eq=False)
     deducted: Range = Range(ZERO, ZERO)  # taken from the core for conditions not met
     floor: Optional[Decimal] = None  # `total payment at least ...`: the total is topped up to it
+    on_top: Range = Range(ZERO, ZERO)  # paid beyond the pot by factors above 100% (`the excess paid on top of the pot`)
 
     @property
     def total(self) -> Range:
-        total = self.core + self.outcomes + self.bonus + self.reserve
+        total = self.core + self.outcomes + self.bonus + self.reserve + self.on_top
         if self.risk_share is not None:
             total = total + self.risk_share
         if self.stop_loss is not None:
@@ -91,6 +92,11 @@ def bounds(contract: ast.Contract) -> list[YearBounds]:
 def year_bounds(contract: ast.Contract, year: int) -> YearBounds:
     plan = plan_for(contract, year)
     outcomes, most_by_indicator = lines_range(plan)
+    on_top = fixed(ZERO)
+    for line in plan.lines:
+        if line.linked and line.scale is not None and line.scale.source.on_top:
+            cap = line.scale.cap
+            on_top = on_top + Range(ZERO, None if cap is None else max(to_penny(line.most * cap / HUNDRED, plan.rounding) - line.most, ZERO))
     bonus = fixed(ZERO)
     for item in plan.bonuses:
         if item.bonus.condition is None:
@@ -104,7 +110,7 @@ def year_bounds(contract: ast.Contract, year: int) -> YearBounds:
     risk, provider, commissioner, stop = risk_ranges(plan)
     return YearBounds(
         year, plan.budget, plan.pot, fixed(plan.core), outcomes, bonus, fixed(plan.reserve_paid),
-        risk, provider, commissioner, stop, most_by_indicator, deducted, plan.floor,
+        risk, provider, commissioner, stop, most_by_indicator, deducted, plan.floor, on_top,
     )
 
 
@@ -155,6 +161,8 @@ def line_range(plan: YearPlan, line: LinePlan) -> Range:
         least = ZERO
         cap = line.scale.cap
         most = None if cap is None else to_penny(line.most * cap / HUNDRED, plan.rounding)
+        if line.scale.source.on_top:  # from the pot, at most what the rule pays at 100%; the rest is on top of it
+            most = line.most if most is None else min(most, line.most)
     if line.gates or line.missing == "not achieved":
         least = ZERO
     return Range(least, most)

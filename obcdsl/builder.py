@@ -740,7 +740,12 @@ class ContractBuilder:
         factor = self.expression(children)
         caps = tokens(children, "PERCENT")
         cap = self.number(caps[0]) if caps else None
-        return Item("scaling", ast.Scaling(factor, cap, clause(children), span), span)
+        on_top = first(children, Part) is not None
+        return Item("scaling", ast.Scaling(factor, cap, clause(children), span, on_top), span)
+
+    @callback()
+    def scaling_on_top(self, children: list, span: Span) -> Part:
+        return Part("on top", span)
 
     # ------------------------------------------------------------ payment rules
 

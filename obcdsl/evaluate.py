@@ -110,6 +110,7 @@ def assemble(run: Run, result: YearResult) -> Statement:
         carved_out=plan.carved_out if plan.carve_outs else None,
         deducted=result.deducted if plan.deductions else None,
         top_up=result.top_up if plan.floor is not None else None,
+        outcomes_on_top=result.on_top if any(line.scale is not None and line.scale.source.on_top for line in plan.lines) else None,
     )
 
 
@@ -271,6 +272,8 @@ def scale_words(result: LineResult) -> Optional[str]:
     text = f"scaled by {percent_text(applied.quantize(Decimal('0.01')).normalize())}"
     if applied != result.scale_points:
         text += f" (factor {percent_text(result.scale_points.quantize(Decimal('0.01')).normalize())}, capped)"
+    if result.on_top:
+        text += f"; {pounds(result.on_top)} of it paid on top of the pot"
     return text
 
 

@@ -268,7 +268,8 @@ def indicator(out: Writer, node: ast.Indicator) -> None:
             out.line(f"in segment {segment_rule.segment}: {rule_line(segment_rule.rule)}")
     if node.scaling is not None:
         cap = f" capped at {percent(node.scaling.cap)}" if node.scaling.cap is not None else ""
-        out.line(f"scaled by {expression(node.scaling.factor)}{cap}{clause(node.scaling.clause)}")
+        on_top = ", the excess paid on top of the pot" if node.scaling.on_top else ""
+        out.line(f"scaled by {expression(node.scaling.factor)}{cap}{on_top}{clause(node.scaling.clause)}")
     for gate in node.gates:
         out.line(f"only if {expression(gate.condition)}{clause(gate.clause)}")
     if node.missing_data is not None:

@@ -90,7 +90,7 @@ ITEM = (
 )
 RULE = (
     "target", "pays", "pays when", "paying", "sliding scale", "higher is better",
-    "lower is better", "measured as", "scaled by", "capped at", "only if", "unless", "on top", "of budget",
+    "lower is better", "measured as", "scaled by", "capped at", "the excess paid on top of the pot", "only if", "unless", "on top", "of budget",
     "of the pot", "of its allocation", "above baseline", "below baseline", "last year",
 )
 OPERATOR = (

@@ -189,6 +189,7 @@ class LineResult:
     amount: Any
     most: Decimal
     achieved: Any
+    on_top: Any = ZERO  # paid above what the rule pays at 100%, on top of the pot (`the excess paid on top of the pot`)
 
 
 @attrs.frozen
@@ -237,6 +238,7 @@ class YearResult:
     deductions: tuple[DeductionResult, ...] = ()
     deducted: Any = ZERO  # taken from the core for conditions not met
     top_up: Any = ZERO  # paid to bring the total up to `total payment at least ...`
+    on_top: Any = ZERO  # of the outcome payments, paid on top of the pot by factors above 100%
 
     @property
     def risk_to_provider(self):
@@ -361,7 +363,7 @@ class Run:
         bk = self.bk
         zero = bk.zeros()
         if not line.linked:
-            return LineResult(line, (), None, bk.const(ONE), None, bk.trues(), zero, ZERO, bk.falses())
+            return LineResult(line, (), None, bk.const(ONE), None, bk.trues(), zero, ZERO, bk.falses(), zero)
         held, failed = bk.trues(), None
         for gate in line.gates:
             holds = self.gate_holds(gate)
@@ -369,8 +371,10 @@ class Run:
                 failed = gate
             held = bk.both(held, holds)
         points, scale = self.scale(line)
+        on_top = line.scale is not None and line.scale.source.on_top
         parts = []
         amount = zero
+        beyond = zero
         for part in line.parts:
             # a baseline is a term of the contract: missing, it is an error whatever the missing-data policy; last
             # year's value or a measure's is the year's data, as the value is
@@ -392,11 +396,14 @@ class Run:
             else:  # a factor from the data: no grid for the amount
                 raw, index = part.lowered.apply(bk, value, baseline, *reads)
                 paid = bk.penny(bk.where(held, raw, zero) * scale, self.plan.rounding)
+                if on_top:  # what a factor above 100% adds to the rule's own payment is paid beyond the pot
+                    beyond = beyond + bk.maximum(paid - bk.penny(bk.where(held, raw, zero), self.plan.rounding), zero)
             parts.append(PartResult(part, value, baseline, index, paid))
             amount = amount + paid
         most = line.most
-        achieved = bk.both(bk.same_money(amount, bk.const(most)), most > 0)
-        return LineResult(line, tuple(parts), points, scale, failed, held, amount, most, achieved)
+        reached = bk.minimum(amount, bk.const(most)) if on_top else amount  # above its most, an indicator is achieved
+        achieved = bk.both(bk.same_money(reached, bk.const(most)), most > 0)
+        return LineResult(line, tuple(parts), points, scale, failed, held, amount, most, achieved, beyond)
 
     def gate_holds(self, gate: GatePlan):
         try:
@@ -466,7 +473,10 @@ class Run:
         if problems:
             raise Missing(*dict.fromkeys(problems))  # one value can be needed by several lines: report it once
         assert outcomes_paid is not None and bonus_paid is not None and paid is not None  # no problems: all were paid
-        unearned = bk.const(plan.pot) - outcomes_paid - bonus_paid
+        on_top = bk.zeros()
+        for result in self.results.values():
+            on_top = on_top + result.on_top
+        unearned = bk.const(plan.pot) - (outcomes_paid - on_top) - bonus_paid
         total = paid
         if risk is not None:
             total = total + risk.transfer + risk.stop_loss
@@ -476,7 +486,7 @@ class Run:
             total = total + top_up
         ordered = {line.name: self.results[line.name] for line in plan.lines}
         return YearResult(plan, ordered, tuple(bonuses), outcomes_paid, bonus_paid, unearned, risk, total,
-                          tuple(deductions), deducted, top_up)
+                          tuple(deductions), deducted, top_up, on_top)
 
     def settle(self, problems: list, paid=None) -> Optional[RiskResult]:
         """The stop-loss and the risk-share settlement; `paid` is what the year paid before it (a variance measured

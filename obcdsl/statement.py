@@ -167,6 +167,7 @@ class Statement:
     carved_out: Optional[Decimal] = None  # paid out of the budget to the carve-outs' destinations; None without one
     deducted: Optional[Decimal] = None  # taken from the core by deductions; None without one
     top_up: Optional[Decimal] = None  # paid to meet `total payment at least ...`; None without a floor
+    outcomes_on_top: Optional[Decimal] = None  # of the outcome payments, paid beyond the pot by factors above 100%
 
     @property
     def overpayment(self) -> Decimal:
@@ -195,7 +196,10 @@ class Statement:
             rows.append(("deducted", "Deducted from the core", self.deducted))
         rows += [
             ("pot", "Outcomes pot, on top of the budget" if self.pot_on_top else "Outcomes pot", self.pot),
-            ("outcomes", "Paid for outcomes", self.outcomes_paid), ("bonus", "Paid as bonus", self.bonus_paid),
+            ("outcomes", "Paid for outcomes", self.outcomes_paid),
+            *([("outcomes_on_top", "of which on top of the pot (factors above 100%)", self.outcomes_on_top)]
+              if self.outcomes_on_top is not None else []),
+            ("bonus", "Paid as bonus", self.bonus_paid),
             ("unearned", "Unearned pot", self.unearned), ("risk_reserve", "Risk reserve, paid at settlement", self.reserve),
             ("risk_share", "Risk share and stop-loss, to the provider", self.risk_share),
         ]
@@ -209,7 +213,8 @@ class Statement:
 
     def stated_components(self) -> dict:
         """Carve-outs, deductions and a top-up in JSON: present only when the contract states them."""
-        return {key: json_money(getattr(self, key)) for key in ("carved_out", "deducted", "top_up") if getattr(self, key) is not None}
+        keys = ("carved_out", "deducted", "top_up", "outcomes_on_top")
+        return {key: json_money(getattr(self, key)) for key in keys if getattr(self, key) is not None}
 
     def to_dict(self) -> dict:
         return {

@@ -49,6 +49,8 @@ def summary_rows(statement: Statement) -> list[tuple[str, Decimal]]:
     rows += [
         ("Outcomes pot, on top of the budget" if statement.pot_on_top else "Outcomes pot", statement.pot),
         ("  paid for outcomes", statement.outcomes_paid),
+        *([("    of which on top of the pot (factors above 100%)", statement.outcomes_on_top)]
+          if statement.outcomes_on_top is not None else []),
         ("  paid as bonus", statement.bonus_paid),
         (f"  unearned, {destination_words(statement)}", statement.unearned),
     ]

@@ -78,7 +78,10 @@ def write_sheet(sheet: Any, statement: Statement) -> None:
         at = put([line.kind, line.outcome, line.name, line.title, line.segment, number(line.measured), number(line.threshold),
                   line.reached, line.clause, line.allocation, line.amount, line.explanation], money=(10, 11))
         sheet.cell(row=at, column=12).alignment = Alignment(wrap_text=True, vertical="top")
-        blocks["outcomes" if line.kind in ("indicator", "measure") else "bonus" if line.kind == "bonus" else "risk"].append(at)
+        block = ("outcomes" if line.kind in ("indicator", "measure") else "bonus" if line.kind == "bonus"
+                 else "risk" if line.kind in ("risk share", "stop-loss") else None)  # carve-outs, deductions: totals of their own
+        if block is not None:
+            blocks[block].append(at)
 
     section("Totals", ("Total", "Key", "Amount"))
     cells: dict[str, str] = {}
@@ -88,18 +91,29 @@ def write_sheet(sheet: Any, statement: Statement) -> None:
 
     if statement.budget is not None:
         total("budget", "Budget", statement.budget)
+    if statement.carved_out is not None:
+        total("carved_out", "Carved out of the budget, paid to its destinations", statement.carved_out)
     total("core", "Core payment", statement.core)
-    total("pot", "Outcomes pot", statement.pot)
+    if statement.deducted is not None:
+        total("deducted", "Deducted from the core", statement.deducted)
+    total("pot", "Outcomes pot, on top of the budget" if statement.pot_on_top else "Outcomes pot", statement.pot)
     total("outcomes", "Paid for outcomes", block_sum(AMOUNT, blocks["outcomes"]))
+    unearned = f"={cells['pot']}-{cells['outcomes']}"
+    if statement.outcomes_on_top is not None:
+        total("outcomes_on_top", "of which on top of the pot (factors above 100%)", statement.outcomes_on_top)
+        unearned += f"+{cells['outcomes_on_top']}"
     total("bonus", "Paid as bonus", block_sum(AMOUNT, blocks["bonus"]))
-    total("unearned", "Unearned pot", f"={cells['pot']}-{cells['outcomes']}-{cells['bonus']}")
+    total("unearned", "Unearned pot", f"{unearned}-{cells['bonus']}")
     total("risk_reserve", "Risk reserve, paid at settlement", statement.reserve)
     total("risk_share", "Risk share and stop-loss, to the provider", block_sum(AMOUNT, blocks["risk"]))
-    total("total_to_provider", "Total to the lead provider",
-          "=" + "+".join(cells[k] for k in ("core", "outcomes", "bonus", "risk_reserve", "risk_share")))
+    if statement.top_up is not None:
+        total("top_up", "Top-up to the floor on the total payment", statement.top_up)
+    paid = "+".join(cells[k] for k in ("core", "outcomes", "bonus", "risk_reserve", "risk_share", "top_up") if k in cells)
+    total("total_to_provider", "Total to the lead provider", "=" + paid + (f"-{cells['deducted']}" if "deducted" in cells else ""))
     reinvested = statement.unearned_destination == "reinvested"
     total("commissioner_cost", "Cost to the commissioner",
-          f"={cells['total_to_provider']}" + (f"+{cells['unearned']}" if reinvested else ""))
+          f"={cells['total_to_provider']}" + (f"+{cells['unearned']}" if reinvested else "")
+          + (f"+{cells['carved_out']}" if "carved_out" in cells else ""))
 
     if statement.risk is not None:
         section("Risk share", ("Clause", "Working", "Provider", "Commissioner"))

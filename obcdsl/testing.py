@@ -439,7 +439,10 @@ def rich_paying_indicator(draw, name: str, weight: Optional[int], names: _Names,
         fields["rule"] = draw(rich_rule(direction, unit, relative=True))
     if names.measured and _int(draw, 0, 2) == 0:
         factor = draw(ratio_expression(names))
-        fields["scaling"] = ast.Scaling(factor, D(_pick(draw, [100, 100, 100, 90, 50])))
+        if _int(draw, 0, 3) == 0:  # a factor above 100%, its excess paid on top of the pot, perhaps with no cap
+            fields["scaling"] = ast.Scaling(factor, _pick(draw, [D(130), D(150), D(100), None]), on_top=True)
+        else:
+            fields["scaling"] = ast.Scaling(factor, D(_pick(draw, [100, 100, 100, 90, 50])))
     fields["gates"] = draw(_gates(names))
     if _int(draw, 0, 4) == 0:
         fields["missing_data"] = _pick(draw, ["error", "not achieved"])
@@ -783,6 +786,8 @@ def constructs(contract: ast.Contract) -> set[str]:
                 found.add("measured as")
             if item.scaling is not None:
                 found.add("scaled by")
+                if item.scaling.on_top:
+                    found.add("scaled above 100%, on top of the pot")
             if item.gates:
                 found.add("gateway on an indicator")
             if item.missing_data is not None:

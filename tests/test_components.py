@@ -351,7 +351,9 @@ def test_rich_contracts_keep_their_parts_and_bounds(case):
     # carve-outs, core, reserve and a pot that is not on top make the budget, to the penny
     assert plan.carved_out + plan.core + (0 if plan.on_top else plan.pot) + plan.reserve == plan.budget == statement.budget
     assert (statement.carved_out or 0) == plan.carved_out and statement.pot_on_top == plan.on_top
-    assert statement.outcomes_paid + statement.bonus_paid <= statement.pot
+    # from the pot, never more than the pot; what factors above 100% add is paid on top of it
+    assert statement.outcomes_paid - (statement.outcomes_on_top or 0) + statement.bonus_paid <= statement.pot
+    assert statement.unearned == statement.pot - statement.outcomes_paid + (statement.outcomes_on_top or 0) - statement.bonus_paid
     assert year.deducted.least <= (statement.deducted or 0) <= year.deducted.most
     if year.floor is not None:
         assert statement.total_to_provider >= year.floor

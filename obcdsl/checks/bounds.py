@@ -104,8 +104,8 @@ def uncapped_scaling(contract: ast.Contract) -> list[Diagnostic]:
     found = []
     for indicator in contract.all_indicators:
         scaling = indicator.scaling
-        if scaling is None or scaling.cap is not None:
-            continue
+        if scaling is None or scaling.cap is not None or scaling.on_top:
+            continue  # a factor whose excess is paid on top of the pot need not be capped: the pot pays at most 100%
         year = next((y for y in model.contract_years(contract) if indicator in model.linked_indicators(contract, y)), None)
         attachment = None
         notes = ["a factor above 100% pays more than the indicator's allocation, and the pot can overpay"]

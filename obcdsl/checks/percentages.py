@@ -164,8 +164,10 @@ def indicator_percentages(indicator: ast.Indicator) -> Iterator[Item]:
                 yield from threshold_percent(rule.ceiling, "the ceiling", rule.clause)
         elif isinstance(rule, ast.Target) and percent_unit:
             yield from threshold_percent(rule.threshold.value, "the target", rule.clause)
-    if indicator.scaling is not None and indicator.scaling.cap is not None:
-        yield indicator.scaling.cap, indicator.scaling.span, "the scaling cap", indicator.scaling.clause
+    scaling = indicator.scaling
+    # a factor whose excess is paid on top of the pot may be capped above 100% (a list-size or prevalence factor)
+    if scaling is not None and scaling.cap is not None and not (scaling.on_top and scaling.cap >= 0):
+        yield scaling.cap, scaling.span, "the scaling cap", scaling.clause
 
 
 def threshold_percent(value: ast.ThresholdValue, what: str, clause) -> Iterator[Item]:

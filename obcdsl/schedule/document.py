@@ -642,7 +642,9 @@ class Builder:
             cap = f", at most {percent_text(indicator.scaling.cap)}" if indicator.scaling.cap is not None else ""
             blocks.append(Paragraph(numbers(indicator.scaling.clause),
                                     f"The payment earned is multiplied by {expression(indicator.scaling.factor)}, read as a "
-                                    f"percentage{cap}.", "Scaling"))
+                                    f"percentage{cap}." + (" What a factor above 100% adds to the payment is paid on top of "
+                                                           "the outcomes pot, not from it." if indicator.scaling.on_top else ""),
+                                    "Scaling"))
         for gate in indicator.gates:
             blocks.append(Paragraph(numbers(gate.clause), f"Nothing is paid for this indicator unless "
                                                           f"{expression(gate.condition)}.", "Gateway"))
