@@ -7,6 +7,7 @@ errors (a file that cannot be found or read).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -174,6 +175,9 @@ def run_check(args) -> int:
     return EXIT_ERRORS if errors else EXIT_OK
 
 
+FMT_SKIP = re.compile(r"^\s*#.*\bfmt: skip\b", re.MULTILINE)  # a comment line asking `obcdsl fmt` to leave the file
+
+
 def run_fmt(args) -> int:
     """`obcdsl fmt`: rewrite files in place, or with --check / --diff only say what would change."""
     import difflib
@@ -185,10 +189,13 @@ def run_fmt(args) -> int:
     err = make_console(sys.stderr)
     for problem in problems:
         print_diagnostics(err, [problem], None)
-    unchanged = changed = broken = 0
+    unchanged = changed = broken = skipped = 0
     for name in files:
         data = Path(name).read_bytes()
         source, reading = decode(data, name)
+        if source is not None and FMT_SKIP.search(source.text):
+            skipped += 1  # a file kept as written on purpose: an example of a mistake, say
+            continue
         formatted = layout(source.text) if source is not None else None
         if source is None or formatted is None:
             result = check_bytes(data, name)
@@ -209,7 +216,8 @@ def run_fmt(args) -> int:
             sys.stdout.write(f"reformatted {name}\n")
     verb = "would be reformatted" if args.check or args.diff else "reformatted"
     err.print(f"{changed} file{'s' if changed != 1 else ''} {verb}, {unchanged} unchanged"
-              + (f", {broken} with syntax errors left as they are" if broken else ""))
+              + (f", {broken} with syntax errors left as they are" if broken else "")
+              + (f", {skipped} marked `# fmt: skip`" if skipped else ""))
     if any(p.severity is Severity.ERROR for p in problems):
         return EXIT_USAGE
     return EXIT_ERRORS if broken or ((args.check or args.diff) and changed) else EXIT_OK

@@ -118,11 +118,29 @@ def test_fmt_command(tmp_path, capsys):
 
 def test_fmt_leaves_a_file_with_a_syntax_error_alone(tmp_path, capsys):
     path = tmp_path / "broken.obc"
-    text = (BROKEN / "OBC101_stray_character.obc").read_text()
+    text = (BROKEN / "OBC101_stray_character.obc").read_text().replace("fmt: skip", "kept")
     path.write_text(text)
     assert main(["fmt", str(path)]) == 1
     assert path.read_text() == text
     assert "error[OBC101]" in capsys.readouterr().err
+
+
+def test_fmt_leaves_a_file_marked_fmt_skip_as_written(tmp_path, capsys):
+    text = (BROKEN / "OBC101_stray_character.obc").read_text()
+    assert "fmt: skip" in text.split("\n")[1]
+    path = tmp_path / "kept.obc"
+    path.write_text(text)
+    assert main(["fmt", "--check", str(path)]) == 0
+    assert main(["fmt", str(path)]) == 0 and path.read_text() == text
+    assert "1 marked `# fmt: skip`" in capsys.readouterr().err
+    path.write_text(text.replace("fmt: skip", "kept"))
+    assert main(["fmt", "--check", str(path)]) == 1  # without the mark, a syntax error fails the check
+
+
+def test_the_tests_and_contracts_folders_are_in_the_canonical_layout():
+    """The issue's check: `obcdsl fmt --check contracts/ tests/` passes (the examples of syntax errors, which must
+    keep their form, are marked `fmt: skip`)."""
+    assert main(["fmt", "--check", str(CONTRACTS), str(BROKEN.parent)]) == 0
 
 
 def test_fmt_of_a_missing_file_is_a_usage_error(capsys):

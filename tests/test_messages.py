@@ -105,7 +105,7 @@ MESSAGES = {
         "lower the weights by 1 point in all, for example `settled` at 20 points",
     ),
     "OBC102_pays_misspelt": (
-        "OBC102", 29, 32,
+        "OBC102", 30, 9,
         "`pay 75%` reads as a band of its own, called `pay`",
         "did you mean `pays`?",
         "write `pays 75%` to give band `improved` its share",
@@ -208,6 +208,16 @@ def test_no_fix_when_the_weight_that_is_off_cannot_be_told():
     assert error.code == "OBC301" and error.fixes == ()
     assert (error.span.line, error.label) == (75, "the total is 100 points")  # on `total 100 points`
     assert error.notes[1] == "`functioning` weighs 15 points (line 100)"
+
+
+def test_a_misspelt_pays_is_caught_on_the_band_line_and_on_a_line_of_its_own():
+    """As typed (`improved at least 85% pay 75%`) and as `obcdsl fmt` lays it out (`pay 75%` on its own line)."""
+    text = (BROKEN / "OBC102_pays_misspelt.obc").read_text()
+    typed = text.replace("        improved  at least 85%\n        pay       75%\n", "        improved  at least 85% pay 75%\n")
+    assert typed != text
+    for version in (text, typed):
+        found = errors_of(check_text(version, "b.obc"))
+        assert [(x.code, x.message) for x in found] == [("OBC102", "`pay 75%` reads as a band of its own, called `pay`")]
 
 
 def test_fixes_are_in_the_json_output():

@@ -101,8 +101,8 @@ def pays_misspelt(rule: ast.Bands) -> list[Diagnostic]:
         name = band.name.lower()
         if name not in PAYS_SLIPS and not d.nearest(name, ["pays"]):
             continue
-        if before.span is None or band.name_span is None or before.span.end_line != band.name_span.line:
-            continue
+        if before.span is None or band.name_span is None:
+            continue  # a band written on a line of its own reads the same (`obcdsl fmt` puts it there)
         shown = f"{value.amount.normalize():f}%"
         fixes = (Fix(f"change `{band.name}` to `pays`", band.name_span, "pays"),) if band.name_span else ()
         found.append(
