@@ -24,7 +24,7 @@ from .interpret import ExactInputs, LineResult, PartResult, RiskResult, Run, Yea
 from .lowering import LinearRule, StepRule, comparison
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split
 from .format import expression
-from .plan import Missing, YearPlan, plan_for, stated_components
+from .plan import Missing, YearPlan, plan_for
 from .statement import Line, PartyShare, RiskSettlement, Statement
 
 __all__ = ["Missing", "evaluate", "evaluate_plan"]
@@ -179,7 +179,7 @@ def condition_aloud(expr: ast.Expr) -> str:
 
 
 def stated_floor(plan: YearPlan) -> ast.BudgetAmount:
-    floor = stated_components(plan.contract, plan.year).floor
+    floor = model.components_for_year(plan.contract, plan.year).floor
     assert floor is not None  # the plan has a floor only when one is stated
     return floor
 
@@ -356,12 +356,10 @@ def rule_name(indicator: ast.Indicator) -> str:
 # ---------------------------------------------------------------- conditions, in words
 
 
-def describe_condition(run: Run, expr: ast.Expr, holds: bool = False) -> str:
-    """Why a condition failed (or, `holds`, that it held), with the values it read."""
+def describe_condition(run: Run, expr: ast.Expr) -> str:
+    """Why a condition failed, with the values it read."""
     if isinstance(expr, ast.Comparison):
         return f"{describe_value(run, expr.left)} {expr.operator} {describe_value(run, expr.right)}"
-    if holds:
-        return held_words(run, expr)
     if isinstance(expr, ast.AllAchieved):
         missed = [o.name for o in run.plan.contract.all_outcomes if not outcome_achieved(run, o)]
         return "not every outcome was achieved (" + ", ".join(f"`{m}`" for m in missed) + " missed)"
@@ -529,7 +527,7 @@ def table_words(run: Run, side: str, noun: str, sharing) -> Optional[tuple[str, 
     if not tables:
         return None
     if sharing.table is not None:
-        return (f"the {noun} is shared by the `{side} when` table: {describe_condition(run, sharing.table.condition, True)}",
+        return (f"the {noun} is shared by the `{side} when` table: {held_words(run, sharing.table.condition)}",
                 sharing.table.clause or source.clause)
     failed = "; ".join(describe_condition(run, t.condition) for t in tables)
     if sharing.unshared_all:

@@ -21,7 +21,7 @@ from typing import Iterable, Optional, Union
 
 import attrs
 
-from . import ast
+from . import ast, model
 from .data import ACTUAL_COST
 from .source import Span
 
@@ -213,8 +213,8 @@ def positions(contract: ast.Contract) -> Iterable[tuple[ast.Expr, str, str, bool
     for bonus in contract.all_bonuses:
         if bonus.condition is not None:
             yield bonus.condition, "condition", f"the condition of bonus `{bonus.name}`", False
-    for terms in [contract.risk_share] + [phase.risk_terms for phase in contract.phases]:
-        for table in terms.tables if terms is not None else ():
+    for terms in model.all_risk_terms(contract):
+        for table in terms.tables:
             yield table.condition, "condition", f"the condition of a `{table.side} when` table", False
     for number, deduction in enumerate(contract.payments.deductions if contract.payments else (), 1):
         yield deduction.condition, "condition", f"the condition of deduction {number}", False

@@ -25,7 +25,8 @@ from . import ast
 from . import diagnostics as d
 from .data import ACTUAL_COST, Data, DataPoint
 from .diagnostics import Diagnostic
-from .expressions import Achieved, Arithmetic, Compare, Const, Extreme, Logic, Negated, Negation, Reached, Value, values_read
+from .expressions import (Achieved, Arithmetic, Compare, Const, Extreme, Logic, Negated, Negation, Reached, Value, readable,
+                          values_read)
 from .lowering import Settled, places, StepRule
 from .money import HUNDRED, ZERO
 from .plan import DeductionPlan, GatePlan, LinePlan, Missing, PartPlan, YearPlan
@@ -42,8 +43,7 @@ class ExactInputs:
     def __init__(self, plan: YearPlan, data: Data):
         self.plan = plan
         self.data = data
-        self.indicators: dict = {m.name: m for m in plan.contract.all_measures}  # read as indicators are
-        self.indicators.update((i.name, i) for i in plan.contract.all_indicators)
+        self.indicators = readable(plan.contract)  # indicators and measures, read alike
 
     def year_of(self, baseline: bool, previous: bool) -> Optional[int]:
         """The data's year for a value: None for the baseline, which is also last year's value in year 1."""

@@ -310,9 +310,14 @@ def places(value: Decimal) -> int:
     return -exponent if isinstance(exponent, int) and exponent < 0 else 0
 
 
+def risk_amount(node: ast.Amount, budget: Decimal) -> Decimal:
+    """`£500,000` or `5% of budget` in pounds, exactly (a share of a measure is known only from the data)."""
+    return node.value if node.kind == "money" else budget * node.value / HUNDRED
+
+
 def fixed_limit(limit: ast.ExposureLimit, budget: Decimal, rounding: Optional[str]) -> Decimal:
     """A cap or floor stated in pounds or shares of the budget, in pennies (the lesser or greater of its amounts)."""
-    values = [a.value if a.kind == "money" else budget * a.value / HUNDRED for a in limit.amounts]
+    values = [risk_amount(a, budget) for a in limit.amounts]
     return to_penny(max(values) if limit.combine == "greater" else min(values), rounding)
 
 
@@ -324,9 +329,6 @@ def lower_sharing(risk: ast.RiskShare, side: str, budget: Decimal, rounding: Opt
     the whole variance to the party `SIDE not shared go to ...` names. `measures` lowers the measures a cap reads
     (`5% of provider_revenue`); without it, such a cap is left out (the least it can be is not known).
     """
-    def amount(node: ast.Amount) -> Decimal:
-        return node.value if node.kind == "money" else budget * node.value / HUNDRED
-
     written = table.bands if table is not None else (risk.losses if side == "losses" else risk.gains)
     unshared_all = table is None and not written and bool(risk.tables_for(side))
     if unshared_all:
@@ -334,7 +336,8 @@ def lower_sharing(risk: ast.RiskShare, side: str, budget: Decimal, rounding: Opt
         lowered: tuple[SharingBand, ...] = (SharingBand(ZERO, None, ONE if to_provider else ZERO, 1),)
     else:
         lowered = tuple(
-            SharingBand(amount(b.lower) if b.lower is not None else ZERO, amount(b.upper) if b.upper is not None else None,
+            SharingBand(risk_amount(b.lower, budget) if b.lower is not None else ZERO,
+                        risk_amount(b.upper, budget) if b.upper is not None else None,
                         b.provider / HUNDRED, index)
             for index, b in enumerate(written, start=1)
         )
@@ -342,7 +345,7 @@ def lower_sharing(risk: ast.RiskShare, side: str, budget: Decimal, rounding: Opt
     for limit in risk.limits:
         if limit.exposure != side:
             continue
-        fixed = [amount(a) for a in limit.amounts if a.kind != "measure share"]
+        fixed = [risk_amount(a, budget) for a in limit.amounts if a.kind != "measure share"]
         measured = tuple((a.value, measures[a.measure]) for a in limit.amounts
                          if a.kind == "measure share" and measures is not None and a.measure in measures)
         combine = "greater" if limit.combine == "greater" else "lesser"
@@ -352,7 +355,7 @@ def lower_sharing(risk: ast.RiskShare, side: str, budget: Decimal, rounding: Opt
             continue
         value = (max(fixed) if combine == "greater" else min(fixed)) if fixed else None
         limits.append(Limit(limit.party, limit.kind, to_penny(value, rounding) if value is not None else None, measured, combine))
-    minimum = amount(risk.minimum.amount) if risk.minimum is not None and not unshared_all else None
+    minimum = risk_amount(risk.minimum.amount, budget) if risk.minimum is not None and not unshared_all else None
     above = risk.minimum is not None and risk.minimum.basis == "above minimum"
     return Sharing(minimum, above, lowered, tuple(limits), risk.unshared_party(side), risk.at_minimum is None,
                    table, written, unshared_all)

@@ -240,6 +240,13 @@ def year_band_shares(contract: ast.Contract, indicator: ast.Indicator, rule: ast
     return result
 
 
+def components_for_year(contract: ast.Contract, year: int) -> ast.Components:
+    """The components that hold in the year: the phase's own, falling back to the payments section."""
+    phase = phase_for(contract, year)
+    own = phase.components if phase is not None else ast.Components()
+    return effective(contract.payments, own) if contract.payments is not None else own
+
+
 def effective(defaults: Optional[ast.Components], own: ast.Components) -> ast.Components:
     """A phase's components, falling back to the payments section for what it does not state."""
     if defaults is None:

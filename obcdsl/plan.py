@@ -26,8 +26,8 @@ from . import ast, model
 from . import diagnostics as d
 from .data import ACTUAL_POPULATION, MAX_DIGITS, Data, data_error
 from .diagnostics import Diagnostic
-from .expressions import (Condition, Number, Scope, Value, lower_condition, lower_indicator_value, lower_number,
-                          lower_reference, references, scope)
+from .expressions import (Condition, Number, Scope, lower_condition, lower_indicator_value, lower_number, lower_reference,
+                          references, scope)
 from .lowering import LoweredRule, Sharing, lower_rule, lower_sharing, rule_cuts
 from .money import HUNDRED, ZERO, percent_text, pounds, split, to_penny
 from .statement import BudgetStep
@@ -234,7 +234,8 @@ def plan_for(contract: ast.Contract, year: int, data: Optional[Data] = None, cac
 
 def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], steps: tuple[BudgetStep, ...] = ()) -> YearPlan:
     rounding = rounding_of(contract)
-    core, pot, reserve, carved = components(contract, year, budget, rounding)
+    stated = model.components_for_year(contract, year)
+    core, pot, reserve, carved = components(stated, year, budget, rounding)
     shares = allocations(contract, pot)
     linked = frozenset(i.name for i in model.linked_indicators(contract, year))
     where = contract.derived.get(("scope", linked))  # most years link the same indicators: one scope for them all
@@ -252,9 +253,8 @@ def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], s
         contract.derived["lines"] = (money, lines)
     bonuses = tuple(BonusPlan(b, shares.get(b.name, ZERO), lower_condition(b.condition, where) if b.condition is not None else None)
                     for b in contract.all_bonuses)
-    stated = stated_components(contract, year)
     return YearPlan(contract, year, phase, rounding, budget, steps, core, pot, reserve,
-                    lines, bonuses, risk_plan(contract, year, budget, rounding), linked,
+                    lines, bonuses, risk_plan(contract, year, budget, rounding, where), linked,
                     stated.pot is not None and stated.pot.on_top,
                     tuple(CarveOutPlan(c, amount) for c, amount in zip(stated.carve_outs, carved)),
                     deductions(contract, stated, year, core, rounding, where), floor_of(stated, budget, rounding))
@@ -268,13 +268,6 @@ def year_lines(contract: ast.Contract, year: int, shares: dict[str, Decimal], po
             continue
         lines.append(line_plan(contract, year, indicator, owners[indicator.name], shares.get(indicator.name), pot, where))
     return tuple(lines)
-
-
-def stated_components(contract: ast.Contract, year: int) -> ast.Components:
-    """The components that hold in the year: the phase's own, falling back to the payments section."""
-    phase = model.phase_for(contract, year)
-    own = phase.components if phase is not None else ast.Components()
-    return model.effective(contract.payments, own) if contract.payments is not None else own
 
 
 def amount_of(amount: ast.BudgetAmount, budget: Optional[Decimal], rounding: str) -> Decimal:
@@ -399,7 +392,7 @@ def first_policy(contract: ast.Contract, node, where) -> str:
     return missing_policy(contract, where.indicators.get(names[0])) if names else "error"
 
 
-def risk_plan(contract: ast.Contract, year: int, budget: Optional[Decimal], rounding: str) -> Optional[RiskPlan]:
+def risk_plan(contract: ast.Contract, year: int, budget: Optional[Decimal], rounding: str, where: Scope) -> Optional[RiskPlan]:
     risk = model.risk_share_for_year(contract, year)
     if risk is None:
         return None
@@ -407,14 +400,12 @@ def risk_plan(contract: ast.Contract, year: int, budget: Optional[Decimal], roun
         return RiskPlan(risk, None, None, risk.stop_loss)
     if budget is None:
         raise AssertionError("gains or losses bands need a budget (OBC602)")
-    measures = {m.name: Value(m.name, False) for m in contract.all_measures}
+    measures = {m.name: lower_number(ast.Reference(m.name), where) for m in contract.all_measures}
 
     def lowered(side: str, table: Optional[ast.SharingTable] = None) -> Sharing:
         return lower_sharing(risk, side, budget, rounding, table, measures)
 
-    linked = frozenset(i.name for i in model.linked_indicators(contract, year))
-    year_scope = contract.derived.get(("scope", linked)) or scope(contract, linked)
-    whens = {side: tuple((lower_condition(t.condition, year_scope), lowered(side, t)) for t in risk.tables_for(side))
+    whens = {side: tuple((lower_condition(t.condition, where), lowered(side, t)) for t in risk.tables_for(side))
              for side in ("gains", "losses")}
     return RiskPlan(risk, lowered("gains"), lowered("losses"), risk.stop_loss, whens["gains"], whens["losses"])
 
@@ -573,13 +564,12 @@ def allocations(contract: ast.Contract, pot: Decimal) -> dict[str, Decimal]:
 
 
 
-def components(contract: ast.Contract, year: int, budget: Optional[Decimal], rounding: str) -> tuple[Decimal, Decimal, Decimal, tuple[Decimal, ...]]:
-    """Core, pot, reserve and each carve-out for the year, in pennies.
+def components(stated: ast.Components, year: int, budget: Optional[Decimal], rounding: str) -> tuple[Decimal, Decimal, Decimal, tuple[Decimal, ...]]:
+    """Core, pot, reserve and each carve-out for the year (`stated`: `model.components_for_year`), in pennies.
 
     The parts of the budget add up to it exactly: carve-outs, core, reserve and a pot, unless the pot is paid on
     top of the budget (`on top`), when it is worked out from the budget but paid beyond it.
     """
-    stated = stated_components(contract, year)
     on_top = stated.pot is not None and stated.pot.on_top
     within = [("core", stated.core), ("pot", None if on_top else stated.pot), ("reserve", stated.reserve)]
     within += [(f"carve-out {n}", c.amount) for n, c in enumerate(stated.carve_outs)]

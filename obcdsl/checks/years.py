@@ -48,9 +48,7 @@ def bonus_before_outcomes_linked(contract: ast.Contract) -> list[Diagnostic]:
                 needed[node.name] = indicators
         blocked: dict[str, list[int]] = {}
         for year in model.contract_years(contract):
-            phase = model.phase_for(contract, year)
-            own = phase.components if phase is not None else ast.Components()
-            pot = (model.effective(contract.payments, own) if contract.payments is not None else own).pot
+            pot = model.components_for_year(contract, year).pot
             if pot is None or pot.value == 0:
                 continue  # no pot, so no bonus to miss
             linked = {i.name for i in model.linked_indicators(contract, year)}

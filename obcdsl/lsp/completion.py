@@ -15,6 +15,7 @@ from lark.exceptions import LarkError
 from lsprotocol import types
 
 from .. import ast, model
+from ..expressions import ACTUAL_COST_NAME
 from ..lalr import lark_parser
 from ..syntax_messages import BLOCK_WORDS
 from .lexemes import keywords
@@ -108,7 +109,7 @@ def names_here(contract: ast.Contract, parser, tokens: list[Token]) -> list[tupl
         return [(s.name, "subcontractor") for s in subcontractors]
     if block == "phase":
         return indicators + outcomes
-    measures = [(m.name, "measure") for m in contract.all_measures] + [("actual_cost", "measure")]
+    measures = [(m.name, "measure") for m in contract.all_measures] + [(ACTUAL_COST_NAME, "measure")]
     return indicators + outcomes + [(b.name, "bonus") for b in contract.all_bonuses] + measures
 
 
