@@ -201,27 +201,38 @@ def variance_points(risk: ast.RiskShare, budget: Decimal) -> list[Decimal]:
     return sorted(p for p in points if p >= -budget)
 
 
-def known_limits(sharing):
-    """The sharing with only the limits known before the data: a cap that reads a measure could be any amount, and at
-    its most it does not bind (`lower_sharing` leaves out the greater of amounts one of which reads a measure)."""
-    kept = tuple(attrs.evolve(limit, measured=()) for limit in sharing.limits if limit.value is not None)
-    return attrs.evolve(sharing, limits=kept)
+def known_limits(sharing, least: bool):
+    """The sharing with its limits known before the data. A limit that reads a measure (`5% of provider_revenue`)
+    could be any amount from nothing up: the settlement moves one way as it grows, so its extremes are at the
+    measure's least (nothing) and its most (where only the fixed amounts, if any, limit)."""
+    kept = []
+    for limit in sharing.limits:
+        if not limit.measured:
+            kept.append(limit)
+        elif least:
+            fixed = limit.value if limit.value is not None and limit.combine == "greater" else ZERO
+            kept.append(attrs.evolve(limit, value=fixed, measured=()))
+        elif limit.value is not None and limit.combine == "lesser":
+            kept.append(attrs.evolve(limit, measured=()))
+    return attrs.evolve(sharing, limits=tuple(kept))
 
 
 def table_plans(plan: YearPlan) -> list[YearPlan]:
-    """The year with each of its sharing tables applying in turn (each `when` table, then the plain one), and only
-    the limits known before the data: the settlement then depends on the variance alone."""
+    """The year with each of its sharing tables applying in turn (each `when` table, then the plain one), and each
+    limit that reads a measure at its least and at its most: the settlement then depends on the variance alone."""
     risk = plan.risk
     assert risk is not None and risk.gains is not None and risk.losses is not None
+    measured = any(limit.measured for side in ("gains", "losses") for s in risk.sharings(side) for limit in s.limits)
     found = []
-    for side in ("gains", "losses"):
-        for sharing in risk.sharings(side):
-            if side == "losses" and sharing is risk.losses:
-                continue  # the plain losses table is in every gains plan already
-            gains = known_limits(sharing if side == "gains" else risk.gains)
-            losses = known_limits(sharing if side == "losses" else risk.losses)
-            found.append(attrs.evolve(plan, risk=attrs.evolve(risk, gains=gains, losses=losses, gains_when=(),
-                                                              losses_when=(), stop_loss=None)))
+    for least in ((False, True) if measured else (False,)):
+        for side in ("gains", "losses"):
+            for sharing in risk.sharings(side):
+                if side == "losses" and sharing is risk.losses:
+                    continue  # the plain losses table is in every gains plan already
+                gains = known_limits(sharing if side == "gains" else risk.gains, least)
+                losses = known_limits(sharing if side == "losses" else risk.losses, least)
+                found.append(attrs.evolve(plan, risk=attrs.evolve(risk, gains=gains, losses=losses, gains_when=(),
+                                                                  losses_when=(), stop_loss=None)))
     return found
 
 

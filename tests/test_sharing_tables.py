@@ -214,3 +214,41 @@ def test_sharing_tables_and_the_reference_read_back_from_their_formatted_text():
     again, _ = read_contract(SourceFile("again.obc", render(found)))
     assert again == found
     assert [t.side for t in again.risk_share.tables] == ["gains"] and again.risk_share.gains_otherwise
+
+
+BEYOND_THE_BANDS = """
+contract "A cap that reads a measure, beyond the last band"
+  commissioner "ICB"
+  lead provider "Trust"
+  term 1 years from 2025/26
+end
+budget
+  baseline £1m
+end
+payments
+  core 100% of budget
+end
+measures
+  measure provider_revenue "The provider's revenue"
+    unit money
+  end
+end
+risk share
+  losses
+    up to 0.1% of budget: provider 0%, commissioner 100%
+  end
+  provider losses at most 1% of provider_revenue
+end
+"""
+
+
+def test_the_bounds_take_a_cap_that_reads_a_measure_at_its_least_as_well_as_its_most():
+    """Found by the components property: beyond the last band the provider bears the loss, unless a cap of 1% of a
+    small revenue passes it back, so the most transferred is the whole loss, not the £1,000 of the band."""
+    found = obcdsl.loads(BEYOND_THE_BANDS).ast
+    statement = evaluate(found, Data((DataPoint("actual cost", 1, None, Decimal(1010000)),
+                                      DataPoint("provider_revenue", 1, None, Decimal(1)))), 1)
+    assert (statement.risk.provider_share, statement.risk.transfer) == (Decimal("0.01"), Decimal("9999.99"))
+    bounds = year_bounds(found, 1)
+    assert bounds.risk_share.most is None or statement.risk.transfer <= bounds.risk_share.most
+    assert bounds.total.most is None or statement.total_to_provider <= bounds.total.most
