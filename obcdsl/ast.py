@@ -575,6 +575,26 @@ class BandShares:
 
 
 @attrs.frozen
+class PhaseWeight:
+    """`wellbeing 40%` inside a phase's `weights ... end`: what an outcome, indicator or bonus weighs in the phase."""
+
+    name: str
+    weight: Weight
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    name_span: Optional[Span] = span_field()
+
+
+@attrs.frozen
+class PhaseWeights:
+    """`weights wellbeing 40% carers 20% end` in a phase: these weights replace the named ones' own in its years."""
+
+    weights: tuple[PhaseWeight, ...]
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@attrs.frozen
 class Phase:
     """`phase "bedding in" years 2 to 3 ... end`."""
 
@@ -589,6 +609,7 @@ class Phase:
     span: Optional[Span] = span_field()
     years_span: Optional[Span] = span_field()
     risk_terms: Optional["RiskShare"] = None  # `risk share ... end` in the phase: the terms it states for its years
+    weights: Optional[PhaseWeights] = None  # `weights ... end` in the phase: the weights in force in its years
 
     def covers(self, year: int, last_year: int) -> bool:
         end = self.last_year if self.last_year is not None else last_year

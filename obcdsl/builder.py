@@ -852,10 +852,12 @@ class ContractBuilder:
         shares = fields.pop("shares")
         risk_share = fields.pop("risk_share", None)
         risk_terms = fields.pop("risk_terms", None)
+        weights = fields.pop("weights", None)
         components = self.components(fields, clause(children), span)
         return ast.Phase(
             name=name, first_year=first_year, last_year=last_year, components=components, links=links, shares=shares,
             risk_share=risk_share, clause=clause(children), span=span, years_span=years.span, risk_terms=risk_terms,
+            weights=weights,
         )
 
     def years(self, children: list, span: Span, open_ended: bool = False) -> Part:
@@ -898,6 +900,15 @@ class ContractBuilder:
     @callback()
     def band_share(self, children: list, span: Span) -> ast.BandShare:
         return ast.BandShare(str(tokens(children, "NAME")[0]), self.number(tokens(children, "PERCENT")[0]), span)
+
+    @callback()
+    def phase_weights(self, children: list, span: Span) -> Item:
+        return Item("weights", ast.PhaseWeights(tuple(parts(children, ast.PhaseWeight)), clause(children), span), span)
+
+    @callback()
+    def phase_weight(self, children: list, span: Span) -> ast.PhaseWeight:
+        name = tokens(children, "NAME")[0]
+        return ast.PhaseWeight(str(name), first(children, ast.Weight), clause(children), span, self.token_span(name))
 
     @callback()
     def risk_share_on(self, children: list, span: Span) -> Item:

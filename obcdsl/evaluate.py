@@ -73,7 +73,8 @@ def assemble(run: Run, result: YearResult) -> Statement:
         else:
             assert bonus.bonus.condition is not None  # a bonus without a condition always holds (interpret.Run.year)
             words = f"{bonus.bonus.title}: {describe_condition(run, bonus.bonus.condition)} → not paid"
-        lines.append(Line("bonus", bonus.bonus.name, bonus.bonus.title, bonus.amount, words + clause_words(bonus.bonus.clause),
+        words += clause_words(bonus.bonus.clause) + weighed_words(plan, bonus.bonus.name)
+        lines.append(Line("bonus", bonus.bonus.name, bonus.bonus.title, bonus.amount, words,
                           bonus.bonus.clause, rule="bonus", linked=plan.pot > 0, achieved=bool(bonus.holds and bonus.allocation > 0),
                           allocation=bonus.allocation))
     lines += component_lines(run, result)
@@ -228,12 +229,22 @@ def indicator_line(run: Run, result: LineResult) -> Line:
         pieces.append(words)
         shares = {"allocation": part.plan.allocation, "paid": part.paid} if part.plan.segment else {"paid": part.paid}
         inputs[part.plan.segment or "value"] = {k: v for k, v in facts.items() if v is not None} | shares
-    explanation = f"{heading}: " + "; ".join(pieces) + f" = {pounds(result.amount)}" + clause_words(indicator.clause)
+    explanation = (f"{heading}: " + "; ".join(pieces) + f" = {pounds(result.amount)}" + clause_words(indicator.clause)
+                   + weighed_words(run.plan, indicator.name, outcome.name))
     return Line("indicator", indicator.name, indicator.title, result.amount, explanation, indicator.clause, outcome.name,
                 outcome_title=outcome.title, rule=rule_name(indicator), linked=True, achieved=result.achieved, allocation=line.allocation, inputs=inputs)
 
 
 NOT_LINKED = "not linked to payment this year"
+
+
+def weighed_words(plan, *names: str) -> str:
+    """`; allocated by the weights of phase `later` (clause 6.2)` when the year's phase restates the weight of
+    the indicator, its outcome or the bonus named, so the allocation is not the one the outcomes section states."""
+    phase = plan.phase
+    if phase is None or phase.weights is None or not any(w.name in names for w in phase.weights.weights):
+        return ""
+    return f"; allocated by the weights of phase `{phase.name}`{clause_words(phase.weights.clause or phase.clause)}"
 
 
 def measure_line(run: Run, indicator: ast.Indicator, outcome: ast.Outcome) -> Line:

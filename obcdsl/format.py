@@ -342,6 +342,11 @@ def phasing(out: Writer, node: ast.Phasing) -> None:
         for shares in phase.shares:
             parts = ", ".join(f"{s.band} {percent(s.share)}" for s in shares.shares)
             out.line(f"shares {shares.indicator}: {parts}{share_base(shares.base)}{clause(shares.clause)}")
+        if phase.weights is not None:
+            out.open(f"weights{clause(phase.weights.clause)}")
+            for restated in phase.weights.weights:
+                out.line(f"{restated.name} {weight(restated.weight)}{clause(restated.clause)}")
+            out.close()
         if phase.risk_share is True:
             out.line("risk share applies")
         elif phase.risk_share is False:

@@ -81,7 +81,7 @@ ITEM = (
     "points", "point", "unit", "definition", "numerator", "denominator", "source",
     "data available", "by segment", "in segment", "unearned pot",
     # phasing
-    "link", "shares", "risk share applies", "no risk share",
+    "link", "shares", "weights", "risk share applies", "no risk share",
     # risk share
     "minimum variance", "variance against the budget", "variance against the payments made", "otherwise", "provider", "provider gains", "provider losses",
     "commissioner gains", "commissioner losses", "per patient", "stop-loss", "coinsurance",

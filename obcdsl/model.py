@@ -108,6 +108,35 @@ def takes_whole_pot(contract: ast.Contract, outcome: ast.Outcome) -> bool:
     return outcome.weight is None and len(contract.all_outcomes) == 1 and not contract.all_bonuses
 
 
+def weighed_for_year(contract: ast.Contract, year: int) -> ast.Contract:
+    """The contract with the weights in force in a year: its phase's `weights ... end` in place of the
+    outcomes', indicators' and bonuses' own (the contract itself when the phase states none)."""
+    phase = phase_for(contract, year)
+    return weighed_in(contract, phase) if phase is not None and phase.weights is not None else contract
+
+
+def weighed_in(contract: ast.Contract, phase: ast.Phase) -> ast.Contract:
+    """The contract with a phase's weights in place; each weight keeps the phase line's span, so the checks of
+    the weights (what they add up to, their units) point at the phase where it states them."""
+    key = ("weighed", id(phase))
+    remembered = contract.derived.get(key)
+    if remembered is not None:
+        return remembered
+    restated = {w.name: w.weight for w in phase.weights.weights} if phase.weights is not None else {}
+    if contract.outcomes is None or not restated:
+        return contract
+
+    def reweigh(node):
+        return attrs.evolve(node, weight=restated[node.name]) if node.name in restated else node
+
+    outcomes = tuple(attrs.evolve(reweigh(o), indicators=tuple(reweigh(i) for i in o.indicators))
+                     for o in contract.outcomes.outcomes)
+    bonuses = tuple(reweigh(b) for b in contract.outcomes.bonuses)
+    weighed = attrs.evolve(contract, outcomes=attrs.evolve(contract.outcomes, outcomes=outcomes, bonuses=bonuses))
+    contract.derived[key] = weighed
+    return weighed
+
+
 def bonus_fraction(contract: ast.Contract, bonus: ast.Bonus) -> Optional[Decimal]:
     return weight_fraction(bonus.weight, outcome_weight_total(contract))
 

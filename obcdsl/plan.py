@@ -236,7 +236,7 @@ def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], s
     rounding = rounding_of(contract)
     stated = model.components_for_year(contract, year)
     core, pot, reserve, carved = components(stated, year, budget, rounding)
-    shares = allocations(contract, pot)
+    shares = allocations(model.weighed_for_year(contract, year), pot)
     linked = frozenset(i.name for i in model.linked_indicators(contract, year))
     where = contract.derived.get(("scope", linked))  # most years link the same indicators: one scope for them all
     if where is None:
@@ -538,6 +538,8 @@ def allocations(contract: ast.Contract, pot: Decimal) -> dict[str, Decimal]:
     Split by largest remainder, with anything the weights leave unallocated
     as a last part, so the allocations and the rest add up to the pot.
     The last pot's are remembered: most years of a contract have the same pot.
+    A phase's weights are read by passing `model.weighed_for_year(contract, year)`,
+    which remembers its own.
     """
     remembered = contract.derived.get("allocations")
     if remembered is not None and remembered[0] == str(pot):  # spelt as well as valued alike: 40 and 40.0 print apart

@@ -564,10 +564,28 @@ def rich_risk_share(draw, within: bool, names: Optional[_Names] = None, measures
                          reference=reference)
 
 
+def _phase_weights(draw, outcomes: list[ast.Outcome], bonuses: tuple[ast.Bonus, ...]) -> Optional[ast.PhaseWeights]:
+    """Weights a phase restates: the outcomes' and bonuses' (a new split of the same total, in the same unit),
+    and perhaps the indicators' within an outcome (a new split of 100%)."""
+    weighed = [(n.name, n.weight) for n in list(outcomes) + list(bonuses) if n.weight is not None]
+    restated: list[ast.PhaseWeight] = []
+    if len(weighed) > 1 and _int(draw, 0, 1) == 1:
+        total = int(sum((w.value for _, w in weighed), D(0)))
+        for (name, weight), value in zip(weighed, _partition(draw, len(weighed), total)):
+            restated.append(ast.PhaseWeight(name, ast.Weight(D(value), weight.unit)))
+    for outcome in outcomes:
+        inner = [i for i in outcome.indicators if i.weight is not None]
+        if len(inner) > 1 and _int(draw, 0, 2) == 0:
+            for indicator, value in zip(inner, _partition(draw, len(inner))):
+                restated.append(ast.PhaseWeight(indicator.name, ast.Weight(D(value), "percent")))
+    return ast.PhaseWeights(tuple(restated)) if restated else None
+
+
 @st.composite
 def _phases(draw, last: int, paying: list[ast.Indicator], outcomes: list[ast.Outcome], components: dict,
-            pot_shares: dict, risk: bool) -> ast.Phasing:
-    """Phases covering the term without overlap, each with its links, and perhaps its own components and band shares."""
+            pot_shares: dict, risk: bool, bonuses: tuple[ast.Bonus, ...] = ()) -> ast.Phasing:
+    """Phases covering the term without overlap, each with its links, and perhaps its own components, band shares
+    and weights."""
     count = _int(draw, 1, min(3, last))
     starts = [1] + _increasing(draw, count - 1, 2, last) if count > 1 else [1]
     phases = []
@@ -615,8 +633,10 @@ def _phases(draw, last: int, paying: list[ast.Indicator], outcomes: list[ast.Out
             provider = D(_int(draw, 0, 10) * 10)
             terms = ast.RiskShare(losses=(ast.RiskBand(None, edge, provider, 100 - provider),
                                           ast.RiskBand(edge, None, D(0), D(100))))
+        # band shares of the pot were drawn below the outcomes' own allocations, so their phase keeps those weights
+        weights = None if any(s.base == "pot" for s in shares) else _phase_weights(draw, outcomes, bonuses)
         phases.append(ast.Phase(f"phase {index + 1}", first, last_year, own, tuple(links), tuple(shares), switch,
-                                risk_terms=terms))
+                                risk_terms=terms, weights=weights))
     return ast.Phasing(tuple(phases))
 
 
@@ -666,7 +686,7 @@ def rich_contracts(draw) -> ast.Contract:
     reserve = _int(draw, 1, 5) if within else 0
     core_stated = _int(draw, 0, 2) > 0
     carve_outs = []
-    for n in range(1, (_int(draw, 1, 2) if _int(draw, 0, 2) == 0 else 0) + 1):
+    for n in range(1, (_int(draw, 1, 2) if _int(draw, 0, 1) == 0 else 0) + 1):
         # beside a stated core every part is a share (OBC601); in pounds, at most £50,000, under any budget's rest
         money_carve = not core_stated and _int(draw, 0, 1) == 1
         amount = ast.BudgetAmount("money", D(_int(draw, 1, 5)) * 10000) if money_carve else ast.BudgetAmount("share", D(_int(draw, 1, 3)))
@@ -738,7 +758,7 @@ def rich_contracts(draw) -> ast.Contract:
     phasing = None
     if _int(draw, 0, 4) >= 2:
         phasing = draw(_phases(last, names.paying, outcome_list, {"core stated": core_stated, "reserve": reserve + carved},
-                               pot_shares, with_risk))
+                               pot_shares, with_risk, bonuses))
     # deductions from the core, on conditions that improvement never breaks (OBC384): at most 5% or £20,000 each, in
     # pounds only where no phase states its own core or pot (which may leave a core of nothing, OBC609)
     own_parts = phasing is not None and any(p.components.core is not None or p.components.pot is not None for p in phasing.phases)
@@ -860,6 +880,8 @@ def constructs(contract: ast.Contract) -> set[str]:
                 found.add("no risk share")
             if phase.risk_terms is not None:
                 found.add("phase risk terms")
+            if phase.weights is not None:
+                found.add("phase weights")
     risk = contract.risk_share
     if risk is not None:
         found.add("risk share")

@@ -16,17 +16,20 @@ from ..plan import Missing, amount_of, budget_for_year, rounding_of
 def check(contract: ast.Contract) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     sets: list[tuple[ast.Components, str]] = []
+    weighed = []  # the contract whose weights each set's pot in points is paid by: a phase may restate them
     if contract.payments is not None:
         sets.append((contract.payments, "the payments section"))
+        weighed.append(contract)
     for phase in contract.phases:
         sets.append((effective(contract.payments, phase.components), f"phase `{phase.name}`"))
-    for components, where in sets:
+        weighed.append(model.weighed_in(contract, phase))
+    for (components, where), weights_in_force in zip(sets, weighed):
         found += shares_add_up(components, where)
         if contract.budget is None:
             found += needs_budget(components)
         else:
             found += pounds_beside_budget(components, where)
-        found += pot_points(contract, components)
+        found += pot_points(weights_in_force, components, where if weights_in_force is not contract else "")
         found += floor_above_ceiling(contract, components, where)
     if contract.payments is not None:
         found += carve_outs_named_once(contract.payments)
@@ -37,8 +40,9 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
     return found
 
 
-def pot_points(contract: ast.Contract, components: ast.Components) -> list[Diagnostic]:
-    """`outcomes pot 1,000 points at £150 per point` where the outcomes are weighted in points: the same points."""
+def pot_points(contract: ast.Contract, components: ast.Components, phase: str = "") -> list[Diagnostic]:
+    """`outcomes pot 1,000 points at £150 per point` where the outcomes are weighted in points: the same points
+    (in each phase that restates the weights, `phase` naming it)."""
     pot = components.pot
     if pot is None or pot.points is None:
         return []
@@ -50,7 +54,7 @@ def pot_points(contract: ast.Contract, components: ast.Components) -> list[Diagn
         d.error(
             "OBC606",
             f"the pot is stated as {pot.points.normalize():,f} points, but the outcomes and bonuses are weighted "
-            f"{total.normalize():,f} points in all",
+            f"{total.normalize():,f} points in all" + (f" in {phase}, by its weights" if phase else ""),
             pot.span,
             help=f"state the pot as {total.normalize():,f} points, or weigh the outcomes to {pot.points.normalize():,f} "
                  "points: each point is paid at the price the pot states",

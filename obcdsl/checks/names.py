@@ -129,6 +129,26 @@ def duplicates(contract: ast.Contract) -> list[Diagnostic]:
         found += duplicate_names([("rule for segment", r.segment, r) for r in indicator.segment_rules], "segment_span")
     for phase in contract.phases:
         found += duplicate_names([("shares line for", s.indicator, s) for s in phase.shares], "indicator_span")
+        found += weights_stated_twice(phase)
+    return found
+
+
+def weights_stated_twice(phase: ast.Phase) -> list[Diagnostic]:
+    """`weights carers 30% ... carers 40% end` in one phase: which weight holds is unclear."""
+    found: list[Diagnostic] = []
+    first: dict[str, ast.PhaseWeight] = {}
+    for restated in phase.weights.weights if phase.weights is not None else ():
+        earlier = first.setdefault(restated.name.lower(), restated)
+        if earlier is not restated:
+            found.append(d.error(
+                "OBC202",
+                f"the weight of `{restated.name}` is stated twice in phase `{phase.name}`",
+                restated.span,
+                label="stated again here",
+                related=(Label(earlier.span, "first stated here"),) if earlier.span else (),
+                help="keep one of the two lines",
+                clause=restated.clause or (phase.weights.clause if phase.weights else None),
+            ))
     return found
 
 
@@ -177,6 +197,24 @@ def unknown(name: str, what: str, span, candidates, clause=None, name_span: Span
     )
 
 
+def phase_weight_names(contract: ast.Contract, phase: ast.Phase, weighable: list[str]) -> list[Diagnostic]:
+    """Each name in a phase's `weights ... end` is an outcome, an indicator or a bonus: what a weight is given to."""
+    found: list[Diagnostic] = []
+    if phase.weights is None:
+        return found
+    measures = {m.name for m in contract.all_measures}
+    for restated in phase.weights.weights:
+        clause = restated.clause or phase.weights.clause
+        if restated.name in weighable:
+            continue
+        if restated.name in measures:
+            found.append(d.error("OBC205", f"`{restated.name}` is a measure, which pays nothing and so has no weight",
+                                 restated.name_span, help="name an outcome, an indicator or a bonus", clause=clause))
+        else:
+            found.append(unknown(restated.name, "outcome, indicator or bonus", restated.name_span, weighable, clause))
+    return found
+
+
 def references(contract: ast.Contract) -> list[Diagnostic]:
     found = []
     indicators = {i.name: i for i in contract.all_indicators}
@@ -217,6 +255,7 @@ def references(contract: ast.Contract) -> list[Diagnostic]:
         for link in phase.links:
             if link.name is not None and link.name not in indicators and link.name not in outcomes:
                 found.append(unknown(link.name, "indicator or outcome", link.span, list(indicators) + list(outcomes), phase.clause))
+        found += phase_weight_names(contract, phase, list(outcomes) + list(indicators) + list(bonuses))
         for shares in phase.shares:
             indicator = indicators.get(shares.indicator)
             if indicator is None:

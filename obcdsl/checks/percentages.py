@@ -117,6 +117,11 @@ def each_percentage(contract: ast.Contract) -> Iterator[Item]:
         for shares in phase.shares:
             for share in shares.shares:
                 yield share.share, share.span, f"the share of band `{share.band}`", shares.clause
+        if phase.weights is not None:
+            for restated in phase.weights.weights:
+                if restated.weight.unit == "percent":
+                    yield (restated.weight.value, restated.weight.span, f"the weight of `{restated.name}` in phase `{phase.name}`",
+                           restated.clause or phase.weights.clause)
     for risk in model.all_risk_terms(contract):
         for band in risk.gains + risk.losses + tuple(b for t in risk.tables for b in t.bands):
             yield band.provider, band.split_span, "the provider's share", band.clause

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
+
+import attrs
 
 from .. import ast, model
 from .. import diagnostics as d
@@ -20,7 +22,38 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
     found += outcome_weights(contract)
     for outcome in contract.all_outcomes:
         found += indicator_weights(outcome)
+    for phase in contract.phases:
+        if phase.weights is not None:
+            found += phase_weights(contract, phase, found)
     return found
+
+
+def phase_weights(contract: ast.Contract, phase: ast.Phase, reported: list[Diagnostic]) -> list[Diagnostic]:
+    """The weights in force in a phase's years (`weights ... end` in the phase, the contract's own for the rest)
+    checked as the contract's are, each finding not already made of the contract's own weights said of the phase."""
+    assert phase.weights is not None  # `check` asks only of a phase that states weights
+    weighed = model.weighed_in(contract, phase)
+    last = model.last_year(contract)
+    years = range(phase.first_year, (phase.last_year if phase.last_year is not None else last) + 1)
+    found = outcome_weights(weighed, contract, years)
+    for outcome in weighed.all_outcomes:
+        found += indicator_weights(outcome)
+    seen = {(f.code, f.message, f.span) for f in reported}
+    span = phase.weights.span
+    in_phase = f"phase `{phase.name}` covers {years_words(years)}; its `weights` replace the contract's own"
+    return [
+        attrs.evolve(f, message=f"in phase `{phase.name}`, {f.message}", notes=f.notes + (in_phase,), related=f.related + ((Label(span, "the phase's weights"),) if span else ()),
+                     clause=f.clause if f.span is None or not within(f.span, span) else (phase.weights.clause or f.clause))
+        for f in found if (f.code, f.message, f.span) not in seen
+    ]
+
+
+def years_words(years: range) -> str:
+    return f"year {years[0]}" if len(years) == 1 else f"years {years[0]} to {years[-1]}"
+
+
+def within(inner, outer) -> bool:
+    return outer is not None and outer.start <= inner.start and inner.end <= outer.end
 
 
 def describe(value: Decimal, unit: str) -> str:
@@ -28,7 +61,9 @@ def describe(value: Decimal, unit: str) -> str:
     return f"{text}%" if unit == "percent" else f"{text} {'point' if value == 1 else 'points'}"
 
 
-def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
+def outcome_weights(contract: ast.Contract, paid: ast.Contract | None = None, years: Iterable[int] | None = None) -> list[Diagnostic]:
+    """The outcome and bonus weights against their total. `paid` and `years`: the contract and years whose
+    statements show an overpayment, when `contract` is the weights of one phase (`model.weighed_in`)."""
     outcomes = contract.outcomes
     if outcomes is None:  # as `check` does
         return []
@@ -73,7 +108,7 @@ def outcome_weights(contract: ast.Contract) -> list[Diagnostic]:
         largest = max(stated, key=lambda pair: pair[0].value)
         off = off_weight(stated, gap, unit)
         where = off[0].span if off is not None else outcomes.total.span if outcomes.total is not None else largest[0].span
-        extra_notes, attachment = overpayment_example(contract) if gap < 0 else ((), None)
+        extra_notes, attachment = overpayment_example(paid or contract, years) if gap < 0 else ((), None)
         label = f"the total is {describe(total_stated, unit)}"
         advice = f"raise the weights by {describe(gap, unit)} in all" if gap > 0 else f"lower the weights by {describe(-gap, unit)} in all"
         fixes: tuple[Fix, ...] = ()
@@ -147,7 +182,13 @@ def unweighted(node: ast.Outcome | ast.Bonus) -> Diagnostic:
 
 def overcommits(contract: ast.Contract) -> bool:
     """Whether outcome, bonus or indicator weights come to more than their totals (OBC301, OBC302 say so),
-    or a share is more than 100% (OBC303 says so): either makes the pot overpay, and is the one error to report."""
+    in any phase's years, or a share is more than 100% (OBC303 says so): either makes the pot overpay, and is
+    the one error to report."""
+    return any(weights_overcommit(model.weighed_in(contract, phase)) for phase in contract.phases if phase.weights) \
+        or weights_overcommit(contract)
+
+
+def weights_overcommit(contract: ast.Contract) -> bool:
     if any(value > HUNDRED for value, *_ in percentages.percentages(contract)):
         return True
     outcomes = contract.outcomes
@@ -167,13 +208,13 @@ def overcommits(contract: ast.Contract) -> bool:
     return False
 
 
-def overpayment_example(contract: ast.Contract):
+def overpayment_example(contract: ast.Contract, years: Iterable[int] | None = None):
     """Weights above their total overpay the pot: the first year that shows it, with the evaluator's numbers."""
     from ..bounds import attach, counterexample_for
     from ..bounds import describe as describe_data
     from ..money import pounds
 
-    for year in model.contract_years(contract):
+    for year in years if years is not None else model.contract_years(contract):
         try:
             data, statement = counterexample_for(contract, year)
         except Exception:  # amounts undefined while other errors stand; the weights error speaks for itself

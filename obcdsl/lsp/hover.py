@@ -137,6 +137,7 @@ def indicator_words(analysis: Analysis, indicator: ast.Indicator) -> str:
     facts = f"in outcome `{outcome.name}` ({outcome.title})"
     if indicator.weight is not None:
         facts += f", weight {weight_words(indicator.weight)}"
+    facts += phase_weight_words(contract, indicator.name)
     text += f"\n\n{facts}"
     if indicator.direction:
         text += f"; {indicator.direction} is better"
@@ -156,12 +157,18 @@ def indicator_words(analysis: Analysis, indicator: ast.Indicator) -> str:
     return text + allocation_table(contract, amounts, linked)
 
 
+def phase_weight_words(contract: ast.Contract, name: str) -> str:
+    """`; 30% in phase `later`` for each phase whose `weights ... end` restates the named weight."""
+    return "".join(f"; {weight_words(w.weight)} in phase `{phase.name}`" for phase in contract.phases
+                   for w in (phase.weights.weights if phase.weights is not None else ()) if w.name == name)
+
+
 def outcome_words(analysis: Analysis, outcome: ast.Outcome) -> str:
     contract = analysis.contract
     assert contract is not None
     text = f"**outcome `{outcome.name}`**: {outcome.title}{clause_words(outcome.clause)}"
     if outcome.weight is not None:
-        text += f"\n\nweight {weight_words(outcome.weight)}"
+        text += f"\n\nweight {weight_words(outcome.weight)}" + phase_weight_words(contract, outcome.name)
     if outcome.indicators:
         text += "\n\nindicators " + ", ".join(f"`{i.name}`" for i in outcome.indicators)
     names = {i.name for i in outcome.indicators}

@@ -130,6 +130,8 @@ def references(contract: ast.Contract) -> Iterator[tuple[str, Optional[Span], Op
                 yield link.name, link.span, None
         for shares in phase.shares:
             yield shares.indicator, shares.indicator_span, None
+        for restated in phase.weights.weights if phase.weights is not None else ():
+            yield restated.name, restated.name_span, None
     for indicator in contract.all_indicators:
         for rule in indicator.segment_rules:
             yield rule.segment, rule.segment_span, None

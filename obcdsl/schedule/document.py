@@ -743,6 +743,11 @@ class Builder:
                     base = " of the pot" if shares.base == "pot" else " of the indicator's allocation"
                     listed = ", ".join(f"{s.band.capitalize()} {percent_text(s.share)}" for s in shares.shares)
                     words.append(f"The bands of {self.title_of(shares.indicator)} pay {listed}{base}.")
+                if phase.weights is not None:
+                    listed = ", ".join(f"{self.title_of(w.name)} {weight_words(w.weight)}" for w in phase.weights.weights)
+                    clause = f" (clause {phase.weights.clause})" if phase.weights.clause else ""
+                    words.append(f"In these years the weights are: {listed}{clause}; every other weight is as the outcomes "
+                                 "schedule states.")
                 if phase.risk_share is True:
                     words.append("The risk share applies.")
                 elif phase.risk_share is False:
@@ -778,6 +783,9 @@ class Builder:
         for measure in self.contract.all_measures:
             if measure.name == name:
                 return f"“{measure.title}”"
+        for bonus in self.contract.all_bonuses:
+            if bonus.name == name:
+                return f"“{bonus.title}”"
         return f"`{name}`"
 
 
