@@ -99,6 +99,17 @@ class AllAchieved:
 
 
 @attrs.frozen
+class CountAchieved:
+    """`the number of outcomes achieved`, `the number of indicators achieved` (those with a payment rule), or
+    `the number of cancer_62d, a_and_e_4h, rtt_18w achieved`: how many were achieved in the year, a number."""
+
+    among: str  # "outcomes" | "indicators" | "named"
+    names: tuple[str, ...] = ()  # for "named"
+    span: Optional[Span] = span_field()
+    name_spans: tuple[Span, ...] = attrs.field(default=(), eq=False)
+
+
+@attrs.frozen
 class Reached:
     """`crisis_response_4h reached improved`: the indicator reached that band or better."""
 
@@ -118,7 +129,7 @@ class Extremum:
 
 Expr = Union[
     Literal, Reference, Negative, Arithmetic, Comparison, Logical, Not,
-    Achieved, AllAchieved, Reached, Extremum,
+    Achieved, AllAchieved, Reached, Extremum, CountAchieved,
 ]
 
 

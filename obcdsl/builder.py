@@ -1219,6 +1219,20 @@ class ContractBuilder:
     def all_achieved(self, children: list, span: Span) -> Expression:
         return Expression(ast.AllAchieved(span), 0)
 
+    @callback()
+    def count_outcomes(self, children: list, span: Span) -> Expression:
+        return Expression(ast.CountAchieved("outcomes", (), span), 0)
+
+    @callback()
+    def count_indicators(self, children: list, span: Span) -> Expression:
+        return Expression(ast.CountAchieved("indicators", (), span), 0)
+
+    @callback()
+    def count_named(self, children: list, span: Span) -> Expression:
+        names = tokens(children, "NAME")
+        return Expression(ast.CountAchieved("named", tuple(str(n) for n in names), span,
+                                            tuple(self.token_span(n) for n in names)), 0)
+
     def extremum(self, function: str, children: list, span: Span) -> Expression:
         operands = self.operands(children)
         node = ast.Extremum(function, tuple(o.node for o in operands), span)

@@ -23,7 +23,7 @@ from .expressions import ExpressionError, Number, Value, lower_condition, lower_
 from .interpret import ExactInputs, LineResult, PartResult, RiskResult, Run, YearResult
 from .lowering import LinearRule, StepRule, comparison
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split
-from .format import expression
+from .format import counted_words, expression
 from .plan import Missing, YearPlan, plan_for
 from .statement import Line, PartyShare, RiskSettlement, Statement
 
@@ -422,6 +422,8 @@ def describe_value(run: Run, expr: ast.Expr) -> str:
         return f"`{expr.name}` {show_value(readable(run.plan.contract).get(expr.name), value)}"
     if isinstance(expr, ast.Literal):
         return show_literal(expr)
+    if isinstance(expr, ast.CountAchieved):
+        return f"the number of {counted_words(expr)} achieved ({value.normalize():f})"
     return f"{value.normalize():f}"
 
 

@@ -100,7 +100,14 @@ class Reached:
     band: str
 
 
-Number = Union[Const, Value, Negated, Arithmetic, Extreme]
+@attrs.frozen
+class Count:
+    """How many of the conditions hold: `the number of outcomes achieved`, each outcome's `Achieved`."""
+
+    conditions: tuple["Condition", ...]
+
+
+Number = Union[Const, Value, Negated, Arithmetic, Extreme, Count]
 Condition = Union[Compare, Logic, Negation, Achieved, Reached]
 
 NUMBER_OPERATORS = ("+", "-", "*", "/")
@@ -191,6 +198,10 @@ def check_types(expr: ast.Expr, wanted: str, where: str, indicators: dict, perce
         if units == {"percent", "money"}:
             raise ExpressionError("a percentage is compared with an amount of money", expr.span,
                                   help="compare a percentage with a percentage (`95%`), money with money (`£20,000`)")
+        counts = [side for side in (expr.left, expr.right) if isinstance(side, ast.CountAchieved)]
+        if counts and units & {"percent", "money"}:
+            raise ExpressionError("a number of outcomes or indicators is compared with a percentage or an amount of money",
+                                  expr.span, help="compare it with a whole number: `the number of outcomes achieved at least 3`")
     elif isinstance(expr, ast.Logical):
         check_types(expr.left, "condition", f"`{expr.operator}`", indicators)
         check_types(expr.right, "condition", f"`{expr.operator}`", indicators)
@@ -262,6 +273,8 @@ def lower_number(expr: ast.Expr, where: Scope, baseline: bool = False, computing
                           lower_number(expr.right, where, baseline, computing, previous), expr.span)
     if isinstance(expr, ast.Extremum):
         return Extreme(expr.function, tuple(lower_number(a, where, baseline, computing, previous) for a in expr.arguments))
+    if isinstance(expr, ast.CountAchieved):
+        return Count(tuple(achieved(name, where) for name in counted(expr, where)))
     expect(expr, "number", "here")
     raise AssertionError(f"unknown expression {expr!r}")
 
@@ -304,6 +317,16 @@ def lower_condition(expr: ast.Expr, where: Scope) -> Condition:
         return Reached(expr.name, expr.band)
     expect(expr, "condition", "here")
     raise AssertionError(f"unknown expression {expr!r}")
+
+
+def counted(expr: ast.CountAchieved, where: Scope) -> tuple[str, ...]:
+    """The outcomes or indicators `the number of ... achieved` counts: every outcome, every indicator with a
+    payment rule (one not linked in the year is not achieved), or those named."""
+    if expr.among == "outcomes":
+        return tuple(where.outcomes)
+    if expr.among == "indicators":
+        return tuple(name for name, indicator in where.indicators.items() if indicator.has_rule)
+    return expr.names
 
 
 def achieved(name: str, where: Scope) -> Achieved:

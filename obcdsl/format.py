@@ -448,6 +448,11 @@ def literal(node: ast.Literal) -> str:
     return number(node.value)
 
 
+def counted_words(node: ast.CountAchieved) -> str:
+    """`outcomes`, `indicators`, or the names counted: what `the number of ... achieved` counts."""
+    return ", ".join(node.names) if node.among == "named" else node.among
+
+
 def expression(node: ast.Expr) -> str:
     """An expression, fully parenthesised so that it reads back the same."""
     if isinstance(node, ast.Literal):
@@ -468,4 +473,6 @@ def expression(node: ast.Expr) -> str:
         return f"({node.name} reached {node.band})"
     if isinstance(node, ast.Extremum):
         return f"{node.function}(" + ", ".join(expression(a) for a in node.arguments) + ")"
+    if isinstance(node, ast.CountAchieved):
+        return f"the number of {counted_words(node)} achieved"
     raise AssertionError(f"unknown expression {node!r}")

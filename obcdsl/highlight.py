@@ -96,6 +96,7 @@ RULE = (
 OPERATOR = (
     "at least", "at most", "above", "below", "from", "to", "up to", "and", "or", "not", "of",
     "is achieved", "reached", "all outcomes are achieved", "the lesser of", "the greater of",
+    "the number of", "outcomes achieved", "indicators achieved", "achieved",
 )
 CONSTANT = (
     "percent", "percent change", "percentage change", "count", "rate", "rate per", "score", "money",

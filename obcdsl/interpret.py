@@ -25,7 +25,7 @@ from . import ast
 from . import diagnostics as d
 from .data import ACTUAL_COST, Data, DataPoint
 from .diagnostics import Diagnostic
-from .expressions import (Achieved, Arithmetic, Compare, Const, Extreme, Logic, Negated, Negation, Reached, Value, readable,
+from .expressions import (Achieved, Arithmetic, Compare, Const, Count, Extreme, Logic, Negated, Negation, Reached, Value, readable,
                           values_read)
 from .lowering import Settled, places, StepRule
 from .money import HUNDRED, ZERO
@@ -280,6 +280,11 @@ class Run:
                 if not bk.exact:
                     bk.refuse(right == 0)
             return bk.arithmetic(node.operator, left, right)
+        if isinstance(node, Count):
+            one, total = bk.const(ONE), bk.zeros()
+            for condition in node.conditions:
+                total = bk.arithmetic("+", total, bk.where(self.condition(condition), one, bk.zeros()))
+            return total
         if isinstance(node, Extreme):
             values = [self.number(a, segment) for a in node.arguments]
             result = values[0]

@@ -378,12 +378,13 @@ def ratio_expression(draw, names: _Names) -> ast.Expr:
 
 
 @st.composite
-def condition(draw, names: _Names, depth: int = 2, bonus: bool = False) -> ast.Expr:
+def condition(draw, names: _Names, depth: int = 2, bonus: bool = False, whole: bool = False) -> ast.Expr:
     """A condition: comparisons of measured values, `is achieved`, `reached`, `all outcomes are achieved`, and/or/not."""
     kinds = ["compare"] if names.measured else []
     achievable = [i.name for i in names.paying] + [o.name for o in names.outcomes]
     banded = names.banded(names.paying)
     kinds += ["achieved"] * (2 if achievable else 0) + ["reached"] * (2 if banded else 0) + (["all"] * 3 if bonus else [])
+    kinds += ["count"] if achievable else []
     if depth > 0:
         kinds += ["and", "or", "not"]
     if not kinds:
@@ -402,9 +403,14 @@ def condition(draw, names: _Names, depth: int = 2, bonus: bool = False) -> ast.E
         return ast.Reached(name, band)
     if kind == "all":
         return ast.AllAchieved()
+    if kind == "count":  # counting every outcome or indicator only where no gateway could then wait on itself
+        among = _pick(draw, ["named", "outcomes", "indicators"] if bonus or whole else ["named"])
+        counted = tuple(n for n in achievable if _int(draw, 0, 1)) or (_pick(draw, achievable),) if among == "named" else ()
+        return ast.Comparison(_pick(draw, [">=", ">"]), ast.CountAchieved(among, counted),
+                              ast.Literal(D(_int(draw, 0, max(len(counted), 2))), "number"))
     if kind == "not":
-        return ast.Not(draw(condition(names, depth - 1, bonus)))
-    return ast.Logical(kind, draw(condition(names, depth - 1, bonus)), draw(condition(names, depth - 1, bonus)))
+        return ast.Not(draw(condition(names, depth - 1, bonus, whole)))
+    return ast.Logical(kind, draw(condition(names, depth - 1, bonus, whole)), draw(condition(names, depth - 1, bonus, whole)))
 
 
 @st.composite
@@ -546,7 +552,7 @@ def rich_risk_share(draw, within: bool, names: Optional[_Names] = None, measures
                 continue  # a losses cap's proof samples one table's last band (see above): keep to the plain one
             for _ in range(_int(draw, 0, 2)):
                 bands = side()
-                tables.append(ast.SharingTable(side_name, draw(condition(names, _int(draw, 0, 1))), bands))
+                tables.append(ast.SharingTable(side_name, draw(condition(names, _int(draw, 0, 1), whole=True)), bands))
             plain = gains if side_name == "gains" else losses
             if any(t.side == side_name for t in tables):
                 if _int(draw, 0, 2) == 0:  # no plain table: a variance no table takes goes to the party named
@@ -766,7 +772,7 @@ def rich_contracts(draw) -> ast.Contract:
     for _ in range(_int(draw, 1, 2) if _int(draw, 0, 2) == 0 else 0):
         kind = "share" if own_parts else _pick(draw, ["share", "share", "money"])
         value = D(_int(draw, 1, 50)) / 10 if kind == "share" else D(_int(draw, 1, 2)) * 10000
-        deductions.append(ast.Deduction(kind, value, draw(condition(names, _int(draw, 0, 1)))))
+        deductions.append(ast.Deduction(kind, value, draw(condition(names, _int(draw, 0, 1), whole=True))))
     payments = attrs.evolve(payments, deductions=tuple(deductions))
     measures = None
     if with_risk and _int(draw, 0, 2) == 0:  # data the risk share reads: a cap of a share of the provider's revenue
@@ -833,10 +839,13 @@ def constructs(contract: ast.Contract) -> set[str]:
     for expr, _ in model.contract_expressions(contract):
         for node in model.iter_subexpressions(expr):
             name = {ast.Achieved: "is achieved", ast.AllAchieved: "all outcomes are achieved", ast.Reached: "reached",
+                    ast.CountAchieved: "the number achieved",
                     ast.Logical: f"`{getattr(node, 'operator', '')}`", ast.Not: "`not`", ast.Comparison: "comparison",
                     ast.Extremum: "min/max"}.get(type(node))
             if name is not None:
                 found.add(name)
+            if isinstance(node, ast.CountAchieved):
+                found.add(f"the number of {node.among} achieved")
             if isinstance(node, ast.Achieved):
                 outcomes = {o.name for o in contract.all_outcomes}
                 found.add("is achieved (outcome)" if node.name in outcomes else "is achieved (indicator)")

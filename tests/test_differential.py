@@ -289,7 +289,8 @@ EVERY_CONSTRUCT = {
     "provider cap", "commissioner cap", "provider floor", "commissioner floor", "lesser of", "greater of",
     "stop-loss", "stop-loss coinsurance", "stop-loss limit", "stop-loss alone", "distribution",
     "gains when", "losses when", "no table applies", "variance against the payments made", "cap of a measure",
-    "phase risk terms", "phase weights", "scaled above 100%, on top of the pot",
+    "phase risk terms", "phase weights", "the number of named achieved", "the number of outcomes achieved",
+    "the number of indicators achieved", "scaled above 100%, on top of the pot",
     "service added to the budget", "carve-out in pounds", "carve-out in shares", "pot on top",
     "deduction in pounds", "deduction in shares of the core", "floor on the total payment",
 }

@@ -154,7 +154,7 @@ def _nodes(node, parent=None):
         span = getattr(node, "span", None)
         yield node, span, parent
         for field in attrs.fields(type(node)):
-            if field.name.endswith("span"):
+            if field.name.endswith(("span", "spans")):  # spans, not nodes (a span may hold its source file)
                 continue
             yield from _nodes(getattr(node, field.name), span or parent)
     elif isinstance(node, tuple):

@@ -238,6 +238,10 @@ def references(contract: ast.Contract) -> list[Diagnostic]:
                     )
                 else:
                     found.append(unknown(node.name, "indicator or measure", node.span, values))
+            elif isinstance(node, ast.CountAchieved):
+                for name, span in zip(node.names, node.name_spans):
+                    if name not in indicators and name not in outcomes:
+                        found.append(unknown(name, "outcome or indicator", span, list(indicators) + list(outcomes)))
             elif isinstance(node, ast.Achieved) and node.name not in indicators and node.name not in outcomes:
                 found.append(unknown(node.name, "outcome or indicator", node.span, list(indicators) + list(outcomes),
                                      name_span=prefix(node.span, len(node.name))))

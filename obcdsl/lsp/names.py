@@ -122,6 +122,8 @@ def references(contract: ast.Contract) -> Iterator[tuple[str, Optional[Span], Op
         for node in model.iter_subexpressions(expression):
             if isinstance(node, (ast.Reference, ast.Achieved)):
                 yield node.name, node.span, None
+            elif isinstance(node, ast.CountAchieved):
+                yield from ((name, span, None) for name, span in zip(node.names, node.name_spans))
             elif isinstance(node, ast.Reached):
                 yield node.name, node.span, node.band
     for phase in contract.phases:

@@ -20,7 +20,7 @@ from typing import Optional, Union
 import attrs
 
 from .. import ast, model
-from ..format import threshold_value
+from ..format import counted_words, threshold_value
 from ..lowering import comparison
 from ..money import ZERO, exact_context, percent_text, pounds, short_pounds
 from ..plan import YearPlan, plan_for
@@ -142,6 +142,8 @@ def expression(node: ast.Expr, inner: bool = False) -> str:
         return "all outcomes are achieved"
     if isinstance(node, ast.Reached):
         return f"{node.name} reached {node.band}"
+    if isinstance(node, ast.CountAchieved):
+        return f"the number of {counted_words(node)} achieved"
     which = "least" if node.function == "min" else "greatest"
     return f"the {which} of " + ", ".join(expression(a) for a in node.arguments)
 
