@@ -173,6 +173,56 @@ class Term:
 
 
 @attrs.frozen
+class PoolMember:
+    """`icb "NHS Example ICB" contributes 70%` in `commissioners ... end`: a commissioner and its share of the budget."""
+
+    name: str
+    title: str
+    contribution: Decimal
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    name_span: Optional[Span] = span_field()
+
+
+@attrs.frozen
+class MemberShare:
+    """`icb 80%` in `overspend shared icb 80%, council 20%`."""
+
+    name: str
+    share: Decimal
+    span: Optional[Span] = span_field()
+
+
+@attrs.frozen
+class PoolVariance:
+    """`overspend shared icb 80%, council 20%`: how the commissioners share what the year costs beyond the budget
+    (or, for `underspend`, what it leaves of it)."""
+
+    side: str  # "overspend" | "underspend"
+    shares: tuple[MemberShare, ...]
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
+@attrs.frozen
+class Commissioners:
+    """`commissioners icb "..." contributes 70% council "..." contributes 30% end`: a budget pooled by several
+    commissioners; its under- or overspend is shared as they contribute unless a `shared` line says otherwise."""
+
+    members: tuple[PoolMember, ...]
+    variances: tuple[PoolVariance, ...] = ()
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+    def shares(self, side: str) -> list[tuple[str, Decimal]]:
+        """Each member's share, in percent, of the overspend or underspend: as stated, else as it contributes."""
+        stated = next((v for v in self.variances if v.side == side), None)
+        if stated is None:
+            return [(m.name, m.contribution) for m in self.members]
+        return [(s.name, s.share) for s in stated.shares]
+
+
+@attrs.frozen
 class Header:
     """The `contract "..." ... end` section."""
 
@@ -186,6 +236,7 @@ class Header:
     missing_data: Optional[str] = None  # "error" | "not achieved"
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
+    commissioners: Optional[Commissioners] = None  # several commissioners pooling the budget
 
 
 # ---------------------------------------------------------------- population

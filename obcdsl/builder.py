@@ -326,6 +326,34 @@ class ContractBuilder:
         return Item("commissioner", text(tokens(children, "STRING")[0]), span)
 
     @callback()
+    def commissioners(self, children: list, span: Span) -> Item:
+        value = ast.Commissioners(tuple(parts(children, ast.PoolMember)), tuple(parts(children, ast.PoolVariance)),
+                                  clause(children), span)
+        return Item("commissioners", value, span)
+
+    @callback()
+    def pool_member(self, children: list, span: Span) -> ast.PoolMember:
+        name, title = self.named(children)
+        return ast.PoolMember(str(name), title, self.number(tokens(children, "PERCENT")[0]), clause(children), span,
+                              self.token_span(name))
+
+    @callback()
+    def pool_variance(self, children: list, span: Span) -> ast.PoolVariance:
+        return ast.PoolVariance(first(children, Part).value, tuple(parts(children, ast.MemberShare)), clause(children), span)
+
+    @callback()
+    def pool_overspend(self, children: list, span: Span) -> Part:
+        return Part("overspend", span)
+
+    @callback()
+    def pool_underspend(self, children: list, span: Span) -> Part:
+        return Part("underspend", span)
+
+    @callback()
+    def member_share(self, children: list, span: Span) -> ast.MemberShare:
+        return ast.MemberShare(str(tokens(children, "NAME")[0]), self.number(tokens(children, "PERCENT")[0]), span)
+
+    @callback()
     def lead_provider(self, children: list, span: Span) -> Item:
         return Item("lead_provider", text(tokens(children, "STRING")[0]), span)
 

@@ -97,6 +97,7 @@ CODES: dict[str, str] = {
     "OBC710": "a share of a measure where an amount known before the data is needed",
     # distribution
     "OBC801": "subcontractor shares add up to more than 100%",
+    "OBC802": "commissioners' contributions or shares do not add up to 100%",
     # data
     "OBC901": "data file cannot be read",
     "OBC902": "data file lacks a column",

@@ -15,6 +15,8 @@ import decimal
 from decimal import Decimal
 from typing import Optional
 
+import attrs
+
 from . import ast, model
 from .backends import Exact
 from .data import Data, DataError
@@ -24,6 +26,7 @@ from .interpret import ExactInputs, LineResult, PartResult, RiskResult, Run, Yea
 from .lowering import LinearRule, StepRule, comparison
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split
 from .format import counted_words, expression
+from .parties import pool_shares
 from .plan import Missing, YearPlan, plan_for
 from .statement import Line, PartyShare, RiskSettlement, Statement
 
@@ -84,9 +87,9 @@ def assemble(run: Run, result: YearResult) -> Statement:
     unearned_rule = contract.outcomes.unearned if contract.outcomes else None
     header = contract.header
     risk_share = result.risk_to_provider if result.risk is not None else ZERO
-    return Statement(
+    statement = Statement(
         contract=header.name if header else "",
-        commissioner=header.commissioner if header else None,
+        commissioner=commissioner_words(header),
         lead_provider=header.lead_provider if header else None,
         year=plan.year,
         financial_year=contract.term.financial_year(plan.year) if contract.term else None,
@@ -113,6 +116,19 @@ def assemble(run: Run, result: YearResult) -> Statement:
         top_up=result.top_up if plan.floor is not None else None,
         outcomes_on_top=result.on_top if any(line.scale is not None and line.scale.source.on_top for line in plan.lines) else None,
     )
+    if header is not None and header.commissioners is not None:
+        statement = attrs.evolve(statement, commissioners=pool_shares(contract, plan.budget, statement.commissioner_cost))
+    return statement
+
+
+def commissioner_words(header: Optional[ast.Header]) -> Optional[str]:
+    """The commissioner's name, or the pooling commissioners' names (`NHS Example ICB and Example County Council`)."""
+    if header is None:
+        return None
+    if header.commissioners is not None and header.commissioners.members:
+        titles = [m.title for m in header.commissioners.members]
+        return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+    return header.commissioner
 
 
 def clause_words(clause: Optional[str]) -> str:

@@ -85,6 +85,15 @@ def header(out: Writer, node: ast.Header) -> None:
     out.open(f"contract {quoted(node.name)}{clause(node.clause)}")
     if node.commissioner is not None:
         out.line(f"commissioner {quoted(node.commissioner)}")
+    if node.commissioners is not None:
+        pool = node.commissioners
+        out.open(f"commissioners{clause(pool.clause)}")
+        for member in pool.members:
+            out.line(f"{member.name} {quoted(member.title)} contributes {percent(member.contribution)}{clause(member.clause)}")
+        for variance in pool.variances:
+            shares = ", ".join(f"{s.name} {percent(s.share)}" for s in variance.shares)
+            out.line(f"{variance.side} shared {shares}{clause(variance.clause)}")
+        out.close()
     if node.lead_provider is not None:
         out.line(f"lead provider {quoted(node.lead_provider)}")
     for sub in node.subcontractors:

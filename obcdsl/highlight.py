@@ -68,7 +68,8 @@ SECTION = (
 END = ("end",)
 ITEM = (
     # contract
-    "commissioner", "lead provider", "subcontractor", "term", "years", "year",
+    "commissioner", "commissioners", "contributes", "overspend shared", "underspend shared",
+    "lead provider", "subcontractor", "term", "years", "year",
     "extendable by", "currency", "rounding", "missing data", "clause",
     # population
     "description", "clusters", "icd-10", "people", "weight", "projected growth", "each year",

@@ -110,6 +110,27 @@ class RiskSettlement:
 
 
 @attrs.frozen
+class PoolShare:
+    """What one of several commissioners pooling the budget contributes, takes of the variance, and bears."""
+
+    party: str
+    title: str
+    contribution: Optional[Decimal]  # its share of the budget; None without a budget
+    variance: Decimal  # its share of the underspend (kept back) or overspend (negative: paid in beyond the contribution)
+    cost: Decimal  # what the year costs it: the contribution less its share of the variance
+    side: str = "underspend"  # "underspend" | "overspend": which sharing applied
+
+    def to_dict(self) -> dict:
+        return {
+            "party": self.party,
+            "title": self.title,
+            "contribution": json_money(self.contribution) if self.contribution is not None else None,
+            self.side: json_money(abs(self.variance)),
+            "cost": json_money(self.cost),
+        }
+
+
+@attrs.frozen
 class PartyShare:
     """What one party receives of each component."""
 
@@ -168,6 +189,7 @@ class Statement:
     deducted: Optional[Decimal] = None  # taken from the core by deductions; None without one
     top_up: Optional[Decimal] = None  # paid to meet `total payment at least ...`; None without a floor
     outcomes_on_top: Optional[Decimal] = None  # of the outcome payments, paid beyond the pot by factors above 100%
+    commissioners: tuple[PoolShare, ...] = ()  # several commissioners pooling the budget: what each bears
 
     @property
     def overpayment(self) -> Decimal:
@@ -250,4 +272,5 @@ class Statement:
             "total_to_provider": json_money(self.total_to_provider),
             "commissioner_cost": json_money(self.commissioner_cost),
             "distribution": [share.to_dict() for share in self.distribution],
+            **({"commissioners": [share.to_dict() for share in self.commissioners]} if self.commissioners else {}),
         }

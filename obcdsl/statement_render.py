@@ -252,6 +252,17 @@ def as_table(statement: Statement) -> Group:
         summary.add_row(Text(label, style=style), Text(pounds(amount), style=style))
     parts.append(summary)
 
+    if statement.commissioners:
+        pool_header, pool_cells = pool_rows(statement)
+        pool = Table(title="Commissioners", title_justify="left", header_style="bold")
+        for index, column in enumerate(pool_header):
+            if index == 0:
+                pool.add_column(column, overflow="fold")
+            else:
+                pool.add_column(column, justify="right", no_wrap=True, min_width=max(len(column), *(len(r[index]) for r in pool_cells)))
+        for cells in pool_cells:
+            pool.add_row(*cells)
+        parts.append(pool)
     if len(statement.distribution) > 1:
         distribution = Table(title="Distribution", title_justify="left", header_style="bold")
         for column in ("Party", "Core", "Outcomes", "Bonus", "Other", "Total"):
@@ -270,6 +281,24 @@ def as_table(statement: Statement) -> Group:
             spaced.append(Text(""))
         spaced.append(part)
     return Group(*spaced)
+
+
+def pool_rows(statement: Statement) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The commissioners pooling the budget: each one's contribution, its share of the under- or overspend, and
+    what the year costs it; a last row of totals."""
+    shares = statement.commissioners
+    side = shares[0].side if shares else "underspend"
+    kept = "Underspend returned" if side == "underspend" else "Overspend paid in"
+    with_budget = statement.budget is not None
+    header = ("Commissioner",) + (("Contribution", kept) if with_budget else ()) + ("Cost of the year",)
+    rows = []
+    for share in shares:
+        amounts = ((pounds(share.contribution or ZERO), pounds(abs(share.variance))) if with_budget else ()) + (pounds(share.cost),)
+        rows.append((share.title,) + amounts)
+    totals = ((pounds(sum((s.contribution or ZERO for s in shares), ZERO)), pounds(abs(sum((s.variance for s in shares), ZERO))))
+              if with_budget else ()) + (pounds(sum((s.cost for s in shares), ZERO)),)
+    rows.append(("Total",) + totals)
+    return header, rows
 
 
 def print_table(console: Console, statements: Sequence[Statement]) -> None:
@@ -357,6 +386,11 @@ def to_markdown(statements: Sequence[Statement]) -> str:
             out += markdown_table(("Clause", "Working", "Provider", "Commissioner"),
                                   [(r.clause, f"**{r.working}**" if r.total else r.working, money_cell(r.provider),
                                     money_cell(r.commissioner)) for r in risk_rows(statement)], (False, False, True, True))
+            out.append("")
+        if statement.commissioners:
+            out.append("### Commissioners\n")
+            pool_header, pool_cells = pool_rows(statement)
+            out += markdown_table(pool_header, pool_cells, (False,) + (True,) * (len(pool_header) - 1))
             out.append("")
         if len(statement.distribution) > 1:
             out.append("### Distribution\n")

@@ -37,7 +37,7 @@ def required_items(contract: ast.Contract) -> list[Diagnostic]:
         ("lead_provider", "lead provider", 'lead provider "Oxford Health NHS Foundation Trust"'),
         ("term", "term", "term 5 years from 2015/16"),
     ):
-        if getattr(header, key) is None:
+        if getattr(header, key) is None and not (key == "commissioner" and header.commissioners is not None):
             found.append(
                 d.error(
                     "OBC203",

@@ -131,10 +131,21 @@ def each_percentage(contract: ast.Contract) -> Iterator[Item]:
         for amount, clause in risk_amounts(risk):
             if amount.kind in ("budget share", "measure share"):
                 yield amount.value, amount.span, f"a share of {amount.measure or 'budget'}", clause
+    pool = contract.header.commissioners if contract.header is not None else None
+    if pool is not None:
+        yield from pool_percentages(pool)
     if contract.distribution is not None:
         for line in contract.distribution.shares:
             for part in line.parts:
                 yield part.share, part.span, f"`{line.subcontractor}`'s share of {part.component}", line.clause
+
+
+def pool_percentages(pool: ast.Commissioners) -> Iterator[Item]:
+    for member in pool.members:
+        yield member.contribution, member.span, f"`{member.name}`'s contribution", member.clause or pool.clause
+    for variance in pool.variances:
+        for part in variance.shares:
+            yield part.share, part.span, f"`{part.name}`'s share of the {variance.side}", variance.clause or pool.clause
 
 
 def weights(contract: ast.Contract):
