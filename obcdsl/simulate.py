@@ -225,11 +225,13 @@ def spec_from_table(document: dict, path: Path, year: YearModel, where: str = ""
 
     entries = document.get("indicators", {})
     measures = document.get("measures", {})  # a measure's distribution may be given under either table
-    if not isinstance(entries, dict) or not isinstance(measures, dict):
+    volumes = document.get("activity", {})  # an activity item's volume, drawn as whole units
+    if not isinstance(entries, dict) or not isinstance(measures, dict) or not isinstance(volumes, dict):
         problem("`indicators` must be a table of indicator names" if not isinstance(entries, dict) else
-                "`measures` must be a table of measure names")
+                "`measures` must be a table of measure names" if not isinstance(measures, dict) else
+                "`activity` must be a table of activity item names")
         raise SpecError(problems)
-    entries = {**measures, **entries}
+    entries = {**volumes, **measures, **entries}
 
     def marginal(key: str, entry, counts: str = "") -> Optional[Marginal]:
         """`counts`: what the variable counts (people, patients, pounds of cost), which can never be negative."""
@@ -281,6 +283,10 @@ def spec_from_table(document: dict, path: Path, year: YearModel, where: str = ""
     for key in needed:
         entry = entries.get(key, entries.get(key.split("/")[0]))
         if entry is None:
+            if any(item.name == key for item in year.activity):
+                problem(f"the spec gives no distribution for the volume of `{key}`, which year {year.year} pays for",
+                        f"add a table `[activity.{key}]`, for example `distribution = \"normal\"`, `mean`, `sd`")
+                continue
             problem(f"the spec gives no distribution for `{key}`, which year {year.year} needs",
                     f"add a table `[indicators.\"{key}\"]` or `[indicators.{key.split('/')[0]}]`")
             continue
@@ -584,6 +590,9 @@ class Model:
                 continue
             if name == PATIENTS:
                 target[PATIENTS] = np.rint(np.maximum(values, 0.0)).astype(np.int64)
+                continue
+            if any(item.name == name for item in member.contract.all_activity):  # a volume: whole units, none below 0
+                target[name] = np.rint(np.maximum(values, 0.0))
                 continue
             indicator = next((x for x in member.contract.all_indicators
                               if x.name == name.removeprefix(BASELINES).removeprefix(LAST_YEAR).split("/")[0]), None)
