@@ -72,9 +72,11 @@ def rule_name(plan: ActivityPlan) -> str:
     """`block`, `cost and volume`, `per patient`, `fee for service`: the line's `rule` in JSON."""
     if plan.block is not None:
         return "block"
+    if plan.item.per_patient:
+        return "per patient"
     if plan.collar is not None or plan.threshold is not None or plan.ceiling is not None:
         return "cost and volume"
-    return "per patient" if plan.item.per_patient else "fee for service"
+    return "fee for service"
 
 
 def pieces(plan: ActivityPlan, volume: Decimal) -> list[str]:

@@ -406,3 +406,43 @@ def test_simulation_draws_whole_volumes(tmp_path):
     with pytest.raises(SpecError) as raised:
         read_spec(spec, paid)
     assert any("[activity.community]" in d.help for d in raised.value.diagnostics)
+
+
+def test_the_data_template_asks_for_each_volume_and_reads_it_back(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    from obcdsl.data_template import COST_SHEET, template_for, write_workbook
+
+    contract = contract_of(ITEMS)
+    template = template_for(contract, 1)
+    rows = [(row.measure, row.unit) for row in template.costs]
+    assert rows == [("ae_attendances", "volume (attendances)"), ("community", "volume (contacts)"), ("diagnostics", "volume (tests)")]
+    assert [row.measure for row in template_for(contract, 3).costs] == ["ae_attendances", "community", "diagnostics"]
+    out = tmp_path / "data.xlsx"
+    write_workbook(template, out)
+    book = openpyxl.load_workbook(out)
+    sheet = book[COST_SHEET]
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row=row, column=6, value={"ae_attendances": 42001, "community": 44999, "diagnostics": 3}[sheet.cell(row=row, column=1).value])
+    book.save(out)
+    costs = tmp_path / "patients.csv"
+    costs.write_text("patient,year,cost\nx,1,10\nx,1,20\n", encoding="utf-8")
+    statement = evaluate(contract, read_data(out, patients=costs), 1)
+    assert [line(statement, n).amount for n in ("ae_attendances", "community", "diagnostics", "pathway")] == \
+        [D("6300075.00"), D("1999960.00"), D("0.38"), D("4000.00")]
+
+
+def test_the_schedule_has_a_part_for_activity_with_each_items_most():
+    from obcdsl.schedule.document import schedule_for
+
+    document = schedule_for(contract_of(ITEMS))
+    part = next(s for s in document.sections if s.heading == "Activity payment")
+    texts = [b.text for b in part.blocks if hasattr(b, "text")]
+    assert texts[1] == ("Paid at £150.00 per attendance against a plan of 40,000; activity above 105% of plan is paid at 50% "
+                        "of the price; nothing is paid above 120% of plan; the provider is paid for at least 90% of plan "
+                        "whatever the volume.")
+    assert texts[4].endswith("This applies in years 1 to 2 only.")
+    [table] = [t for t in document.tables() if t.key == "activity"]
+    assert [row[:3] for row in table.rows] == [("7.1", "A&E attendances", "cost and volume"), ("7.2", "Community nursing", "block"),
+                                               ("7.3", "Diagnostic tests", "fee for service"), ("7.4", "Cancer pathway", "per patient")]
+    assert table.rows[0][5:] == ("£6,750,000.00",) * 3 and table.rows[1][5:] == ("£2,000,000.00",) * 3
+    assert table.rows[2][5:] == ("no limit",) * 3 and table.rows[3][5:] == ("no limit", "no limit", "–")

@@ -266,6 +266,10 @@ class Builder:
         if self.contract.budget is not None:
             sections.append(self.budget())
         sections.append(self.components())
+        if self.contract.activity is not None:
+            from .activity import activity_section
+
+            sections.append(activity_section(self.contract, self.plans, self.term_last, self.year_label))
         if self.contract.risk_share is not None:
             sections.append(self.risk_share())
         if self.contract.distribution is not None:
