@@ -82,7 +82,7 @@ class ActivityPlan:
 
 def activity_plans(contract: ast.Contract, year: int) -> tuple[ActivityPlan, ...]:
     """Each activity item of the contract in the year."""
-    return tuple(item_plan(item, year) for item in contract.all_activity)
+    return tuple(item_plan(item, year, contract.phases) for item in contract.all_activity)
 
 
 def share_of_plan(item: ast.ActivityItem, percent: Optional[Decimal]) -> Optional[Decimal]:
@@ -93,9 +93,9 @@ def share_of_plan(item: ast.ActivityItem, percent: Optional[Decimal]) -> Optiona
     return item.plan * percent / HUNDRED
 
 
-def item_plan(item: ast.ActivityItem, year: int) -> ActivityPlan:
+def item_plan(item: ast.ActivityItem, year: int, phases: tuple[ast.Phase, ...] = ()) -> ActivityPlan:
     collar = item.block_collar if item.block is not None else item.collar
-    return ActivityPlan(item, item.in_force(year), item.price if item.price is not None else ZERO,
+    return ActivityPlan(item, item.in_force(year, phases), item.price if item.price is not None else ZERO,
                         share_of_plan(item, collar), share_of_plan(item, item.threshold), share_of_plan(item, item.ceiling),
                         (item.rate if item.rate is not None else ZERO) / HUNDRED, item.block)
 
@@ -149,7 +149,7 @@ def exact_most(plan: ActivityPlan, rounding: str) -> Optional[Decimal]:
     return None if most is None else to_penny(most, rounding)
 
 
-def volume_problem(item: ast.ActivityItem, point, last_year: int) -> Optional[tuple[str, str, str, str]]:
+def volume_problem(item: ast.ActivityItem, point, last_year: int, phases: tuple[ast.Phase, ...] = ()) -> Optional[tuple[str, str, str, str]]:
     """What is wrong with a row giving an activity item's volume: (code, column, message, help), or None."""
     from .data import Written
 
@@ -165,7 +165,7 @@ def volume_problem(item: ast.ActivityItem, point, last_year: int) -> Optional[tu
     if item.per_patient:
         return ("OBC924", "measure", f"`{item.name}` is counted per patient in the patient costs, not given as a volume",
                 "remove the row; its volume is the number of patients in the patient cost file for the year")
-    if not item.in_force(year):
+    if not item.in_force(year, phases):
         return ("OBC924", "year", f"the activity item `{item.name}` is not in force in year {year}",
                 "remove the row, or change the years the contract states for the item")
     if point.written in (Written.PERCENT_SIGN, Written.PERCENT_CELL, Written.FRACTION):

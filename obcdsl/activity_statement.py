@@ -26,6 +26,8 @@ def units(plan: ActivityPlan, volume: Decimal) -> str:
 
 def years_words(plan: ActivityPlan) -> str:
     item = plan.item
+    if item.phase is not None:
+        return f"in phase {item.phase}"
     if item.last_year is None:
         return f"from year {item.first_year}"
     if item.first_year == item.last_year:

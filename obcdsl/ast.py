@@ -819,15 +819,22 @@ class ActivityItem:
     first_year: Optional[int] = None  # `in years 1 to 2`, `in year 3`, `from year 3`
     last_year: Optional[int] = None
     per_patient: bool = False  # `volume counted per patient in the patient costs`
+    phase: Optional[str] = None  # `in phase introduction`: the years of the phase
     description: Optional[str] = None
     clause: Optional[str] = None
     span: Optional[Span] = span_field()
     name_span: Optional[Span] = span_field()
     spans: dict = attrs.field(factory=dict, eq=False, repr=False)  # each term's span, by field name, for diagnostics
 
-    def in_force(self, year: int) -> bool:
-        """Whether the item applies in the year (`in years 1 to 2`)."""
-        return (self.first_year is None or year >= self.first_year) and (self.last_year is None or year <= self.last_year)
+    def in_force(self, year: int, phases: tuple["Phase", ...] = ()) -> bool:
+        """Whether the item applies in the year (`in years 1 to 2`, or `in phase introduction`, one of `phases`)."""
+        first, last = self.first_year, self.last_year
+        if self.phase is not None:
+            phase = next((p for p in phases if p.name == self.phase), None)
+            if phase is None:  # a phase the contract does not have is refused (OBC201)
+                return False
+            first, last = phase.first_year, phase.last_year
+        return (first is None or year >= first) and (last is None or year <= last)
 
 
 @attrs.frozen

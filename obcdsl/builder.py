@@ -654,6 +654,11 @@ class ContractBuilder:
         return Item("first_year", {"first_year": year}, span)
 
     @callback()
+    def activity_in_phase(self, children: list, span: Span) -> Item:
+        name = next(c for c in children[2:] if isinstance(c, Token))
+        return Item("phase", text(name) if name.type == "STRING" else str(name), span)
+
+    @callback()
     def activity_patients(self, children: list, span: Span) -> Item:
         return Item("per_patient", True, span)
 

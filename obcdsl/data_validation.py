@@ -52,7 +52,7 @@ def find_problems(contract: ast.Contract, data: Data) -> list[Diagnostic]:
 
         measure = point.measure.lower()
         if measure in activity and measure not in indicators:
-            problem = volume_problem(activity[measure], point, last)
+            problem = volume_problem(activity[measure], point, last, contract.phases)
             if problem is not None:
                 refuse(*problem)
                 continue

@@ -1116,7 +1116,7 @@ def _year_data(draws: _Draws, contract: ast.Contract, year: int, needs: _Needs, 
         points.append(DataPoint(ACTUAL_COST, year, None, _actual_cost(draws, contract, needs.budget)))
         if risk.stop_loss is not None:
             patients = _patients(draws, year, risk.stop_loss)
-    items = [item for item in contract.all_activity if item.in_force(year)]
+    items = [item for item in contract.all_activity if item.in_force(year, contract.phases)]
     points += [DataPoint(item.name, year, None, _volume(draws, item)) for item in items if not item.per_patient]
     if any(item.per_patient for item in items):
         patients += _activity_patients(draws, year)

@@ -446,3 +446,34 @@ def test_the_schedule_has_a_part_for_activity_with_each_items_most():
                                                ("7.3", "Diagnostic tests", "fee for service"), ("7.4", "Cancer pathway", "per patient")]
     assert table.rows[0][5:] == ("£6,750,000.00",) * 3 and table.rows[1][5:] == ("£2,000,000.00",) * 3
     assert table.rows[2][5:] == ("no limit",) * 3 and table.rows[3][5:] == ("no limit", "no limit", "–")
+
+
+PHASED = HEADER.replace("term 3 years", "term 4 years") + """
+activity
+  item fees "Fee-based pathway" clause 2.1
+    price £4,000 per episode
+    in phase "fee based"
+  end
+end
+
+phasing
+  phase "fee based" years 1 to 2
+  end
+  phase outcomes_based from year 3
+  end
+end
+"""
+
+
+def test_an_item_in_a_phase_is_paid_in_the_phases_years_only():
+    contract = contract_of(PHASED)
+    assert check_text(render(contract)).contract == contract
+    rows = Data((DataPoint("fees", 2, None, D(3)),))
+    assert line(evaluate(contract, rows, 2), "fees").amount == D(12000)
+    statement = evaluate(contract, Data(()), 3)
+    assert line(statement, "fees").amount == 0 and "not in force in year 3 (in phase fee based)" in line(statement, "fees").explanation
+    with pytest.raises(DataError) as raised:
+        evaluate(contract, Data((DataPoint("fees", 3, None, D(3)),)), 3)
+    assert [d.code for d in raised.value.diagnostics] == ["OBC924"]
+    assert codes(PHASED.replace('in phase "fee based"', "in phase fee_base")) == ["OBC201"]
+    assert "OBC204" in codes(PHASED.replace('in phase "fee based"', 'in phase "fee based"\n    in years 1 to 2'))

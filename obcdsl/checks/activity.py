@@ -21,6 +21,10 @@ def check(contract: ast.Contract) -> list[Diagnostic]:
         found += against_plan(item)
         found += in_order(item)
         found += years(item, last)
+        found += phase_named(contract, item)
+        if item.phase is not None and item.first_year is not None:
+            found.append(d.error("OBC204", f"`{item.name}` states both a phase and years", span_of(item, "phase"),
+                                 clause=item.clause, help="keep one: `in phase introduction`, or `in years 1 to 2`"))
     return found
 
 
@@ -114,6 +118,16 @@ def in_order(item: ast.ActivityItem) -> list[Diagnostic]:
                                            f"({percent(above[0])} of plan)", span_of(item, key), clause=item.clause,
                                  help="a collar guarantees payment for activity below plan: state it at or below 100% of plan"))
     return found
+
+
+def phase_named(contract: ast.Contract, item: ast.ActivityItem) -> list[Diagnostic]:
+    """`in phase introduction`: a phase of the contract."""
+    names = [p.name for p in contract.phases]
+    if item.phase is None or item.phase in names:
+        return []
+    return [d.error("OBC201", f"`{item.name}` applies in phase `{item.phase}`, and the contract has no such phase",
+                    span_of(item, "phase"), clause=item.clause,
+                    help=d.did_you_mean(item.phase, names) or "name a phase of the `phasing` section, or state the years: `in years 1 to 2`")]
 
 
 def years(item: ast.ActivityItem, last: Optional[int]) -> list[Diagnostic]:

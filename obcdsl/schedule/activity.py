@@ -35,7 +35,9 @@ def item_words(item: ast.ActivityItem, term_last: int) -> str:
     if item.collar is not None:
         parts.append(f"the provider is paid for at least {percent_text(item.collar)} of plan whatever the volume")
     text = "; ".join(parts) + "."
-    if item.first_year is not None:
+    if item.phase is not None:
+        text += f" This applies in phase {item.phase.replace('_', ' ')} only."
+    elif item.first_year is not None:
         text += f" This applies in {years_words(item.first_year, item.last_year, term_last)} only."
     return text
 
