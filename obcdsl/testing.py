@@ -787,7 +787,7 @@ def activity_section(draw, last: int) -> ast.Activity:
         form = _pick(draw, ACTIVITY_FORMS)
         fields: dict = {"price": D(_int(draw, 1, 50000)) / 100, "unit": _pick(draw, ["attendance", "episode", "patient"])}
         plan = D(_int(draw, 1, 500)) * 100  # whole hundreds: a whole percentage of the plan is a whole volume
-        marginal = _int(draw, 0, 1) == 1
+        marginal = _int(draw, 0, 3) > 0  # most often: the marginal band and its edges are where the rule turns
         if form == "per patient":
             fields["per_patient"] = True
             plan = D(_int(draw, 1, 20))
@@ -803,7 +803,7 @@ def activity_section(draw, last: int) -> ast.Activity:
         if form in ("cost and volume", "block") and marginal:
             threshold = D(_int(draw, 100, 130))
             fields.update(threshold=threshold, rate=D(_int(draw, 0, 200)) / 2)
-        if form in ("cost and volume", "per patient") and _int(draw, 0, 1) or form == "block" and marginal and _int(draw, 0, 1):
+        if form in ("cost and volume", "per patient") and _int(draw, 0, 3) > 0 or form == "block" and marginal and _int(draw, 0, 1):
             ceiling = D(_int(draw, int(threshold or 100), 150))
             fields["ceiling"] = ceiling
         if form in ("cost and volume", "per patient") and _int(draw, 0, 1):
@@ -1126,10 +1126,11 @@ def _year_data(draws: _Draws, contract: ast.Contract, year: int, needs: _Needs, 
 def _volume(draws: _Draws, item: ast.ActivityItem) -> Decimal:
     """A volume: often exactly on the collar, the threshold, the ceiling or the plan, or a unit either side."""
     plan = item.plan if item.plan is not None else D(draws.int(1, 500)) * 100
-    edges = [plan * p / 100 for p in (item.collar, item.block_collar, item.threshold, item.ceiling, D(100)) if p is not None]
-    if draws.int(0, 2) == 0:
+    # the edges first, where Hypothesis starts and shrinks to: the ceiling, the threshold, the collars, the plan
+    edges = [plan * p / 100 for p in (item.ceiling, item.threshold, item.collar, item.block_collar, D(100)) if p is not None]
+    if draws.int(0, 2) == 2:
         return D(draws.int(0, int(plan) * 2))
-    return max(draws.pick(edges) + draws.pick((0, 0, 1, -1)), D(0)).to_integral_value()
+    return max(draws.pick(edges) + draws.pick((0, 1, -1, 0)), D(0)).to_integral_value()
 
 
 def _activity_patients(draws: _Draws, year: int) -> tuple[PatientCost, ...]:
