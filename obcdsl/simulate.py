@@ -694,6 +694,8 @@ def run_chunk(model: Model, index: int, size: int, seed: int, keep_draws: bool =
         commissioner = results.total_to_provider + results.carved_out + (results.unearned if member.reinvested else 0.0)
         measures = {"provider_income": results.total_to_provider, "commissioner_cost": commissioner,
                     "outcome_payments": results.outcomes_paid + results.bonus_paid, "risk_share_transfer": results.transfer}
+        if member.year.activity:  # paid for activity, reported only for a contract that has it
+            measures[ACTIVITY_PAYMENTS] = sum(results.activity.values(), np.zeros(len(results.total_to_provider)))
         reached = {}
         for part in member.year.parts:
             if part.band_names:
@@ -906,11 +908,14 @@ MEASURES = {
     "outcome_payments": "Outcome payments",
     "risk_share_transfer": "Risk-share transfer",
 }
+ACTIVITY_PAYMENTS = "activity_payments"  # a measure of a contract with activity items: what they pay together
+LABELS = {**MEASURES, ACTIVITY_PAYMENTS: "Activity payments"}
 
 
 def summarise(member: Member, chunks: list[Paid], scenarios: int, seed: int) -> Summary:
     """One contract's summary from its chunks, in chunk order."""
-    values = {key: np.concatenate([c.measures[key] for c in chunks]) for key in MEASURES}
+    keys = list(MEASURES) + ([ACTIVITY_PAYMENTS] if chunks and ACTIVITY_PAYMENTS in chunks[0].measures else [])
+    values = {key: np.concatenate([c.measures[key] for c in chunks]) for key in keys}
     measures = {key: distribution(v) for key, v in values.items()}
     samples = {key: v[:: max(1, len(v) // 200_000)] for key, v in values.items()}
     bands = {}

@@ -394,6 +394,10 @@ def test_simulation_draws_whole_volumes(tmp_path):
     summary = simulate(contract, 1, spec, 400, seed=3)
     document = summary.to_dict()
     assert json.dumps(document)
+    # the activity payments are a measure of their own, and part of the provider's income (the core is £10m)
+    activity, income = summary.values["activity_payments"], summary.values["provider_income"]
+    assert np.allclose(income, 10_000_000 + activity) and activity.min() >= 5_400_000 + 200_000
+    assert document["measures"]["activity_payments"]["mean"] > 0
     paid = vector.year_model(contract, 1)
     drawn = read_spec(spec, paid)
     assert set(drawn.marginals) == {"ae_attendances", "community", "diagnostics", "pathway"}
