@@ -461,6 +461,10 @@ def data_rows(data: Data) -> list[list[str]]:
     """The rows of a counterexample as a CSV table that `obcdsl evaluate` reads."""
     rows = [["measure", "year", "segment", "value", "numerator", "denominator"]]
     for point in sorted(data.points, key=lambda p: (p.year is not None, p.year or 0, p.measure, p.segment or "")):
+        if point.measure.startswith(PATIENTS_COUNTED):  # not a row: the number of patients the patient costs must hold
+            rows.append([f"# {point.measure.removeprefix(PATIENTS_COUNTED)}: {point.value.normalize():f} patients in the "
+                         f"patient costs for year {point.year}"])
+            continue
         rows.append([point.measure, "baseline" if point.year is None else str(point.year), point.segment or "",
                      f"{point.value.normalize():f}", "", ""])
     return rows
@@ -483,6 +487,8 @@ def describe(data: Data) -> str:
         if point.year is None:
             continue
         name = point.measure + (f"[{point.segment}]" if point.segment else "")
+        if name.startswith(PATIENTS_COUNTED):
+            name = f"patients for {name.removeprefix(PATIENTS_COUNTED)}"
         parts.append(f"{name} = {point.value.normalize():f}")
     return ", ".join(parts)
 

@@ -53,11 +53,11 @@ def find_problems(contract: ast.Contract, data: Data) -> list[Diagnostic]:
         measure = point.measure.lower()
         if measure in activity and measure not in indicators:
             problem = volume_problem(activity[measure], point, last, contract.phases)
+            if problem is None and point.year is not None and point.year > last:
+                problem = ("OBC909", "year", f"year {point.year} is outside the contract term (years 1 to {last})", "")
             if problem is not None:
                 refuse(*problem)
-                continue
-            if point.year is None or point.year <= last:
-                continue
+            continue
         if measure not in indicators and measure not in RESERVED:
             refuse("OBC906", "measure", f"the contract has no indicator or measure `{point.measure}`",
                    lambda point=point: d.did_you_mean(point.measure, names)

@@ -284,6 +284,15 @@ def test_the_bounds_count_activity_and_an_uncapped_item_has_no_limit():
     assert years[0].total.most == D(10_000_000) + years[0].activity.most
 
 
+def test_a_counterexample_holds_every_volume_and_says_how_many_patients():
+    contract = contract_of(ITEMS)
+    data, result = bounds.counterexample_for(contract, 1)
+    assert result is not None and len(result.activity) == 4
+    text = bounds.csv_text(data)
+    assert "ae_attendances,1,,48000" in text and "# pathway: 10000 patients in the patient costs for year 1" in text
+    assert "patients counted" not in text
+
+
 def test_a_ceiling_on_the_total_names_the_uncapped_item():
     text = ITEMS.replace("end\n\nactivity", "end\n\npayments\n  total payment at most 200% of budget\nend\n\nactivity", 1)
     result = check_text(text)
@@ -329,6 +338,7 @@ def test_an_item_named_as_an_indicator_is_declared_twice():
     ("ae_attendances,baseline,,42000", "OBC923"),
     ("pathway,1,,12", "OBC924"),
     ("ae_attendence,1,,42000", "OBC906"),
+    ("ae_attendances,4,,42000", "OBC909"),
 ])
 def test_data_problems_name_the_cell(tmp_path, row, code):
     path = tmp_path / "data.csv"
