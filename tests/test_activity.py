@@ -491,3 +491,18 @@ def test_an_item_in_a_phase_is_paid_in_the_phases_years_only():
     assert [d.code for d in raised.value.diagnostics] == ["OBC924"]
     assert codes(PHASED.replace('in phase "fee based"', "in phase fee_base")) == ["OBC201"]
     assert "OBC204" in codes(PHASED.replace('in phase "fee based"', 'in phase "fee based"\n    in years 1 to 2'))
+
+
+def test_diff_shows_a_changed_item_and_what_it_changes_in_the_payments(tmp_path, capsys):
+    from obcdsl.cli import main
+
+    old = ROOT / "contracts" / "fee_based_pathway_with_activity.obc"
+    new = tmp_path / "new.obc"
+    new.write_text(old.read_text(encoding="utf-8").replace("above 105% of plan paid at 50% of price",
+                                                           "above 110% of plan paid at 60% of price"), encoding="utf-8")
+    data = ROOT / "contracts" / "data" / "fee_based_pathway_with_activity.csv"
+    assert main(["diff", str(old), str(new), "--data", str(data), "--year", "3"]) == 1  # the two differ
+    out = capsys.readouterr().out
+    assert "changed activity item `ae_attendances` (clause 4.1)" in out
+    assert "activity `ae_attendances` (clause 4.1): £6,750,000.00 → £6,960,000.00 (+£210,000.00)" in out
+    assert "Paid for activity: £9,410,000.00 → £9,620,000.00 (+£210,000.00)" in out
