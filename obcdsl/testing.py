@@ -1124,13 +1124,26 @@ def _year_data(draws: _Draws, contract: ast.Contract, year: int, needs: _Needs, 
 
 
 def _volume(draws: _Draws, item: ast.ActivityItem) -> Decimal:
-    """A volume: often exactly on the collar, the threshold, the ceiling or the plan, or a unit either side."""
+    """A volume in one of the bands the item has, chosen first (below the collar, within plan, marginal, above the
+    ceiling), often exactly on the collar, the threshold or the ceiling, or a unit beside it."""
     plan = item.plan if item.plan is not None else D(draws.int(1, 500)) * 100
-    # the edges first, where Hypothesis starts and shrinks to: the ceiling, the threshold, the collars, the plan
-    edges = [plan * p / 100 for p in (item.ceiling, item.threshold, item.collar, item.block_collar, D(100)) if p is not None]
-    if draws.int(0, 2) == 2:
+
+    def at(percent: Optional[Decimal]) -> Optional[Decimal]:
+        return None if percent is None else (plan * percent / 100).to_integral_value()
+
+    collar = at(item.block_collar if item.block is not None else item.collar)
+    threshold, ceiling = at(item.threshold), at(item.ceiling)
+    top = threshold if threshold is not None else ceiling
+    bands = [[v for v in (collar, top, plan) if v is not None]]  # within plan, on its edges
+    if collar is not None and collar > 0:
+        bands.append([collar - 1, D(draws.int(0, int(collar) - 1))])
+    if threshold is not None:
+        bands.append([threshold + 1, ceiling if ceiling is not None and ceiling > threshold else threshold * 2 + 1])
+    if ceiling is not None:
+        bands.append([ceiling + 1, ceiling * 2 + 1])
+    if draws.int(0, 3) == 3:
         return D(draws.int(0, int(plan) * 2))
-    return max(draws.pick(edges) + draws.pick((0, 1, -1, 0)), D(0)).to_integral_value()
+    return max(draws.pick(draws.pick(bands)), D(0))
 
 
 def _activity_patients(draws: _Draws, year: int) -> tuple[PatientCost, ...]:

@@ -302,7 +302,7 @@ EVERY_CONSTRUCT = {
     "activity: marginal rate up to a ceiling", "activity: collar", "activity: in stated years",
 }
 # A value left out (where the contract counts missing data as not achieved) is drawn too, but rarely (1 in 30 where
-# allowed), and the array evaluator skips such scenarios; 200 draws need not show one, so it is counted, not required.
+# allowed), and the array evaluator skips such scenarios; 500 draws need not show one, so it is counted, not required.
 EVERY_KIND_OF_DATA = {
     "numerator and denominator", "values by segment", "a patient with several rows",
     "patient rows in another year", "stop-loss excess", "a loss", "a gain",
@@ -349,11 +349,16 @@ def kinds_of_data(contract, plan, data: Data, values: dict) -> set[str]:
 
 
 def test_the_strategies_cover_every_construct():
-    """Over 200 draws with a fixed seed, every construct appears, and few scenarios are skipped."""
+    """Over 500 draws with a fixed seed, every construct appears, and few scenarios are skipped.
+
+    The draws depend on more than the seed: Hypothesis also draws numbers written in the project's modules that are
+    loaded, so alone and after the rest of the suite the sequences differ. 200 draws left a rare construct out in one
+    order or the other (a carve-out in pounds, a phase pot in pounds); 500 show each at least 7 times in both
+    (measured, 9 s)."""
     seen: Counter = Counter()
     counts = {"cases": 0, "skipped": 0}
 
-    @settings(max_examples=200, derandomize=True, database=None, phases=[Phase.generate], deadline=None,
+    @settings(max_examples=500, derandomize=True, database=None, phases=[Phase.generate], deadline=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(cases())
     def collect(case):
@@ -366,7 +371,7 @@ def test_the_strategies_cover_every_construct():
         seen.update(kinds_of_data(contract, plan, data, values))
 
     collect()
-    assert counts["cases"] == 200
+    assert counts["cases"] == 500
     assert EVERY_CONSTRUCT - set(seen) == set(), f"never generated: {sorted(EVERY_CONSTRUCT - set(seen))}; seen: {seen}"
     assert EVERY_KIND_OF_DATA - set(seen) == set(), f"never generated: {sorted(EVERY_KIND_OF_DATA - set(seen))}"
     assert counts["skipped"] <= SKIPPED_AT_MOST * counts["cases"], counts

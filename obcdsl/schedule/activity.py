@@ -1,5 +1,5 @@
-"""The schedule's part on activity payment: a paragraph for each item, read as the contract states it, and a table
-of each item's terms and its most in each year."""
+"""The words of the schedule's part on activity payment (`obcdsl.schedule.document` lays it out): each item as the
+contract states it, and a row of each item's terms and its most in each year."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from ..activity import ActivityPlan
 from ..activity_statement import rule_name, volume_text
 from ..money import percent_text, pounds, to_penny
 from ..plan import YearPlan
-from .document import Block, Numbers, Paragraph, Section, Table, years_words
 
 
 def item_words(item: ast.ActivityItem, term_last: int) -> str:
@@ -38,7 +37,7 @@ def item_words(item: ast.ActivityItem, term_last: int) -> str:
     if item.phase is not None:
         text += f" This applies in phase {item.phase.replace('_', ' ')} only."
     elif item.first_year is not None:
-        text += f" This applies in {years_words(item.first_year, item.last_year, term_last)} only."
+        text += f" This applies in {span_words(item.first_year, item.last_year, term_last)} only."
     return text
 
 
@@ -49,21 +48,23 @@ def most_words(plan: ActivityPlan, rounding: str) -> str:
     return "no limit" if most is None else pounds(to_penny(most, rounding))
 
 
-def activity_section(contract: ast.Contract, plans: tuple[YearPlan, ...], term_last: int, year_label) -> Section:
-    """`activity ... end` in the schedule: each item's paragraph, then the most each can pay in each year."""
+def span_words(first: int, last: Optional[int], term_last: int) -> str:
+    """`year 2`, `years 1 to 2`, `years 3 to 5` (to the end of the term)."""
+    end = last if last is not None else term_last
+    return f"year {first}" if first == end else f"years {first} to {end}"
+
+
+HEADER = ("Clause", "Item", "Form", "Price", "Plan")
+
+
+def rows(contract: ast.Contract, plans: tuple[YearPlan, ...]) -> tuple[tuple[str, ...], ...]:
+    """A row for each item: its clause, title, form, price and plan, then the most it can pay in each year."""
     activity = contract.activity
     assert activity is not None
-    numbers = Numbers(activity.clause or "E")
-    blocks: list[Block] = [Paragraph(numbers(activity.clause), "The provider is paid for the activity below, beside the core "
-                                                               "payment, for the volume in each contract year, each item "
-                                                               "rounded to the penny.", "Activity payment")]
-    for item in activity.items:
-        blocks.append(Paragraph(numbers(item.clause), item_words(item, term_last), item.title))
-    rows = tuple((item.clause or activity.clause or "", item.title, rule_name(plan),
-                  pounds(item.price) + (f" per {item.unit}" if item.unit else "") if item.price is not None else "–",
-                  volume_text(item.plan) if item.plan is not None else "–",
-                  *(most_words(next(p for p in year.activity if p.name == item.name), year.rounding) for year in plans))
-                 for item, plan in zip(activity.items, plans[0].activity))
-    header = ("Clause", "Item", "Form", "Price", "Plan", *(f"Most in {year_label(p.year).lower()}" for p in plans))
-    blocks.append(Table("Activity items and the most each can pay", header, rows, "activity"))
-    return Section("Part", "Activity payment", tuple(blocks))
+    found = []
+    for item, first in zip(activity.items, plans[0].activity):
+        price = pounds(item.price) + (f" per {item.unit}" if item.unit else "") if item.price is not None else "–"
+        mosts = tuple(most_words(next(p for p in year.activity if p.name == item.name), year.rounding) for year in plans)
+        found.append((item.clause or activity.clause or "", item.title, rule_name(first), price,
+                      volume_text(item.plan) if item.plan is not None else "–", *mosts))
+    return tuple(found)
