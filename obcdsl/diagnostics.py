@@ -92,6 +92,7 @@ CODES: dict[str, str] = {
     "OBC624": "an activity collar above its plan, threshold or ceiling",
     "OBC625": "an activity threshold below the plan",
     "OBC626": "an activity item's years outside the contract term",
+    "OBC627": "an activity ceiling that changes nothing",
     # risk share
     "OBC701": "risk-share bands leave a gap",
     "OBC702": "risk-share bands overlap",

@@ -311,6 +311,7 @@ def codes(text: str) -> list[str]:
     ("price £150 per attendance\n    plan 40,000\n    above 105% of plan paid at 150% of price", "OBC623"),
     ("price £150 per attendance\n    plan 40,000\n    above 95% of plan paid at 50% of price", "OBC625"),
     ("price £150 per attendance\n    in years 1 to 4", "OBC626"),
+    ("block £2m\n    plan 50,000\n    nothing paid above 120% of plan", "OBC627"),
 ])
 def test_warnings_leave_the_contract_usable(terms, code):
     text = HEADER + f"\nactivity\n  item ae \"A&E\"\n    {terms}\n  end\nend\n"
@@ -358,7 +359,7 @@ def test_a_missing_volume_is_an_error_naming_the_item():
 
 def diagnostics_examples():
     text = (ROOT / "docs" / "diagnostics.md").read_text(encoding="utf-8")
-    for code in ("OBC620", "OBC621", "OBC622", "OBC623", "OBC624", "OBC625", "OBC626"):
+    for code in ("OBC620", "OBC621", "OBC622", "OBC623", "OBC624", "OBC625", "OBC626", "OBC627"):
         section = text.split(f"### {code}:")[1].split("\n### ")[0]
         broken, fixed = re.findall(r"```obc\n(.*?)```", section, re.S)
         yield code, broken, fixed

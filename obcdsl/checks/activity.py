@@ -102,6 +102,11 @@ def in_order(item: ast.ActivityItem) -> list[Diagnostic]:
         found.append(d.warning("OBC623", f"activity of `{item.name}` above its threshold is paid at {percent(item.rate)} of the price, "
                                          "more than the price itself", span_of(item, "threshold"), clause=item.clause,
                                help="a marginal rate is usually below 100%: activity beyond plan costs less than planned activity"))
+    if item.block is not None and item.ceiling is not None and item.threshold is None:
+        found.append(d.warning("OBC627", f"`{item.name}` is a block with no marginal rate, so its ceiling changes nothing",
+                               span_of(item, "ceiling"), clause=item.clause,
+                               help="a block pays its fixed sum whatever the volume above its collar: remove the ceiling, or "
+                                    "pay activity above a threshold (`above 105% of plan paid at 50% of price`) up to it"))
     collar = item.block_collar if item.block is not None else item.collar
     if collar is not None:
         key = "block" if item.block is not None else "collar"
