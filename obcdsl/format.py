@@ -453,7 +453,7 @@ def activity(out: Writer, node: ast.Activity) -> None:
         if item.collar is not None:
             out.line(f"paid for at least {percent(item.collar)} of plan")
         if item.phase is not None:
-            out.line(f"in phase {item.phase if NAME.match(item.phase) else quoted(item.phase)}")
+            out.line(f"in phase {quoted(item.phase)}")  # as the phase's own name is written
         if item.first_year is not None:
             if item.last_year is None:
                 out.line(f"from year {item.first_year}")
