@@ -772,14 +772,14 @@ def rich_contracts(draw) -> ast.Contract:
                         phasing=phasing, risk_share=risk, distribution=distribution,
                         measures=ast.Measures((measures.measures if measures else ()) + ((COMPARATOR,) if compared else ()))
                         if measures or compared else None,
-                        activity=draw(activity_section(last)) if _int(draw, 0, 1) == 0 else None)
+                        activity=draw(activity_section(last, phasing.phases if phasing else ())) if _int(draw, 0, 1) == 0 else None)
 
 
 ACTIVITY_FORMS = ("fee for service", "cost and volume", "block", "per patient")
 
 
 @st.composite
-def activity_section(draw, last: int) -> ast.Activity:
+def activity_section(draw, last: int, phases: tuple[ast.Phase, ...] = ()) -> ast.Activity:
     """Activity items of every form (`ACTIVITY_FORMS`), valid by construction: a collar at or below the plan, the
     threshold and the ceiling; a ceiling at or above the threshold; some only in stated years."""
     items = []
@@ -810,7 +810,9 @@ def activity_section(draw, last: int) -> ast.Activity:
             fields["collar"] = D(_int(draw, 50, 100))
         if form != "fee for service":
             fields["plan"] = plan
-        if _int(draw, 0, 2) == 0:  # only in stated years: `in years 1 to 2`, `in year 3`, `from year 2`
+        if phases and _int(draw, 0, 2) == 0:  # only in a phase's years: `in phase "phase 1"`
+            fields["phase"] = _pick(draw, [p.name for p in phases])
+        elif _int(draw, 0, 2) == 0:  # only in stated years: `in years 1 to 2`, `in year 3`, `from year 2`
             first = _int(draw, 1, last)
             fields["first_year"] = first
             fields["last_year"] = _pick(draw, [None, first, _int(draw, first, last)])
@@ -955,6 +957,8 @@ def constructs(contract: ast.Contract) -> set[str]:
             found.add("activity: collar")
         if paid.first_year is not None:
             found.add("activity: in stated years")
+        if paid.phase is not None:
+            found.add("activity: in a phase")
     return found
 
 
