@@ -59,9 +59,10 @@ def find_problems(contract: ast.Contract, data: Data) -> list[Diagnostic]:
                 refuse(*problem)
             continue
         if measure not in indicators and measure not in RESERVED:
-            refuse("OBC906", "measure", f"the contract has no indicator or measure `{point.measure}`",
-                   lambda point=point: d.did_you_mean(point.measure, names)
-                   or "name an indicator or measure of the contract, `actual cost` or `actual population`")
+            what = "indicator, measure or activity item" if activity else "indicator or measure"
+            refuse("OBC906", "measure", f"the contract has no {what} `{point.measure}`",
+                   lambda point=point, what=what: d.did_you_mean(point.measure, names)
+                   or f"name an {what} of the contract, `actual cost` or `actual population`")
             continue
         if point.year is not None and point.year > last:
             refuse("OBC909", "year", f"year {point.year} is outside the contract term (years 1 to {last})")

@@ -348,6 +348,9 @@ def test_data_problems_name_the_cell(tmp_path, row, code):
         evaluate(contract_of(ITEMS), read_data(path), 1)
     found = [d for d in raised.value.diagnostics if d.code == code]
     assert found and found[0].span is not None and found[0].span.line == 4
+    if code == "OBC906":  # an item misspelt: named as an item, with the nearest name
+        assert "no indicator, measure or activity item `ae_attendence`" in found[0].message
+        assert "ae_attendances" in found[0].help
 
 
 def test_a_missing_volume_is_an_error_naming_the_item():
