@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("contract", metavar="CONTRACT", help="the .obc contract")
     evaluate.add_argument("--data", required=True, metavar="DATA", help="indicator and cost data: .csv, .json or .xlsx")
     evaluate.add_argument("--patients", metavar="FILE", nargs="+",
-                          help="patient-level costs for the stop-loss: .csv or .parquet files, or a folder of them")
+                          help="patient-level costs for the stop-loss and for activity paid per patient: .csv or .parquet files, or a folder of them")
     years = evaluate.add_mutually_exclusive_group()
     years.add_argument("--year", type=int, metavar="N", help="the contract year (1 is the first); default: the latest year in the data")
     years.add_argument("--all-years", action="store_true", help="every year of the term for which the data has rows")
