@@ -45,6 +45,7 @@ class ExactInputs:
         self.plan = plan
         self.data = data
         self.indicators = readable(plan.contract)  # indicators and measures, read alike
+        self.patients_counted: Optional[Decimal] = None  # the patients in the year's patient costs, once counted
 
     def year_of(self, baseline: bool, previous: bool) -> Optional[int]:
         """The data's year for a value: None for the baseline, which is also last year's value in year 1."""
@@ -109,8 +110,11 @@ class ExactInputs:
                 raise Missing(d.error("OBC920", f"`{item.name}` is paid per patient in the patient costs, and there are none "
                                                 f"for year {year}", item.name_span, clause=item.clause,
                                       help="give a patient cost file (columns `patient, year, cost`) with `--patients`"))
-            # each patient whose rows in the year come to more than nothing counts once, however many rows they have
-            return Decimal(self.data.patient_excess(year, ZERO, None).patients)
+            # each patient whose rows in the year come to more than nothing counts once, however many rows they have;
+            # counted once for every item paid per patient (a file of millions of rows is read once, not once an item)
+            if self.patients_counted is None:
+                self.patients_counted = Decimal(self.data.patient_excess(year, ZERO, None).patients)
+            return self.patients_counted
         point = self.data.lookup(item.name, year)
         if point is None:
             raise Missing(d.error("OBC920", f"the activity item `{item.name}` has no volume for year {year}", item.name_span,

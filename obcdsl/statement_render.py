@@ -19,6 +19,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from .activity_statement import volume_text
 from .money import ZERO, json_money, percent_text, pounds
 from .statement import Line, Statement, plain
 
@@ -120,6 +121,11 @@ def activity_reached(line: Line) -> str:
     if line.inputs.get("in_force") is False:
         return "not in force"
     return str(line.inputs.get("band", ""))
+
+
+def activity_volume(line: Line) -> str:
+    volume = line.inputs.get("volume")
+    return "" if volume is None else volume_text(volume)
 
 
 def activity_price(line: Line) -> str:
@@ -366,7 +372,7 @@ def to_markdown(statements: Sequence[Statement]) -> str:
         if items:
             out.append("### Activity\n")
             out += markdown_table(("Clause", "Item", "Price", "Volume", "Band", "Working", "Paid"),
-                                  [(line.clause or "", line.title, activity_price(line), plain(line.inputs.get("volume", "")),
+                                  [(line.clause or "", line.title, activity_price(line), activity_volume(line),
                                     activity_reached(line), line.explanation, pounds(line.amount)) for line in items],
                                   (False,) * 6 + (True,))
             out.append("")

@@ -387,7 +387,7 @@ def test_the_statement_shows_price_volume_band_and_amount_with_the_clause():
     assert "less £40.00 for each of the 5,000 below the collar of 45,000" in community.explanation
     from obcdsl.statement_render import to_csv, to_markdown
 
-    assert "### Activity" in to_markdown([statement]) and "| 7.1 | A&E attendances | £150.00 per attendance | 44000 | marginal |" in to_markdown([statement])
+    assert "### Activity" in to_markdown([statement]) and "| 7.1 | A&E attendances | £150.00 per attendance | 44,000 | marginal |" in to_markdown([statement])
     assert ",activity,,ae_attendances,A&E attendances,,44000,,marginal,,6450000.00,7.1," in to_csv([statement])
 
 
@@ -510,3 +510,21 @@ def test_diff_shows_a_changed_item_and_what_it_changes_in_the_payments(tmp_path,
     assert "changed activity item `ae_attendances` (clause 4.1)" in out
     assert "activity `ae_attendances` (clause 4.1): £6,750,000.00 → £6,960,000.00 (+£210,000.00)" in out
     assert "Paid for activity: £9,410,000.00 → £9,620,000.00 (+£210,000.00)" in out
+
+
+def test_the_patient_costs_are_read_once_for_every_item_paid_per_patient():
+    from obcdsl.stop_loss import Excess
+
+    class Costs:  # stands for patient cost files, which are streamed each time they are asked
+        years = frozenset({1})
+        asked = 0
+
+        def excess(self, year, threshold, limit):
+            Costs.asked += 1
+            return Excess(7, D(0))
+
+    text = ITEMS.replace("  end\nend\n", "  end\n  item second \"Second pathway\"\n    price £10 per patient\n"
+                         "    volume counted per patient in the patient costs\n  end\nend\n")
+    statement = evaluate(contract_of(text), Data(data().points, Costs()), 1)
+    assert (line(statement, "pathway").amount, line(statement, "second").amount) == (D(28000), D(70))
+    assert Costs.asked == 1
