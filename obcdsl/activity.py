@@ -176,4 +176,11 @@ def volume_problem(item: ast.ActivityItem, point, last_year: int, phases: tuple[
     if point.value != point.value.to_integral_value():
         return ("OBC922", "value", f"the volume of `{item.name}` is `{point.value.normalize():f}`, not a whole number",
                 "a volume counts units of activity (attendances, episodes, patients): give a whole number")
+    if item.price is not None and item.price * point.value >= LARGEST:
+        return ("OBC925", "value", f"{point.value.normalize():,f} units of `{item.name}` at {item.price.normalize():,f} "
+                                   f"pounds each come to more than £{LARGEST - 1:,}, more than obcdsl pays exactly",
+                "is the volume right? give the number of units, such as `42,000`")
     return None
+
+
+LARGEST = Decimal(10) ** 15  # the limit of a budget too (`plan.MAX_BUDGET`, OBC605): far beyond any contract

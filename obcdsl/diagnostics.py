@@ -130,6 +130,7 @@ CODES: dict[str, str] = {
     "OBC922": "activity volume that is not a whole number",
     "OBC923": "activity volume given for a baseline or a segment",
     "OBC924": "activity volume given where none is read",
+    "OBC925": "activity volume too large to pay exactly",
 }
 
 

@@ -340,6 +340,7 @@ def test_an_item_named_as_an_indicator_is_declared_twice():
     ("pathway,1,,12", "OBC924"),
     ("ae_attendence,1,,42000", "OBC906"),
     ("ae_attendances,4,,42000", "OBC909"),
+    ("ae_attendances,1,,6666666666667", "OBC925"),  # at £150, £1,000,000,000,000,050
 ])
 def test_data_problems_name_the_cell(tmp_path, row, code):
     path = tmp_path / "data.csv"
