@@ -511,6 +511,10 @@ def test_diff_shows_a_changed_item_and_what_it_changes_in_the_payments(tmp_path,
     assert "changed activity item `ae_attendances` (clause 4.1)" in out
     assert "activity `ae_attendances` (clause 4.1): £6,750,000.00 → £6,960,000.00 (+£210,000.00)" in out
     assert "Paid for activity: £9,410,000.00 → £9,620,000.00 (+£210,000.00)" in out
+    costs = ROOT / "contracts" / "data" / "fee_based_pathway_with_activity_patients.csv"
+    assert main(["diff", str(old), str(new), "--data", str(data), "--patients", str(costs), "--year", "1"]) == 1
+    out = capsys.readouterr().out  # year 1 pays the pathway per patient, counted from the patient costs
+    assert "activity `ae_attendances` (clause 4.1): £6,450,000.00 → £6,600,000.00 (+£150,000.00)" in out  # all 44,000 at £150
 
 
 def test_the_patient_costs_are_read_once_for_every_item_paid_per_patient():
