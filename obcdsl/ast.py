@@ -878,6 +878,57 @@ class Measures:
     span: Optional[Span] = span_field()
 
 
+# ---------------------------------------------------------------- activity
+
+
+@attrs.frozen
+class ActivityItem:
+    """`item ae_attendances "A&E attendances" ... end`: paid by volume, at a price, within a plan's caps and collars.
+
+    Percentages are points of the plan volume (`above 105% of plan paid at 50% of price`: threshold 105, rate 50).
+    """
+
+    name: str
+    title: str
+    price: Optional[Decimal] = None  # `price £150 per attendance`
+    unit: Optional[str] = None  # `attendance`
+    plan: Optional[Decimal] = None  # `plan 40,000`
+    threshold: Optional[Decimal] = None  # `above 105% of plan ...`
+    rate: Optional[Decimal] = None  # `... paid at 50% of price`
+    ceiling: Optional[Decimal] = None  # `nothing paid above 120% of plan`
+    collar: Optional[Decimal] = None  # `paid for at least 90% of plan`
+    block: Optional[Decimal] = None  # `block £2,000,000`
+    block_collar: Optional[Decimal] = None  # `, less the price for each contact below 90% of plan`
+    first_year: Optional[int] = None  # `in years 1 to 2`, `in year 3`, `from year 3`
+    last_year: Optional[int] = None
+    per_patient: bool = False  # `volume counted per patient in the patient costs`
+    phase: Optional[str] = None  # `in phase introduction`: the years of the phase
+    description: Optional[str] = None
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+    name_span: Optional[Span] = span_field()
+    spans: dict = attrs.field(factory=dict, eq=False, repr=False)  # each term's span, by field name, for diagnostics
+
+    def in_force(self, year: int, phases: tuple["Phase", ...] = ()) -> bool:
+        """Whether the item applies in the year (`in years 1 to 2`, or `in phase introduction`, one of `phases`)."""
+        first, last = self.first_year, self.last_year
+        if self.phase is not None:
+            phase = next((p for p in phases if p.name == self.phase), None)
+            if phase is None:  # a phase the contract does not have is refused (OBC201)
+                return False
+            first, last = phase.first_year, phase.last_year
+        return (first is None or year >= first) and (last is None or year <= last)
+
+
+@attrs.frozen
+class Activity:
+    """`activity ... end`."""
+
+    items: tuple[ActivityItem, ...] = ()
+    clause: Optional[str] = None
+    span: Optional[Span] = span_field()
+
+
 # ---------------------------------------------------------------- the contract
 
 
@@ -895,6 +946,7 @@ class Contract:
     distribution: Optional[Distribution] = None
     span: Optional[Span] = span_field()
     measures: Optional[Measures] = None
+    activity: Optional[Activity] = None
 
     # -- lookups used by the checks and the evaluator
 
@@ -925,6 +977,10 @@ class Contract:
     @property
     def all_measures(self) -> tuple[Measure, ...]:
         return self.measures.measures if self.measures else ()
+
+    @property
+    def all_activity(self) -> tuple[ActivityItem, ...]:
+        return self.activity.items if self.activity else ()
 
     @property
     def all_bonuses(self) -> tuple[Bonus, ...]:

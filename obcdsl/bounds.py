@@ -25,6 +25,7 @@ from . import ast, model
 from .backends import Exact
 from .data import ACTUAL_COST, Data, DataPoint
 from .expressions import values_read
+from .activity import PATIENTS_COUNTED
 from .interpret import LAST_YEAR, ExactInputs, RiskResult, Run, run_year
 from .lowering import LinearRule, lower_sharing, lower_threshold
 from .money import HUNDRED, ZERO, exact_context, to_penny
@@ -64,10 +65,12 @@ class YearBounds:
     deducted: Range = Range(ZERO, ZERO)  # taken from the core for conditions not met
     floor: Optional[Decimal] = None  # `total payment at least ...`: the total is topped up to it
     on_top: Range = Range(ZERO, ZERO)  # paid beyond the pot by factors above 100% (`the excess paid on top of the pot`)
+    activity: Range = Range(ZERO, ZERO)  # paid for activity; without limit when an item in force has no ceiling
+    uncapped: tuple[str, ...] = ()  # the activity items in force that have no limit
 
     @property
     def total(self) -> Range:
-        total = self.core + self.outcomes + self.bonus + self.reserve + self.on_top
+        total = self.core + self.outcomes + self.bonus + self.reserve + self.on_top + self.activity
         if self.risk_share is not None:
             total = total + self.risk_share
         if self.stop_loss is not None:
@@ -111,7 +114,17 @@ def year_bounds(contract: ast.Contract, year: int) -> YearBounds:
     return YearBounds(
         year, plan.budget, plan.pot, fixed(plan.core), outcomes, bonus, fixed(plan.reserve_paid),
         risk, provider, commissioner, stop, most_by_indicator, deducted, plan.floor, on_top,
+        activity_range(plan), tuple(item.name for item in plan.activity if item.most is None),
     )
+
+
+def activity_range(plan: YearPlan) -> Range:
+    """What the activity items can pay together: each from its least (at no volume) to its most (`ActivityPlan.most`)."""
+    total = fixed(ZERO)
+    for item in plan.activity:
+        most = item.most
+        total = total + Range(to_penny(item.least, plan.rounding), None if most is None else to_penny(most, plan.rounding))
+    return total
 
 
 def lines_range(plan: YearPlan) -> tuple[Range, dict[str, Optional[Decimal]]]:
@@ -342,6 +355,7 @@ def counterexample(contract: ast.Contract, year: int, actual_cost: Optional[Deci
             points.append(DataPoint(indicator.name, year, segment, best_value(indicator, rule, baseline)))
     plan = plan_for(contract, year)
     points += reference_rows(plan)
+    points += activity_rows(plan)
     if actual_cost is None and plan.risk is not None and plan.risk.shares_variance:
         actual_cost = plan.cost_budget  # on budget: the risk share moves nothing, so the payments show alone
     if actual_cost is not None:
@@ -356,6 +370,20 @@ def counterexample(contract: ast.Contract, year: int, actual_cost: Optional[Deci
     combos = list(itertools.islice(itertools.product(*(candidates[n] for n in auxiliary)), 4096)) if auxiliary else [()]
     best = best_combination(contract, year, points, auxiliary, combos, actual_cost) if len(combos) > 1 else 0
     return Data(tuple(points) + tuple(DataPoint(n, year, None, v) for n, v in zip(auxiliary, combos[best])))
+
+
+def activity_rows(plan: YearPlan) -> list[DataPoint]:
+    """Each activity item's volume at its most: at its ceiling, else far above its plan (an item without a limit)."""
+    rows = []
+    for item in plan.activity:
+        if not item.in_force:
+            continue
+        top = item.ceiling if item.ceiling is not None else None
+        if top is None or item.most is None:
+            top = max(item.threshold or ZERO, item.item.plan or ZERO, Decimal(1000)) * 10
+        name = PATIENTS_COUNTED + item.name if item.item.per_patient else item.name
+        rows.append(DataPoint(name, plan.year, None, top.to_integral_value(rounding=decimal.ROUND_CEILING)))
+    return rows
 
 
 def reference_rows(plan: YearPlan) -> list[DataPoint]:
@@ -433,6 +461,10 @@ def data_rows(data: Data) -> list[list[str]]:
     """The rows of a counterexample as a CSV table that `obcdsl evaluate` reads."""
     rows = [["measure", "year", "segment", "value", "numerator", "denominator"]]
     for point in sorted(data.points, key=lambda p: (p.year is not None, p.year or 0, p.measure, p.segment or "")):
+        if point.measure.startswith(PATIENTS_COUNTED):  # not a row: the number of patients the patient costs must hold
+            rows.append([f"# {point.measure.removeprefix(PATIENTS_COUNTED)}: {point.value.normalize():f} patients in the "
+                         f"patient costs for year {point.year}"])
+            continue
         rows.append([point.measure, "baseline" if point.year is None else str(point.year), point.segment or "",
                      f"{point.value.normalize():f}", "", ""])
     return rows
@@ -455,6 +487,8 @@ def describe(data: Data) -> str:
         if point.year is None:
             continue
         name = point.measure + (f"[{point.segment}]" if point.segment else "")
+        if name.startswith(PATIENTS_COUNTED):
+            name = f"patients for {name.removeprefix(PATIENTS_COUNTED)}"
         parts.append(f"{name} = {point.value.normalize():f}")
     return ", ".join(parts)
 

@@ -39,7 +39,7 @@ COMPARATORS = {
 SECTION_WORDS = {
     "header": "contract", "population": "population", "budget": "budget", "payments": "payments",
     "outcomes": "outcomes", "phasing": "phasing", "risk_share": "risk share", "distribution": "distribution",
-    "measures": "measures",
+    "measures": "measures", "activity": "activity",
 }
 
 
@@ -607,6 +607,88 @@ class ContractBuilder:
             clause=clause_number,
             span=span,
         )
+
+    # ------------------------------------------------------------ activity
+
+    @callback(tolerant=True)
+    def activity_section(self, children: list, span: Optional[Span]):
+        items = tuple(parts(children, ast.ActivityItem))
+        return self.section("activity", ast.Activity(items, clause(children), span), children)
+
+    @callback(tolerant=True)
+    def activity_item(self, children: list, span: Span) -> ast.ActivityItem:
+        name, title = self.named(children)
+        terms = [c for c in children if isinstance(c, Item)]
+        fields = self.collect(terms, "activity item")
+        spans: dict[str, Span] = {}
+        for term in terms:
+            spans.setdefault(term.key, term.span)
+            for key, _ in term.extra:
+                spans.setdefault(key, term.span)
+        for key, value in list(fields.items()):
+            if isinstance(value, dict):  # a term that sets several fields
+                del fields[key]
+                fields.update({k: v for k, v in value.items() if k not in fields or fields[k] is None})
+        return ast.ActivityItem(name=str(name), title=title, clause=clause(children), span=span,
+                                name_span=self.token_span(name), spans=spans, **fields)
+
+    @callback()
+    def activity_price(self, children: list, span: Span) -> Item:
+        return Item("price", {"price": self.the_number(children), "unit": str(tokens(children, "NAME")[0]).lower()}, span,
+                    extra=(("unit", None),))
+
+    @callback()
+    def activity_plan(self, children: list, span: Span) -> Item:
+        return Item("plan", self.the_number(children), span)
+
+    @callback()
+    def activity_marginal(self, children: list, span: Span) -> Item:
+        threshold, rate = (self.number(t) for t in tokens(children, "PERCENT"))
+        return Item("threshold", {"threshold": threshold, "rate": rate}, span, extra=(("rate", None),))
+
+    @callback()
+    def activity_ceiling(self, children: list, span: Span) -> Item:
+        return Item("ceiling", self.the_number(children), span)
+
+    @callback()
+    def activity_collar(self, children: list, span: Span) -> Item:
+        return Item("collar", self.the_number(children), span)
+
+    @callback()
+    def activity_block(self, children: list, span: Span) -> Item:
+        collar = first(children, Part)
+        value = {"block": self.the_number(children)}
+        if collar is not None:
+            value |= {"block_collar": collar.value[0], "unit": collar.value[1]}
+        return Item("block", value, span, extra=(("block_collar", None),))
+
+    @callback()
+    def block_collar(self, children: list, span: Span) -> Part:
+        return Part((self.the_number(children), str(tokens(children, "NAME")[0]).lower()), span)
+
+    @callback()
+    def activity_in_year(self, children: list, span: Span) -> Item:
+        year = self.whole_number(tokens(children, "NUMBER")[0], "a contract year")
+        return Item("first_year", {"first_year": year, "last_year": year}, span, extra=(("last_year", None),))
+
+    @callback()
+    def activity_in_years(self, children: list, span: Span) -> Item:
+        first_year, last_year = (self.whole_number(t, "a contract year") for t in tokens(children, "NUMBER"))
+        return Item("first_year", {"first_year": first_year, "last_year": last_year}, span, extra=(("last_year", None),))
+
+    @callback()
+    def activity_from_year(self, children: list, span: Span) -> Item:
+        year = self.whole_number(tokens(children, "NUMBER")[0], "a contract year")
+        return Item("first_year", {"first_year": year}, span)
+
+    @callback()
+    def activity_in_phase(self, children: list, span: Span) -> Item:
+        name = next(c for c in children[2:] if isinstance(c, Token))
+        return Item("phase", text(name) if name.type == "STRING" else str(name), span)
+
+    @callback()
+    def activity_patients(self, children: list, span: Span) -> Item:
+        return Item("per_patient", True, span)
 
     # ------------------------------------------------------------ outcomes
 

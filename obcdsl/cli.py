@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("contract", metavar="CONTRACT", help="the .obc contract")
     evaluate.add_argument("--data", required=True, metavar="DATA", help="indicator and cost data: .csv, .json or .xlsx")
     evaluate.add_argument("--patients", metavar="FILE", nargs="+",
-                          help="patient-level costs for the stop-loss: .csv or .parquet files, or a folder of them")
+                          help="patient-level costs for the stop-loss and for activity paid per patient: .csv or .parquet files, or a folder of them")
     years = evaluate.add_mutually_exclusive_group()
     years.add_argument("--year", type=int, metavar="N", help="the contract year (1 is the first); default: the latest year in the data")
     years.add_argument("--all-years", action="store_true", help="every year of the term for which the data has rows")
@@ -514,13 +514,15 @@ def print_summary(out, summary) -> None:
     from rich.table import Table
 
     from .money import pounds
-    from .simulate import MEASURES
+    from .simulate import LABELS
 
     out.print(f"{summary.contract}: year {summary.year}, {summary.scenarios:,} scenarios, seed {summary.seed}")
     table = Table(title="What is paid", title_justify="left", header_style="bold")
     for column in ("", "mean", "5%", "25%", "50%", "75%", "95%"):
         table.add_column(column, justify="left" if not column else "right", no_wrap=True)
-    for key, label in MEASURES.items():
+    for key, label in LABELS.items():
+        if key not in summary.measures:
+            continue
         m = summary.measures[key]
         table.add_row(label, *(pounds(Decimal(str(m[k]))) for k in ("mean", "p5", "p25", "p50", "p75", "p95")))
     out.print(table)

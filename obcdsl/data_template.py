@@ -6,8 +6,9 @@ the year's payment reads (the linked indicators, the inputs of derived ones,
 those that gates and scaling factors read), for each segment it is measured
 in, with its value, numerator and denominator, and its baseline where a
 threshold is relative; and **Costs and population**, the actual cost when
-the risk share shares a variance and the actual population by segment when
-the budget adjusts for population. Which rows a year needs is read from the
+the risk share shares a variance, the actual population by segment when
+the budget adjusts for population, and the volume of each activity item in
+force in the year (an item counted per patient reads the patient costs). Which rows a year needs is read from the
 year's plan (`obcdsl.plan`), as the evaluator reads it.
 """
 
@@ -188,6 +189,10 @@ def template_for(contract: ast.Contract, year: int) -> Template:
         for group in contract.segments:
             costs.append(TemplateRow("actual population", year, group.name, f"People in the segment: {group.title}",
                                      "people", clause))
+    for item in plan.activity:  # a volume for each activity item in force; one counted per patient reads the patient costs
+        if item.in_force and not item.item.per_patient:
+            unit = f"volume ({item.item.unit}s)" if item.item.unit else "volume"
+            costs.append(TemplateRow(item.name, year, None, f"Volume: {item.item.title}", unit, item.item.clause))
     term = contract.term
     return Template(contract.header.name if contract.header else "", year, term.financial_year(year) if term else None,
                     tuple(rows), tuple(costs))
@@ -223,6 +228,9 @@ def write_workbook(template: Template, out: str | Path) -> None:
             "non-negative": DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
                                            showErrorMessage=True, errorTitle="A number of 0 or more",
                                            error="Enter a number of 0 or more."),
+            "whole": DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                                    showErrorMessage=True, errorTitle="A volume",
+                                    error="Enter the number of units of activity: a whole number of 0 or more."),
             "any": DataValidation(type="decimal", operator="between", formula1="-1E+15", formula2="1E+15", allow_blank=True,
                                   showErrorMessage=True, errorTitle="A number", error="Enter a number."),
         }
@@ -259,6 +267,9 @@ def write_workbook(template: Template, out: str | Path) -> None:
                 elif row.unit == "money":
                     cell.number_format = MONEY_FORMAT
                     validations["non-negative"].add(cell.coordinate)
+                elif row.unit.startswith("volume"):  # units of activity: whole, never negative
+                    cell.number_format = "#,##0"
+                    validations["whole"].add(cell.coordinate)
                 elif row.unit in ("score", "number", "percent change"):  # a change can fall below zero
                     cell.number_format = NUMBER_FORMAT
                     validations["any"].add(cell.coordinate)

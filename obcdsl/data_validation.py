@@ -13,6 +13,7 @@ from . import diagnostics as d
 from .data import RESERVED, Data, DataPoint, Written, data_error
 from .tables import Problems
 from .diagnostics import Diagnostic
+from .activity import volume_problem
 from .money import HUNDRED, ZERO, percent_text
 
 
@@ -35,7 +36,8 @@ def find_problems(contract: ast.Contract, data: Data) -> list[Diagnostic]:
     found = Problems()
     indicators: dict = {m.name.lower(): m for m in contract.all_measures}  # a measure is read as an indicator is
     indicators.update((i.name.lower(), i) for i in contract.all_indicators)
-    names = list(indicators) + list(RESERVED)
+    activity = {a.name.lower(): a for a in contract.all_activity}
+    names = list(indicators) + list(activity) + list(RESERVED)
     segments = {s.name.lower() for s in contract.segments}
     last = model.last_year(contract)
     for point in data.points:
@@ -49,10 +51,18 @@ def find_problems(contract: ast.Contract, data: Data) -> list[Diagnostic]:
             found.add(code, file, build)
 
         measure = point.measure.lower()
+        if measure in activity and measure not in indicators:
+            problem = volume_problem(activity[measure], point, last, contract.phases)
+            if problem is None and point.year is not None and point.year > last:
+                problem = ("OBC909", "year", f"year {point.year} is outside the contract term (years 1 to {last})", "")
+            if problem is not None:
+                refuse(*problem)
+            continue
         if measure not in indicators and measure not in RESERVED:
-            refuse("OBC906", "measure", f"the contract has no indicator or measure `{point.measure}`",
-                   lambda point=point: d.did_you_mean(point.measure, names)
-                   or "name an indicator or measure of the contract, `actual cost` or `actual population`")
+            what = "indicator, measure or activity item" if activity else "indicator or measure"
+            refuse("OBC906", "measure", f"the contract has no {what} `{point.measure}`",
+                   lambda point=point, what=what: d.did_you_mean(point.measure, names)
+                   or f"name an {what} of the contract, `actual cost` or `actual population`")
             continue
         if point.year is not None and point.year > last:
             refuse("OBC909", "year", f"year {point.year} is outside the contract term (years 1 to {last})")

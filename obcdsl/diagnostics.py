@@ -84,6 +84,15 @@ CODES: dict[str, str] = {
     "OBC608": "a pot on top of the budget with no budget",
     "OBC609": "deductions can take more than the core",
     "OBC610": "a floor on the total payment above its ceiling",
+    # activity
+    "OBC620": "an activity item states no way to be paid",
+    "OBC621": "a share of a plan the activity item does not state",
+    "OBC622": "an activity ceiling below its threshold",
+    "OBC623": "a marginal rate above 100% of the price",
+    "OBC624": "an activity collar above its plan, threshold or ceiling",
+    "OBC625": "an activity threshold below the plan",
+    "OBC626": "an activity item's years outside the contract term",
+    "OBC627": "an activity ceiling that changes nothing",
     # risk share
     "OBC701": "risk-share bands leave a gap",
     "OBC702": "risk-share bands overlap",
@@ -117,6 +126,12 @@ CODES: dict[str, str] = {
     "OBC916": "simulation spec cannot be used",
     "OBC917": "number whose decimal mark is ambiguous",
     "OBC918": "bare number in a percentage is ambiguous",
+    "OBC920": "no volume for an activity item in force",
+    "OBC921": "negative activity volume",
+    "OBC922": "activity volume that is not a whole number",
+    "OBC923": "activity volume given for a baseline or a segment",
+    "OBC924": "activity volume given where none is read",
+    "OBC925": "activity volume too large to pay exactly",
 }
 
 

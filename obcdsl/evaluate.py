@@ -22,6 +22,7 @@ from .backends import Exact
 from .data import Data, DataError
 from .data_validation import validate
 from .expressions import ExpressionError, Number, Value, lower_condition, lower_indicator_value, lower_number, readable, scope
+from .activity_statement import activity_lines
 from .interpret import ExactInputs, LineResult, PartResult, RiskResult, Run, YearResult
 from .lowering import LinearRule, StepRule, comparison
 from .money import HUNDRED, ZERO, exact_context, percent_text, pounds, short_pounds, split
@@ -80,6 +81,7 @@ def assemble(run: Run, result: YearResult) -> Statement:
         lines.append(Line("bonus", bonus.bonus.name, bonus.bonus.title, bonus.amount, words,
                           bonus.bonus.clause, rule="bonus", linked=plan.pot > 0, achieved=bool(bonus.holds and bonus.allocation > 0),
                           allocation=bonus.allocation))
+    lines += activity_lines(result)
     lines += component_lines(run, result)
     settlement = None
     if result.risk is not None:
@@ -109,12 +111,13 @@ def assemble(run: Run, result: YearResult) -> Statement:
         unearned_services=unearned_rule.services if unearned_rule else (),
         risk=settlement,
         distribution=distribute(contract, plan.core - result.deducted, result.outcomes_paid, result.bonus_paid,
-                                plan.reserve_paid + risk_share + result.top_up),
+                                plan.reserve_paid + risk_share + result.top_up + result.activity_paid),
         pot_on_top=plan.on_top,
         carved_out=plan.carved_out if plan.carve_outs else None,
         deducted=result.deducted if plan.deductions else None,
         top_up=result.top_up if plan.floor is not None else None,
         outcomes_on_top=result.on_top if any(line.scale is not None and line.scale.source.on_top for line in plan.lines) else None,
+        activity=result.activity_paid if plan.activity else None,
     )
     if header is not None and header.commissioners is not None:
         statement = attrs.evolve(statement, commissioners=pool_shares(contract, plan.budget, statement.commissioner_cost))

@@ -64,7 +64,7 @@ def render(contract: ast.Contract) -> str:
     out = Writer()
     sections: list[tuple[Any, Callable[[Writer, Any], None]]] = [  # each section with its writer
         (contract.header, header), (contract.population, population), (contract.budget, budget),
-        (contract.payments, payments), (contract.outcomes, outcomes), (contract.phasing, phasing),
+        (contract.payments, payments), (contract.activity, activity), (contract.outcomes, outcomes), (contract.phasing, phasing),
         (contract.risk_share, risk_share), (contract.distribution, distribution), (contract.measures, measures),
     ]
     first = True
@@ -442,6 +442,41 @@ def measures(out: Writer, node: ast.Measures) -> None:
             value = getattr(measure, key)
             if value is not None:
                 out.line(f"{key} {quoted(value)}")
+        out.close()
+    out.close()
+
+
+def activity(out: Writer, node: ast.Activity) -> None:
+    out.open(f"activity{clause(node.clause)}")
+    for item in node.items:
+        out.open(f"item {item.name} {quoted(item.title)}{clause(item.clause)}")
+        unit_word = item.unit or "unit"
+        if item.block is not None:
+            collar = f", less the price for each {unit_word} below {percent(item.block_collar)} of plan" if item.block_collar is not None else ""
+            out.line(f"block {money(item.block)}{collar}")
+        if item.price is not None:
+            out.line(f"price {money(item.price)} per {unit_word}")
+        if item.per_patient:
+            out.line("volume counted per patient in the patient costs")
+        if item.plan is not None:
+            out.line(f"plan {number(item.plan)}")
+        if item.threshold is not None and item.rate is not None:
+            out.line(f"above {percent(item.threshold)} of plan paid at {percent(item.rate)} of price")
+        if item.ceiling is not None:
+            out.line(f"nothing paid above {percent(item.ceiling)} of plan")
+        if item.collar is not None:
+            out.line(f"paid for at least {percent(item.collar)} of plan")
+        if item.phase is not None:
+            out.line(f"in phase {quoted(item.phase)}")  # as the phase's own name is written
+        if item.first_year is not None:
+            if item.last_year is None:
+                out.line(f"from year {item.first_year}")
+            elif item.last_year == item.first_year:
+                out.line(f"in year {item.first_year}")
+            else:
+                out.line(f"in years {item.first_year} to {item.last_year}")
+        if item.description is not None:
+            out.line(f"description {quoted(item.description)}")
         out.close()
     out.close()
 

@@ -63,7 +63,7 @@ __all__ = ["ObcLexer", "KEYWORDS", "KEYWORD_TOKENS", "keyword_kind", "keyword_wo
 SECTION = (
     "contract", "population", "segment", "budget", "payments", "outcomes", "outcome",
     "indicator", "bands", "bonus", "phasing", "phase", "risk share", "gains", "losses",
-    "distribution", "measures", "measure",
+    "distribution", "measures", "measure", "activity", "item",
 )
 END = ("end",)
 ITEM = (
@@ -86,6 +86,8 @@ ITEM = (
     # risk share
     "minimum variance", "variance against the budget", "variance against the payments made", "otherwise", "provider", "provider gains", "provider losses",
     "commissioner gains", "commissioner losses", "per patient", "stop-loss", "coinsurance",
+    # activity
+    "price", "plan", "block", "volume counted", "in the patient costs",
     # distribution
     "receives", "of core", "of outcome payments", "of bonus",
 )
@@ -93,6 +95,7 @@ RULE = (
     "target", "pays", "pays when", "paying", "sliding scale", "higher is better",
     "lower is better", "measured as", "scaled by", "capped at", "the excess paid on top of the pot", "only if", "unless", "on top", "of budget",
     "of the pot", "of its allocation", "above baseline", "below baseline", "last year",
+    "nothing paid above", "paid for at least", "less the price for each", "of plan", "of price",
 )
 OPERATOR = (
     "at least", "at most", "above", "below", "from", "to", "up to", "and", "or", "not", "of",
@@ -132,7 +135,7 @@ KEYWORD_TOKENS: dict[str, _TokenType] = {
 }
 
 # Words that open a block and are followed by the name they define.
-DEFINING_SECTIONS = ("segment", "outcome", "indicator", "bonus", "phase")
+DEFINING_SECTIONS = ("segment", "outcome", "indicator", "bonus", "phase", "item")
 DEFINING_ITEMS = ("subcontractor",)
 
 

@@ -23,6 +23,7 @@ import attrs
 
 from . import ast
 from . import diagnostics as d
+from .activity import PATIENTS_COUNTED, ActivityPlan, ActivityResult, pays
 from .data import ACTUAL_COST, Data, DataPoint
 from .diagnostics import Diagnostic
 from .expressions import (Achieved, Arithmetic, Compare, Const, Count, Extreme, Logic, Negated, Negation, Reached, Value, readable,
@@ -44,6 +45,7 @@ class ExactInputs:
         self.plan = plan
         self.data = data
         self.indicators = readable(plan.contract)  # indicators and measures, read alike
+        self.patients_counted: Optional[Decimal] = None  # the patients in the year's patient costs, once counted
 
     def year_of(self, baseline: bool, previous: bool) -> Optional[int]:
         """The data's year for a value: None for the baseline, which is also last year's value in year 1."""
@@ -96,6 +98,28 @@ class ExactInputs:
                                   help="give a patient cost file (columns `patient, year, cost`) with `--patients`", clause=stop.clause))
         found = self.data.patient_excess(self.plan.year, stop.threshold, stop.limit)
         return found.patients, found.excess
+
+    def volume(self, plan: ActivityPlan) -> Decimal:
+        """An activity item's volume in the year: its row in the data, or the patients in the patient costs."""
+        item, year = plan.item, self.plan.year
+        if item.per_patient:
+            drawn = self.data.lookup(PATIENTS_COUNTED + item.name, year)
+            if drawn is not None:
+                return drawn.value
+            if not self.data.has_patients or year not in self.data.patient_years():
+                raise Missing(d.error("OBC920", f"`{item.name}` is paid per patient in the patient costs, and there are none "
+                                                f"for year {year}", item.name_span, clause=item.clause,
+                                      help="give a patient cost file (columns `patient, year, cost`) with `--patients`"))
+            # each patient whose rows in the year come to more than nothing counts once, however many rows they have;
+            # counted once for every item paid per patient (a file of millions of rows is read once, not once an item)
+            if self.patients_counted is None:
+                self.patients_counted = Decimal(self.data.patient_excess(year, ZERO, None).patients)
+            return self.patients_counted
+        point = self.data.lookup(item.name, year)
+        if point is None:
+            raise Missing(d.error("OBC920", f"the activity item `{item.name}` has no volume for year {year}", item.name_span,
+                                  clause=item.clause, help=f"add a row `{item.name}, {year}, , ...` giving the volume"))
+        return point.value
 
 
 LAST_YEAR = "last year:"  # array baselines: `last year:name` (or `last year:name/segment`) is last year's value
@@ -164,6 +188,11 @@ class ArrayInputs:
     def patient_excess(self, stop: ast.StopLoss):
         excess = self.inputs.get(STOP_LOSS_EXCESS)
         return None, (self.np.zeros(self.size) if excess is None else self.np.asarray(excess, dtype=float))
+
+    def volume(self, plan: ActivityPlan):
+        if plan.name not in self.inputs:
+            raise KeyError(f"no volumes for `{plan.name}`")
+        return self.np.asarray(self.inputs[plan.name], dtype=float)
 
 
 # ---------------------------------------------------------------- results
@@ -239,6 +268,8 @@ class YearResult:
     deducted: Any = ZERO  # taken from the core for conditions not met
     top_up: Any = ZERO  # paid to bring the total up to `total payment at least ...`
     on_top: Any = ZERO  # of the outcome payments, paid on top of the pot by factors above 100%
+    activity: tuple[ActivityResult, ...] = ()
+    activity_paid: Any = ZERO  # paid for activity (`activity ... end`)
 
     @property
     def risk_to_provider(self):
@@ -457,9 +488,17 @@ class Run:
                 problems.extend(exc.diagnostics)
                 continue
             deductions.append(DeductionResult(stated, spared, bk.where(spared, bk.zeros(), bk.const(stated.amount))))
+        activity = []
+        for activity_item in self.plan.activity:
+            try:
+                volume = self.inputs.volume(activity_item) if activity_item.in_force else None
+            except Missing as exc:
+                problems.extend(exc.diagnostics)
+                continue
+            activity.append(ActivityResult(activity_item, volume, pays(bk, activity_item, volume, self.plan.rounding)))
         plan = self.plan
         outcomes_paid = bonus_paid = paid = None
-        deducted = bk.zeros()
+        deducted = activity_paid = bk.zeros()
         if not problems:
             outcomes_paid = bk.zeros()
             for result in self.results.values():
@@ -469,7 +508,10 @@ class Run:
                 bonus_paid = bonus_paid + bonus.amount
             for deduction in deductions:
                 deducted = deducted + deduction.amount
-            paid = bk.const(plan.core) - deducted + outcomes_paid + bonus_paid + bk.const(plan.reserve_paid)
+            activity_paid = bk.zeros()
+            for paid_item in activity:
+                activity_paid = activity_paid + paid_item.amount
+            paid = bk.const(plan.core) - deducted + outcomes_paid + bonus_paid + bk.const(plan.reserve_paid) + activity_paid
         risk = None
         try:
             risk = self.settle(problems, paid)
@@ -491,7 +533,7 @@ class Run:
             total = total + top_up
         ordered = {line.name: self.results[line.name] for line in plan.lines}
         return YearResult(plan, ordered, tuple(bonuses), outcomes_paid, bonus_paid, unearned, risk, total,
-                          tuple(deductions), deducted, top_up, on_top)
+                          tuple(deductions), deducted, top_up, on_top, tuple(activity), activity_paid)
 
     def settle(self, problems: list, paid=None) -> Optional[RiskResult]:
         """The stop-loss and the risk-share settlement; `paid` is what the year paid before it (a variance measured
@@ -595,8 +637,12 @@ def scenario_data(plan: YearPlan, inputs: dict, baselines: Optional[dict], index
     threshold when nothing was drawn).
     """
     points = []
+    counted = {item.name for item in plan.activity if item.item.per_patient}
     for key, values in inputs.items():
         if key in DRAWN:
+            continue
+        if key in counted:  # a drawn count of patients stands for the patient costs
+            points.append(DataPoint(PATIENTS_COUNTED + key, plan.year, None, Decimal(repr(float(values[index])))))
             continue
         name, _, segment = key.partition("/")
         points.append(DataPoint(name, plan.year, segment or None, Decimal(repr(float(values[index])))))

@@ -23,6 +23,7 @@ from typing import Optional
 import attrs
 
 from . import ast, model
+from .activity import ActivityPlan, activity_plans
 from . import diagnostics as d
 from .data import ACTUAL_POPULATION, MAX_DIGITS, Data, data_error
 from .diagnostics import Diagnostic
@@ -179,6 +180,7 @@ class YearPlan:
     carve_outs: tuple[CarveOutPlan, ...] = ()
     deductions: tuple[DeductionPlan, ...] = ()
     floor: Optional[Decimal] = None  # `total payment at least ...`, in pennies
+    activity: tuple[ActivityPlan, ...] = ()  # `activity ... end`: each item in the year
 
     @property
     def carved_out(self) -> Decimal:
@@ -257,7 +259,8 @@ def compile_year(contract: ast.Contract, year: int, budget: Optional[Decimal], s
                     lines, bonuses, risk_plan(contract, year, budget, rounding, where), linked,
                     stated.pot is not None and stated.pot.on_top,
                     tuple(CarveOutPlan(c, amount) for c, amount in zip(stated.carve_outs, carved)),
-                    deductions(contract, stated, year, core, rounding, where), floor_of(stated, budget, rounding))
+                    deductions(contract, stated, year, core, rounding, where), floor_of(stated, budget, rounding),
+                    activity_plans(contract, year))
 
 
 def year_lines(contract: ast.Contract, year: int, shares: dict[str, Decimal], pot: Decimal, where: Scope) -> tuple[LinePlan, ...]:

@@ -225,11 +225,13 @@ def spec_from_table(document: dict, path: Path, year: YearModel, where: str = ""
 
     entries = document.get("indicators", {})
     measures = document.get("measures", {})  # a measure's distribution may be given under either table
-    if not isinstance(entries, dict) or not isinstance(measures, dict):
+    volumes = document.get("activity", {})  # an activity item's volume, drawn as whole units
+    if not isinstance(entries, dict) or not isinstance(measures, dict) or not isinstance(volumes, dict):
         problem("`indicators` must be a table of indicator names" if not isinstance(entries, dict) else
-                "`measures` must be a table of measure names")
+                "`measures` must be a table of measure names" if not isinstance(measures, dict) else
+                "`activity` must be a table of activity item names")
         raise SpecError(problems)
-    entries = {**measures, **entries}
+    entries = {**volumes, **measures, **entries}
 
     def marginal(key: str, entry, counts: str = "") -> Optional[Marginal]:
         """`counts`: what the variable counts (people, patients, pounds of cost), which can never be negative."""
@@ -281,6 +283,10 @@ def spec_from_table(document: dict, path: Path, year: YearModel, where: str = ""
     for key in needed:
         entry = entries.get(key, entries.get(key.split("/")[0]))
         if entry is None:
+            if any(item.name == key for item in year.activity):
+                problem(f"the spec gives no distribution for the volume of `{key}`, which year {year.year} pays for",
+                        f"add a table `[activity.{key}]`, for example `distribution = \"normal\"`, `mean`, `sd`")
+                continue
             problem(f"the spec gives no distribution for `{key}`, which year {year.year} needs",
                     f"add a table `[indicators.\"{key}\"]` or `[indicators.{key.split('/')[0]}]`")
             continue
@@ -585,6 +591,9 @@ class Model:
             if name == PATIENTS:
                 target[PATIENTS] = np.rint(np.maximum(values, 0.0)).astype(np.int64)
                 continue
+            if any(item.name == name for item in member.contract.all_activity):  # a volume: whole units, none below 0
+                target[name] = np.rint(np.maximum(values, 0.0))
+                continue
             indicator = next((x for x in member.contract.all_indicators
                               if x.name == name.removeprefix(BASELINES).removeprefix(LAST_YEAR).split("/")[0]), None)
             if indicator is not None and indicator.unit is not None and indicator.unit.kind == "percent":
@@ -685,6 +694,8 @@ def run_chunk(model: Model, index: int, size: int, seed: int, keep_draws: bool =
         commissioner = results.total_to_provider + results.carved_out + (results.unearned if member.reinvested else 0.0)
         measures = {"provider_income": results.total_to_provider, "commissioner_cost": commissioner,
                     "outcome_payments": results.outcomes_paid + results.bonus_paid, "risk_share_transfer": results.transfer}
+        if member.year.activity:  # paid for activity, reported only for a contract that has it
+            measures[ACTIVITY_PAYMENTS] = sum(results.activity.values(), np.zeros(len(results.total_to_provider)))
         reached = {}
         for part in member.year.parts:
             if part.band_names:
@@ -897,11 +908,14 @@ MEASURES = {
     "outcome_payments": "Outcome payments",
     "risk_share_transfer": "Risk-share transfer",
 }
+ACTIVITY_PAYMENTS = "activity_payments"  # a measure of a contract with activity items: what they pay together
+LABELS = {**MEASURES, ACTIVITY_PAYMENTS: "Activity payments"}
 
 
 def summarise(member: Member, chunks: list[Paid], scenarios: int, seed: int) -> Summary:
     """One contract's summary from its chunks, in chunk order."""
-    values = {key: np.concatenate([c.measures[key] for c in chunks]) for key in MEASURES}
+    keys = list(MEASURES) + ([ACTIVITY_PAYMENTS] if chunks and ACTIVITY_PAYMENTS in chunks[0].measures else [])
+    values = {key: np.concatenate([c.measures[key] for c in chunks]) for key in keys}
     measures = {key: distribution(v) for key, v in values.items()}
     samples = {key: v[:: max(1, len(v) // 200_000)] for key, v in values.items()}
     bands = {}

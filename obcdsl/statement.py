@@ -29,7 +29,7 @@ def plain(value: Any) -> Any:
 class Line:
     """One computed line: an indicator, a bonus, a risk-share band, a stop-loss, a cap."""
 
-    kind: str  # "indicator" | "measure" (an indicator without a payment rule) | "bonus" | "risk share" | "stop-loss"
+    kind: str  # "indicator" | "measure" (an indicator without a payment rule) | "bonus" | "risk share" | "stop-loss" | "activity"
     name: str
     title: str
     amount: Decimal
@@ -190,6 +190,7 @@ class Statement:
     top_up: Optional[Decimal] = None  # paid to meet `total payment at least ...`; None without a floor
     outcomes_on_top: Optional[Decimal] = None  # of the outcome payments, paid beyond the pot by factors above 100%
     commissioners: tuple[PoolShare, ...] = ()  # several commissioners pooling the budget: what each bears
+    activity: Optional[Decimal] = None  # paid for activity (`activity ... end`); None without activity items
 
     @property
     def overpayment(self) -> Decimal:
@@ -199,7 +200,7 @@ class Statement:
     @property
     def total_to_provider(self) -> Decimal:
         return (self.core - (self.deducted or ZERO) + self.outcomes_paid + self.bonus_paid + self.reserve + self.risk_share
-                + (self.top_up or ZERO))
+                + (self.top_up or ZERO) + (self.activity or ZERO))
 
     @property
     def commissioner_cost(self) -> Decimal:
@@ -222,6 +223,7 @@ class Statement:
             *([("outcomes_on_top", "of which on top of the pot (factors above 100%)", self.outcomes_on_top)]
               if self.outcomes_on_top is not None else []),
             ("bonus", "Paid as bonus", self.bonus_paid),
+            *([("activity", "Paid for activity", self.activity)] if self.activity is not None else []),
             ("unearned", "Unearned pot", self.unearned), ("risk_reserve", "Risk reserve, paid at settlement", self.reserve),
             ("risk_share", "Risk share and stop-loss, to the provider", self.risk_share),
         ]
@@ -235,7 +237,7 @@ class Statement:
 
     def stated_components(self) -> dict:
         """Carve-outs, deductions and a top-up in JSON: present only when the contract states them."""
-        keys = ("carved_out", "deducted", "top_up", "outcomes_on_top")
+        keys = ("carved_out", "deducted", "top_up", "outcomes_on_top", "activity")
         return {key: json_money(getattr(self, key)) for key in keys if getattr(self, key) is not None}
 
     def to_dict(self) -> dict:

@@ -19,6 +19,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from .activity_statement import volume_text
 from .money import ZERO, json_money, percent_text, pounds
 from .statement import Line, Statement, plain
 
@@ -56,6 +57,8 @@ def summary_rows(statement: Statement) -> list[tuple[str, Decimal]]:
     ]
     if statement.overpayment:
         rows.append(("  OVERPAID beyond the pot", statement.overpayment))
+    if statement.activity is not None:
+        rows.append(("Paid for activity", statement.activity))
     if statement.reserve:
         rows.append(("Risk reserve, paid at settlement", statement.reserve))
     if statement.risk is not None:
@@ -96,6 +99,8 @@ def reached_words(line: Line, facts: dict) -> str:
         return "no payment rule"
     if line.kind == "bonus":
         return "condition holds" if line.amount else "not paid"
+    if line.kind == "activity":
+        return activity_reached(line)
     if line.kind != "indicator":
         return ""
     if not line.linked:
@@ -109,6 +114,26 @@ def reached_words(line: Line, facts: dict) -> str:
     if "share" in facts:
         return f"{percent_text(facts['share'])} of the scale"
     return "no band reached" if line.rule == "bands" else ""
+
+
+def activity_reached(line: Line) -> str:
+    """An activity line's band (`below collar`, `within plan`, `marginal`, `above ceiling`), or why it has none."""
+    if line.inputs.get("in_force") is False:
+        return "not in force"
+    return str(line.inputs.get("band", ""))
+
+
+def activity_volume(line: Line) -> str:
+    volume = line.inputs.get("volume")
+    return "" if volume is None else volume_text(volume)
+
+
+def activity_price(line: Line) -> str:
+    price = line.inputs.get("price")
+    if price is None:
+        return ""
+    unit = line.inputs.get("unit")
+    return pounds(price) + (f" per {unit}" if unit else "")
 
 
 def line_reached(line: Line) -> str:
@@ -127,6 +152,8 @@ def line_rows(statement: Statement) -> list[LineRow]:
         by_segment = any(key != "value" for key in parts)
         for key, facts in parts.items():
             measured = facts.get("value") if isinstance(facts, dict) else None
+            if line.kind == "activity":
+                measured = line.inputs.get("volume")
             threshold = facts.get("threshold") if isinstance(facts, dict) else None
             amount: Optional[Decimal] = None if line.kind == "measure" else line.amount
             allocation = line.allocation
@@ -229,6 +256,17 @@ def as_table(statement: Statement) -> Group:
         table.add_column("Amount", justify="right", no_wrap=True, min_width=money_width("Amount", [line.amount for line in stated]))
         for line in stated:
             table.add_row(line.clause or "", line.explanation, pounds(line.amount))
+        parts.append(table)
+
+    items = [line for line in statement.lines if line.kind == "activity"]
+    if items:
+        table = Table(title="Activity", title_justify="left", header_style="bold")
+        table.add_column("Clause", no_wrap=True, min_width=clause_width(statement))
+        table.add_column("Working", overflow="fold", min_width=figure_width(line.explanation for line in items))
+        table.add_column("Band", no_wrap=True)
+        table.add_column("Paid", justify="right", no_wrap=True, min_width=money_width("Paid", [line.amount for line in items]))
+        for line in items:
+            table.add_row(line.clause or "", line.explanation, activity_reached(line), pounds(line.amount))
         parts.append(table)
 
     if statement.risk is not None:
@@ -358,6 +396,14 @@ def to_markdown(statements: Sequence[Statement]) -> str:
             out.append("### Carve-outs, deductions and top-up\n")
             out += markdown_table(("Clause", "Working", "Amount"), [(line.clause or "", line.explanation, pounds(line.amount))
                                                                      for line in stated], (False, False, True))
+            out.append("")
+        items = [line for line in statement.lines if line.kind == "activity"]
+        if items:
+            out.append("### Activity\n")
+            out += markdown_table(("Clause", "Item", "Price", "Volume", "Band", "Working", "Paid"),
+                                  [(line.clause or "", line.title, activity_price(line), activity_volume(line),
+                                    activity_reached(line), line.explanation, pounds(line.amount)) for line in items],
+                                  (False,) * 6 + (True,))
             out.append("")
         outcomes = {line.outcome: line.outcome_title or line.outcome for line in statement.lines if line.outcome}
         if outcomes:

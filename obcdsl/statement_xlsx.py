@@ -73,13 +73,14 @@ def write_sheet(sheet: Any, statement: Statement) -> None:
             put([step.description, step.clause or "", step.amount], money=(3,))
 
     section("Lines", LINE_COLUMNS)
-    blocks: dict[str, list[int]] = {"outcomes": [], "bonus": [], "risk": []}
+    blocks: dict[str, list[int]] = {"outcomes": [], "bonus": [], "risk": [], "activity": []}
     for line in line_rows(statement):
         at = put([line.kind, line.outcome, line.name, line.title, line.segment, number(line.measured), number(line.threshold),
                   line.reached, line.clause, line.allocation, line.amount, line.explanation], money=(10, 11))
         sheet.cell(row=at, column=12).alignment = Alignment(wrap_text=True, vertical="top")
         block = ("outcomes" if line.kind in ("indicator", "measure") else "bonus" if line.kind == "bonus"
-                 else "risk" if line.kind in ("risk share", "stop-loss") else None)  # carve-outs, deductions: totals of their own
+                 else "risk" if line.kind in ("risk share", "stop-loss") else "activity" if line.kind == "activity"
+                 else None)  # carve-outs, deductions: totals of their own
         if block is not None:
             blocks[block].append(at)
 
@@ -106,9 +107,11 @@ def write_sheet(sheet: Any, statement: Statement) -> None:
     total("unearned", "Unearned pot", f"{unearned}-{cells['bonus']}")
     total("risk_reserve", "Risk reserve, paid at settlement", statement.reserve)
     total("risk_share", "Risk share and stop-loss, to the provider", block_sum(AMOUNT, blocks["risk"]))
+    if statement.activity is not None:
+        total("activity", "Paid for activity", block_sum(AMOUNT, blocks["activity"]))
     if statement.top_up is not None:
         total("top_up", "Top-up to the floor on the total payment", statement.top_up)
-    paid = "+".join(cells[k] for k in ("core", "outcomes", "bonus", "risk_reserve", "risk_share", "top_up") if k in cells)
+    paid = "+".join(cells[k] for k in ("core", "outcomes", "bonus", "risk_reserve", "risk_share", "activity", "top_up") if k in cells)
     total("total_to_provider", "Total to the lead provider", "=" + paid + (f"-{cells['deducted']}" if "deducted" in cells else ""))
     reinvested = statement.unearned_destination == "reinvested"
     total("commissioner_cost", "Cost to the commissioner",

@@ -26,8 +26,13 @@ indicators and outcomes, `scaled by`, bonuses on `all outcomes are
 achieved`, `X is achieved` and `X reached BAND`, phases with their own
 components, links and band shares, a risk share with a minimum variance,
 bands, caps and floors (`lesser of`, `greater of`) and a per-patient
-stop-loss, and a distribution to subcontractors. Each is valid by
-construction; `constructs(contract)` names the constructs a contract uses.
+stop-loss, a distribution to subcontractors, and activity items of every
+form (fee for service, cost and volume with a marginal rate, ceiling and
+collar, a block with a collar, per patient in the patient costs, in stated
+years; `contracts()` draws them too). Each is valid by construction;
+`constructs(contract)` names the constructs a contract uses. `year_data`
+gives each item in force a volume, often exactly on its collar, threshold
+or ceiling, and patient rows (several to a patient) for items per patient.
 
 `year_data(contract, year, fractions=True)` also gives percentages as a
 numerator and a denominator; `random_year_data(contract, year, rng, count)`
@@ -206,6 +211,8 @@ def contracts(draw, rich: bool = False) -> ast.Contract:
     contract = ast.Contract(header=header, budget=budget, payments=payments, outcomes=outcomes)
     if draw(st.booleans()):
         contract = ast.Contract(header=header, budget=budget, payments=payments, outcomes=outcomes, risk_share=draw(risk_share()))
+    if draw(st.booleans()):
+        contract = attrs.evolve(contract, activity=draw(activity_section(years)))
     return contract
 
 
@@ -790,7 +797,53 @@ def rich_contracts(draw) -> ast.Contract:
     return ast.Contract(header=header, population=population, budget=budget, payments=payments, outcomes=outcomes,
                         phasing=phasing, risk_share=risk, distribution=distribution,
                         measures=ast.Measures((measures.measures if measures else ()) + ((COMPARATOR,) if compared else ()))
-                        if measures or compared else None)
+                        if measures or compared else None,
+                        activity=draw(activity_section(last, phasing.phases if phasing else ())) if _int(draw, 0, 1) == 0 else None)
+
+
+ACTIVITY_FORMS = ("fee for service", "cost and volume", "block", "per patient")
+
+
+@st.composite
+def activity_section(draw, last: int, phases: tuple[ast.Phase, ...] = ()) -> ast.Activity:
+    """Activity items of every form (`ACTIVITY_FORMS`), valid by construction: a collar at or below the plan, the
+    threshold and the ceiling; a ceiling at or above the threshold; some only in stated years."""
+    items = []
+    for number in range(1, _int(draw, 1, 3) + 1):
+        form = _pick(draw, ACTIVITY_FORMS)
+        fields: dict = {"price": D(_int(draw, 1, 50000)) / 100, "unit": _pick(draw, ["attendance", "episode", "patient"])}
+        plan = D(_int(draw, 1, 500)) * 100  # whole hundreds: a whole percentage of the plan is a whole volume
+        marginal = _int(draw, 0, 3) > 0  # most often: the marginal band and its edges are where the rule turns
+        if form == "per patient":
+            fields["per_patient"] = True
+            plan = D(_int(draw, 1, 20))
+            marginal = False
+        if form == "block":
+            fields["block"] = D(_int(draw, 1, 500)) * 10000 + D(_int(draw, 0, 99)) / 100
+            if _int(draw, 0, 1):
+                fields["block_collar"] = D(_int(draw, 50, 100))
+            elif _int(draw, 0, 1):
+                del fields["price"], fields["unit"]  # a fixed sum alone
+                marginal = False
+        threshold = ceiling = None
+        if form in ("cost and volume", "block") and marginal:
+            threshold = D(_int(draw, 100, 130))
+            fields.update(threshold=threshold, rate=D(_int(draw, 0, 200)) / 2)
+        if form in ("cost and volume", "per patient") and _int(draw, 0, 3) > 0 or form == "block" and marginal and _int(draw, 0, 1):
+            ceiling = D(_int(draw, int(threshold or 100), 150))
+            fields["ceiling"] = ceiling
+        if form in ("cost and volume", "per patient") and _int(draw, 0, 1):
+            fields["collar"] = D(_int(draw, 50, 100))
+        if form != "fee for service":
+            fields["plan"] = plan
+        if phases and _int(draw, 0, 2) == 0:  # only in a phase's years: `in phase "phase 1"`
+            fields["phase"] = _pick(draw, [p.name for p in phases])
+        elif _int(draw, 0, 2) == 0:  # only in stated years: `in years 1 to 2`, `in year 3`, `from year 2`
+            first = _int(draw, 1, last)
+            fields["first_year"] = first
+            fields["last_year"] = _pick(draw, [None, first, _int(draw, first, last)])
+        items.append(ast.ActivityItem(f"act_{number}", f"Activity {number}", **fields))
+    return ast.Activity(tuple(items))
 
 
 def constructs(contract: ast.Contract) -> set[str]:
@@ -926,6 +979,17 @@ def constructs(contract: ast.Contract) -> set[str]:
                 found.add("stop-loss limit")
     if contract.distribution is not None and contract.distribution.shares:
         found.add("distribution")
+    for paid in contract.all_activity:
+        found.add("activity: block" if paid.block is not None else "activity: per patient" if paid.per_patient else
+                  "activity: cost and volume" if paid.plan is not None else "activity: fee for service")
+        if paid.threshold is not None and paid.ceiling is not None:
+            found.add("activity: marginal rate up to a ceiling")
+        if paid.collar is not None or paid.block_collar is not None:
+            found.add("activity: collar")
+        if paid.first_year is not None:
+            found.add("activity: in stated years")
+        if paid.phase is not None:
+            found.add("activity: in a phase")
     return found
 
 
@@ -1087,7 +1151,42 @@ def _year_data(draws: _Draws, contract: ast.Contract, year: int, needs: _Needs, 
         points.append(DataPoint(ACTUAL_COST, year, None, _actual_cost(draws, contract, needs.budget)))
         if risk.stop_loss is not None:
             patients = _patients(draws, year, risk.stop_loss)
+    items = [item for item in contract.all_activity if item.in_force(year, contract.phases)]
+    points += [DataPoint(item.name, year, None, _volume(draws, item)) for item in items if not item.per_patient]
+    if any(item.per_patient for item in items):
+        patients += _activity_patients(draws, year)
     return Data(tuple(points), patients)
+
+
+def _volume(draws: _Draws, item: ast.ActivityItem) -> Decimal:
+    """A volume in one of the bands the item has, chosen first (below the collar, within plan, marginal, above the
+    ceiling), often exactly on the collar, the threshold or the ceiling, or a unit beside it."""
+    plan = item.plan if item.plan is not None else D(draws.int(1, 500)) * 100
+
+    def at(percent: Optional[Decimal]) -> Optional[Decimal]:
+        return None if percent is None else (plan * percent / 100).to_integral_value()
+
+    collar = at(item.block_collar if item.block is not None else item.collar)
+    threshold, ceiling = at(item.threshold), at(item.ceiling)
+    top = threshold if threshold is not None else ceiling
+    bands = [[v for v in (collar, top, plan) if v is not None]]  # within plan, on its edges
+    if collar is not None and collar > 0:
+        bands.append([collar - 1, D(draws.int(0, int(collar) - 1))])
+    if threshold is not None:
+        bands.append([threshold + 1, ceiling if ceiling is not None and ceiling > threshold else threshold * 2 + 1])
+    if ceiling is not None:
+        bands.append([ceiling + 1, ceiling * 2 + 1])
+    if draws.int(0, 3) == 3:
+        return D(draws.int(0, int(plan) * 2))
+    return max(draws.pick(draws.pick(bands)), D(0))
+
+
+def _activity_patients(draws: _Draws, year: int) -> tuple[PatientCost, ...]:
+    """Patient cost rows for items paid per patient: a patient often has several rows, some costing nothing."""
+    rows = [PatientCost(f"q{draws.int(0, 3)}", year, D(draws.int(0, 3)) * D(draws.int(0, 500000)) / 100)
+            for _ in range(draws.int(0, 12))]
+    rows.append(PatientCost("q0", year, D(draws.int(1, 100000)) / 100))  # the year has patients at least
+    return tuple(rows)
 
 
 @st.composite

@@ -86,6 +86,7 @@ def values_needed(plan: YearPlan) -> set[str]:
         names.update(v.name for v in values_read(node) if not v.baseline)
     for deduction in plan.deductions:
         names.update(v.name for v in values_read(deduction.gate.condition) if not v.baseline)
+    names.update(item.name for item in plan.activity if item.in_force)  # volumes (patients counted, for items per patient)
     return names
 
 
@@ -118,6 +119,7 @@ class Results:
     top_up: np.ndarray  # paid to bring the total up to `total payment at least ...`
     carved_out: np.ndarray  # paid out of the budget to the carve-outs' destinations (each scenario's budget's)
     settled_exactly: int = 0  # how many scenarios were near a tie and paid with the exact backend
+    activity: dict = attrs.field(factory=dict)  # activity item name → amount paid
 
 
 def adjusts_for_population(plan: YearPlan) -> bool:
@@ -278,6 +280,7 @@ def collect(result: YearResult, size: int) -> dict:
         deducted=full(result.deducted),
         top_up=np.round(full(result.top_up), 2),
         carved_out=full(result.plan.carved_out),
+        activity={paid.plan.name: full(paid.amount) for paid in result.activity},
     )
 
 
@@ -294,6 +297,8 @@ def overwrite(arrays: dict, index: int, exact: YearResult) -> None:
     for key in ("outcomes_paid", "bonus_paid", "unearned", "total_to_provider", "deducted", "top_up"):
         arrays[key][index] = float(getattr(exact, key))
     arrays["carved_out"][index] = float(exact.plan.carved_out)
+    for paid in exact.activity:
+        arrays["activity"][paid.plan.name][index] = float(paid.amount)
     risk = exact.risk
     if risk is not None:
         arrays["transfer"][index] = float(risk.transfer)

@@ -359,10 +359,12 @@ def test_rich_contracts_keep_their_parts_and_bounds(case):
         assert statement.total_to_provider >= year.floor
     if statement.risk is not None and statement.risk.variance is not None:
         # across both parties, every pound of the variance, measured against the budget less the carve-outs, or
-        # against what the year paid before the settlement (core less deductions, outcome payments, bonus, reserve)
+        # against what the year paid before the settlement (core less deductions, outcome payments, bonus, reserve,
+        # activity)
         risk = statement.risk
         assert risk.provider_share + risk.commissioner_share == abs(risk.variance)
-        paid = statement.core - (statement.deducted or 0) + statement.outcomes_paid + statement.bonus_paid + statement.reserve
+        paid = (statement.core - (statement.deducted or 0) + statement.outcomes_paid + statement.bonus_paid + statement.reserve
+                + (statement.activity or 0))
         reference = statement.budget - (statement.carved_out or 0) if risk.against == "budget" else paid
         assert risk.reference == reference
         assert risk.variance == risk.actual_cost - risk.stop_loss - reference

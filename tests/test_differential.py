@@ -75,6 +75,9 @@ def scenario(contract, plan, data: Data) -> tuple[dict, dict]:
     if risk is not None and risk.stop_loss is not None:
         with decimal.localcontext(exact_context()):
             values[STOP_LOSS_EXCESS] = data.patient_excess(plan.year, risk.stop_loss.threshold, risk.stop_loss.limit).excess
+    for item in plan.activity:  # an item paid per patient reads the patients in the year's costs, counted once each
+        if item.in_force and item.item.per_patient:
+            values[item.name] = D(data.patient_excess(plan.year, D(0), None).patients)
     return values, baselines
 
 
@@ -132,6 +135,8 @@ def agree(contract, plan, statement, results, index: int) -> None:
                             problems.append(f"band reached by `{part.key}`: exact {band}, array {int(results.reached[part.key][at])}")
         elif line.kind == "bonus":
             same(f"bonus `{line.name}`", line.amount, results.bonuses[line.name][at])
+        elif line.kind == "activity":
+            same(f"activity `{line.name}`", line.amount, results.activity[line.name][at])
     if linked != {line.name for line in statement.lines if line.kind == "indicator" and line.linked}:
         expected = sorted(entry.name for entry in statement.lines if entry.kind == "indicator" and entry.linked)
         problems.append(f"linked lines: exact {expected}, array {sorted(linked)}")
@@ -158,7 +163,8 @@ def agree(contract, plan, statement, results, index: int) -> None:
     core = D(pennies(plan.core) - pennies(results.deducted[at])) / 100
     outcomes, bonus = D(pennies(results.outcomes_paid[at])) / 100, D(pennies(results.bonus_paid[at])) / 100
     other = D(pennies(results.total_to_provider[at])) / 100 - core - outcomes - bonus
-    same("risk share to the provider", statement.risk_share + statement.reserve + (statement.top_up or D(0)), other)
+    same("risk share and activity to the provider",
+         statement.risk_share + statement.reserve + (statement.top_up or D(0)) + (statement.activity or D(0)), other)
     with decimal.localcontext(exact_context()):
         shares = distribute(contract, core, outcomes, bonus, other)
     for exact, fast in zip(statement.distribution, shares):
@@ -293,13 +299,17 @@ EVERY_CONSTRUCT = {
     "the number of indicators achieved", "scaled above 100%, on top of the pot",
     "service added to the budget", "carve-out in pounds", "carve-out in shares", "pot on top",
     "deduction in pounds", "deduction in shares of the core", "floor on the total payment",
+    "activity: fee for service", "activity: cost and volume", "activity: block", "activity: per patient",
+    "activity: marginal rate up to a ceiling", "activity: collar", "activity: in stated years", "activity: in a phase",
 }
 # A value left out (where the contract counts missing data as not achieved) is drawn too, but rarely (1 in 30 where
-# allowed), and the array evaluator skips such scenarios; 200 draws need not show one, so it is counted, not required.
+# allowed), and the array evaluator skips such scenarios; 500 draws need not show one, so it is counted, not required.
 EVERY_KIND_OF_DATA = {
     "numerator and denominator", "values by segment", "a patient with several rows",
     "patient rows in another year", "stop-loss excess", "a loss", "a gain",
     "a deduction made", "a deduction spared", "a top-up paid", "a floor not reached",
+    "activity below collar", "activity within plan", "activity marginal", "activity above ceiling",
+    "a volume exactly on a collar, threshold or ceiling", "an activity item not in force",
 }
 SKIPPED_AT_MOST = 0.1  # of scenarios: those the array evaluator cannot take (missing data)
 
@@ -321,7 +331,12 @@ def kinds_of_data(contract, plan, data: Data, values: dict) -> set[str]:
         found.add("stop-loss excess")
     if ACTUAL_COST in values and plan.budget is not None and vector.sharing_of(plan):
         found.add("a loss" if values[ACTUAL_COST] > plan.budget else "a gain")
-    if plan.deductions or plan.floor is not None:
+    for item in plan.activity:
+        if not item.in_force:
+            found.add("an activity item not in force")
+        elif item.name in values and values[item.name] in (item.collar, item.threshold, item.ceiling):
+            found.add("a volume exactly on a collar, threshold or ceiling")
+    if plan.deductions or plan.floor is not None or plan.activity:
         try:
             statement = evaluate(contract, data, plan.year)
         except DataError:
@@ -330,15 +345,21 @@ def kinds_of_data(contract, plan, data: Data, values: dict) -> set[str]:
             found.add("a deduction made" if statement.deducted else "a deduction spared")
         if plan.floor is not None:
             found.add("a top-up paid" if statement.top_up else "a floor not reached")
+        found.update(f"activity {line.inputs['band']}" for line in statement.lines if line.kind == "activity" and "band" in line.inputs)
     return found
 
 
 def test_the_strategies_cover_every_construct():
-    """Over 200 draws with a fixed seed, every construct appears, and few scenarios are skipped."""
+    """Over 500 draws with a fixed seed, every construct appears, and few scenarios are skipped.
+
+    The draws depend on more than the seed: Hypothesis also draws numbers written in the project's modules that are
+    loaded, so alone and after the rest of the suite the sequences differ. 200 draws left a rare construct out in one
+    order or the other (a carve-out in pounds, a phase pot in pounds); 500 show each at least 16 times in both
+    (measured, 9 s)."""
     seen: Counter = Counter()
     counts = {"cases": 0, "skipped": 0}
 
-    @settings(max_examples=200, derandomize=True, database=None, phases=[Phase.generate], deadline=None,
+    @settings(max_examples=500, derandomize=True, database=None, phases=[Phase.generate], deadline=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(cases())
     def collect(case):
@@ -351,7 +372,7 @@ def test_the_strategies_cover_every_construct():
         seen.update(kinds_of_data(contract, plan, data, values))
 
     collect()
-    assert counts["cases"] == 200
+    assert counts["cases"] == 500
     assert EVERY_CONSTRUCT - set(seen) == set(), f"never generated: {sorted(EVERY_CONSTRUCT - set(seen))}; seen: {seen}"
     assert EVERY_KIND_OF_DATA - set(seen) == set(), f"never generated: {sorted(EVERY_KIND_OF_DATA - set(seen))}"
     assert counts["skipped"] <= SKIPPED_AT_MOST * counts["cases"], counts

@@ -30,9 +30,10 @@ WRAPPERS = {
     "up": ("risk share\nlosses\n", "\nend\nend\n"),
     "per": ("risk share\n", "\nend\n"),
     "provider": ("risk share\n", "\nend\n"),
+    "item": ("activity\n", "\nend\n"),
     "good": ('outcomes\noutcome o "O"\nindicator i "I"\nbands\n', "\nend\nend\nend\nend\n"),
 }
-SECTIONS = {"contract", "population", "budget", "payments", "outcomes", "phasing", "risk", "distribution"}
+SECTIONS = {"contract", "population", "budget", "payments", "outcomes", "phasing", "risk", "distribution", "activity"}
 
 
 def obc_blocks(path, only_after=None):

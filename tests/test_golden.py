@@ -17,12 +17,14 @@ from conftest import BROKEN, CONTRACTS, ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
 DATA = CONTRACTS / "data"
-PATIENTS = {"risk_share_corridor": "risk_share_corridor_patients.csv"}
+PATIENTS = {"risk_share_corridor": "risk_share_corridor_patients.csv",
+            "fee_based_pathway_with_activity": "fee_based_pathway_with_activity_patients.csv"}
 REFERENCE = [
     (name, year)
     for name, years in (("oxfordshire_mental_health", range(1, 8)), ("monitor_staged_linking", (1, 2)),
                         ("cheshire_wirral_pilot", range(1, 6)), ("risk_share_corridor", (1, 2, 3)),
-                        ("quality_gated_shared_savings", (1, 2, 3)), ("east_london_whole_population", range(1, 6)))
+                        ("quality_gated_shared_savings", (1, 2, 3)), ("east_london_whole_population", range(1, 6)),
+                        ("fee_based_pathway_with_activity", (1, 2, 3)))
     for year in years
 ]
 

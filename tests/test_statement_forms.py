@@ -180,6 +180,7 @@ def formula_value(sheet, formula: str, seen) -> Decimal:
     ("risk_share_corridor", 2, "risk_share_corridor_patients.csv"), ("cheshire_wirral_pilot", 4, None),
     ("east_london_whole_population", 1, None), ("east_london_whole_population", 5, None),
     ("quality_gated_shared_savings", 3, None),
+    ("fee_based_pathway_with_activity", 1, "fee_based_pathway_with_activity_patients.csv"),
 ])
 def test_workbook_formulas_recompute_the_printed_totals(tmp_path, name, year, patients):
     openpyxl = pytest.importorskip("openpyxl")

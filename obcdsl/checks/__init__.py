@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from .. import ast
 from ..diagnostics import Diagnostic, sort_key
-from . import (bands, bounds, components, distribution, expressions, names, parties, percentages, risk_share, thresholds,
-               weights, years)
+from . import (activity, bands, bounds, components, distribution, expressions, names, parties, percentages, risk_share,
+               thresholds, weights, years)
 
 FAMILIES = (names, expressions, weights, percentages, bands, thresholds, years, components, risk_share, distribution, parties,
-            bounds)
+            activity, bounds)
 
 
 def run_checks(contract: ast.Contract) -> list[Diagnostic]:

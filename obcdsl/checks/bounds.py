@@ -154,6 +154,7 @@ def ceiling(contract: ast.Contract, years) -> list[Diagnostic]:
         notes = [f"the total to the provider in year {bounds.year} can reach {words}; the ceiling is {pounds(limit)}"]
         if bounds.stop_loss is not None:
             notes.append("the per-patient stop-loss has no aggregate limit")
+        notes += [f"the activity item `{name}` has no ceiling, so the total payment has no limit" for name in bounds.uncapped]
         attachment = None
         if bounds.risk_share is not None and bounds.budget is not None:
             # push the variance until the ceiling breaks
@@ -169,7 +170,8 @@ def ceiling(contract: ast.Contract, years) -> list[Diagnostic]:
                 stated.span,
                 label="the ceiling",
                 notes=tuple(notes),
-                help="raise the ceiling, or cap the commissioner's share of losses so that the total stays under it",
+                help="give each activity item a ceiling (`nothing paid above 120% of plan`), or raise the ceiling" if bounds.uncapped
+                else "raise the ceiling, or cap the commissioner's share of losses so that the total stays under it",
                 clause=stated.clause,
                 counterexample=attachment,
             )

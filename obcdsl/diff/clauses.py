@@ -103,6 +103,10 @@ def walk(contract: ast.Contract, source: SourceFile) -> Iterator[Item]:
         yield item("budget", "", contract.budget)
     if contract.payments is not None:
         yield item("payments", "", contract.payments)
+    if contract.activity is not None:
+        yield item("activity", "", contract.activity, items=contract.activity.items)
+        for paid in contract.activity.items:
+            yield item("activity item", paid.name, paid)
     outcomes = contract.outcomes
     if outcomes is not None:
         yield item("outcomes", "", outcomes, outcomes=outcomes.outcomes, bonuses=outcomes.bonuses)

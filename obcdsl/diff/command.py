@@ -1,4 +1,4 @@
-"""`obcdsl diff OLD NEW [--data DATA] [--year N | --all-years] [--format text|json|markdown]`.
+"""`obcdsl diff OLD NEW [--data DATA [--patients FILE...]] [--year N | --all-years] [--format text|json|markdown]`.
 
 Exit status as diff(1): 0 when the contracts are the same in every term, 1 when they differ, 2 for trouble (a
 usage error, a file that cannot be read, a contract with errors, or data either contract cannot be paid from).
@@ -19,6 +19,8 @@ def add_parser(commands) -> None:
     diff.add_argument("old", metavar="OLD", help="the earlier .obc contract")
     diff.add_argument("new", metavar="NEW", help="the later .obc contract")
     diff.add_argument("--data", metavar="DATA", help="a year's data, to price the change line by line")
+    diff.add_argument("--patients", metavar="FILE", nargs="+",
+                      help="patient-level costs with the data, for a stop-loss and for activity paid per patient")
     years = diff.add_mutually_exclusive_group()
     years.add_argument("--year", type=int, metavar="N", help="the contract year (1 is the first)")
     years.add_argument("--all-years", action="store_true", help="every year of the term")
@@ -48,7 +50,9 @@ def run(args) -> int:
     from ..render import dumps
     from .render import to_markdown, to_text
 
-    for path, what in ((args.old, "contract"), (args.new, "contract")) + (((args.data, "data"),) if args.data else ()):
+    patients = list(args.patients or ()) if args.data else []
+    for path, what in ((args.old, "contract"), (args.new, "contract")) + (((args.data, "data"),) if args.data else ()) \
+            + tuple((p, "patient cost") for p in patients):
         if not readable_file(path, what):
             return EXIT_TROUBLE
     old, new = checked(args.old), checked(args.new)
@@ -64,7 +68,7 @@ def run(args) -> int:
     years = []
     if args.data:
         try:
-            data = read_data(args.data)
+            data = read_data(args.data, patients=(patients[0] if len(patients) == 1 else patients) or None)
             both = set(old_contract.years) & set(new_contract.years)
             if args.year is not None:
                 wanted = [args.year]

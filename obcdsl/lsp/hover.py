@@ -109,7 +109,27 @@ def describe(analysis: Analysis, occurrence: Occurrence) -> str:
                  f"source: {measure.source}" if measure.source else "", measure.description or "", measure.definition or "",
                  "given as data; read by the contract's conditions and terms, it pays nothing itself"]
         return text + "".join(f"\n\n{fact}" for fact in facts if fact)
+    if occurrence.kind == "activity item":
+        return activity_hover(analysis, name)
     return ""
+
+
+def activity_hover(analysis: Analysis, name: str) -> str:
+    """An activity item: its terms as the schedule reads them, and the most it can pay in each contract year."""
+    from ..schedule.activity import item_words
+
+    contract = analysis.contract
+    assert contract is not None
+    item = next(i for i in contract.all_activity if i.name == name)
+    text = f"**activity item `{name}`**: {item.title}{clause_words(item.clause)}\n\n{item_words(item, model.last_year(contract))}"
+    text += f"\n\nits volume is given as data: a row `{name}, YEAR, , VOLUME`" if not item.per_patient else \
+        "\n\nits volume is counted from the patient costs"
+    for plan in year_plans(analysis):
+        paid = next((p for p in plan.activity if p.name == name), None)
+        if paid is not None and paid.in_force:
+            most = paid.most
+            text += f"\n\n{year_words(contract, plan.year)}: " + ("no limit" if most is None else f"at most {pounds(to_penny(most, plan.rounding))}")
+    return text
 
 
 COMPONENTS = {"core": "core", "outcomes": "outcome payments", "bonus": "bonus"}

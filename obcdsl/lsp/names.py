@@ -19,7 +19,7 @@ from .. import ast, model
 from ..source import Span
 from .lexemes import NAME, Lexeme, keywords
 
-KINDS = ("indicator", "outcome", "bonus", "segment", "subcontractor", "phase", "measure")
+KINDS = ("indicator", "outcome", "bonus", "segment", "subcontractor", "phase", "measure", "activity item")
 PHASE_NAME = re.compile(r"phase\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
 
 
@@ -100,7 +100,7 @@ def from_contract(contract: ast.Contract, text: str) -> NameIndex:
 
 
 def declared(contract: ast.Contract) -> Iterator[tuple[str, ast.Subcontractor | ast.Segment | ast.Outcome | ast.Indicator | ast.Bonus
-                                                     | ast.Measure]]:
+                                                     | ast.Measure | ast.ActivityItem]]:
     if contract.header is not None:
         for subcontractor in contract.header.subcontractors:
             yield "subcontractor", subcontractor
@@ -114,6 +114,8 @@ def declared(contract: ast.Contract) -> Iterator[tuple[str, ast.Subcontractor | 
         yield "bonus", bonus
     for measure in contract.all_measures:
         yield "measure", measure
+    for item in contract.all_activity:  # named by the data's rows, not by other terms: declared, never used
+        yield "activity item", item
 
 
 def references(contract: ast.Contract) -> Iterator[tuple[str, Optional[Span], Optional[str]]]:
@@ -148,7 +150,7 @@ def references(contract: ast.Contract) -> Iterator[tuple[str, Optional[Span], Op
 
 # the words that declare a name of each kind, for finding declarations in a text that does not parse
 DECLARING = {"indicator": "indicator", "outcome": "outcome", "bonus": "bonus", "segment": "segment",
-             "subcontractor": "subcontractor", "phase": "phase", "measure": "measure"}
+             "subcontractor": "subcontractor", "phase": "phase", "measure": "measure", "activity item": "item"}
 
 
 def from_lexemes(lexemes: Iterable[Lexeme], kinds: dict[str, str]) -> NameIndex:

@@ -63,6 +63,10 @@ def document_symbols(contract: ast.Contract, lines: LineIndex) -> list[types.Doc
                        name_span=s.name_span)
             for s in contract.distribution.shares
         ]))
+    if contract.activity is not None:
+        found.append(out.symbol("activity", Kind.Namespace, contract.activity.span, "", [
+            out.symbol(i.name, Kind.Field, i.span, i.title, name_span=i.name_span) for i in contract.activity.items
+        ]))
     if contract.measures is not None:
         found.append(out.symbol("measures", Kind.Namespace, contract.measures.span, "", [
             out.symbol(m.name, Kind.Variable, m.span, m.title, name_span=m.name_span) for m in contract.measures.measures

@@ -17,7 +17,7 @@ LEGEND = types.SemanticTokensLegend(token_types=[t.value for t in TOKEN_TYPES], 
 
 NAME_TYPES = {"indicator": T.Variable, "outcome": T.Namespace, "bonus": T.Event, "segment": T.Type,
               "subcontractor": T.Class, "phase": T.Enum, "band": T.EnumMember,
-              "measure": T.Variable, None: T.Variable}
+              "measure": T.Variable, "activity item": T.Variable, None: T.Variable}
 LEXEME_TYPES = {"keyword": (T.Keyword, 0), "string": (T.String, 0), "number": (T.Number, 0), "clause": (T.Number, 0),
                 "year": (T.Number, 0), "icd": (T.String, 0), "money": (T.Number, 4), "percent": (T.Number, 8),
                 "comment": (T.Comment, 0), "word": (T.Variable, 0)}

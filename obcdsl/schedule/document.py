@@ -24,6 +24,7 @@ from ..format import counted_words, threshold_value
 from ..lowering import comparison
 from ..money import ZERO, exact_context, percent_text, pounds, short_pounds
 from ..plan import YearPlan, plan_for
+from . import activity as activity_words
 
 
 # ---------------------------------------------------------------- the model
@@ -268,6 +269,8 @@ class Builder:
         if self.contract.budget is not None:
             sections.append(self.budget())
         sections.append(self.components())
+        if self.contract.activity is not None:
+            sections.append(self.activity())
         if self.contract.risk_share is not None:
             sections.append(self.risk_share())
         if self.contract.distribution is not None:
@@ -420,6 +423,21 @@ class Builder:
                       pounds(p.reserve)) for p in self.plans)
         blocks.append(Table("Payment components in each year", header, rows, "components"))
         return Section("Part", "Payment components", tuple(blocks))
+
+    def activity(self) -> Section:
+        """`activity ... end`: each item's paragraph, then the most each can pay in each year."""
+        activity = self.contract.activity
+        assert activity is not None
+        numbers = Numbers(activity.clause or "E")
+        blocks: list[Block] = [Paragraph(numbers(activity.clause), "The provider is paid for the activity below, beside the "
+                                         "core payment, for the volume in each contract year, each item rounded to the penny.",
+                                         "Activity payment")]
+        blocks += [Paragraph(numbers(item.clause), activity_words.item_words(item, self.term_last), item.title)
+                   for item in activity.items]
+        header = activity_words.HEADER + tuple(f"Most in {self.year_label(p.year).lower()}" for p in self.plans)
+        blocks.append(Table("Activity items and the most each can pay", header,
+                            activity_words.rows(self.contract, self.plans), "activity"))
+        return Section("Part", "Activity payment", tuple(blocks))
 
     def risk_share(self) -> Section:
         risk = self.contract.risk_share

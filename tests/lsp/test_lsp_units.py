@@ -126,3 +126,23 @@ def test_a_failing_handler_is_logged_and_answers_its_fallback(monkeypatch):
 
     assert broken(None) == []
     assert logged and logged[0][1] == types.MessageType.Error and "no such band" in logged[0][0]
+
+
+def test_activity_items_are_outlined_hovered_and_renamed():
+    from obcdsl.lsp.hover import hover
+    from obcdsl.lsp.symbols import document_symbols
+
+    text = (CONTRACTS / "fee_based_pathway_with_activity.obc").read_text(encoding="utf-8")
+    analysis = analyse("file:///x.obc", "x.obc", text)
+    lines = LineIndex(text, UTF16)
+    outline = {s.name: s for s in document_symbols(analysis.contract, lines)}
+    assert [c.name for c in outline["activity"].children] == ["ae_attendances", "community_nursing", "diagnostics", "cancer_pathway"]
+    at = text.index("ae_attendances") + 2
+    shown = hover(analysis, at, lines)
+    assert shown is not None
+    assert "**activity item `ae_attendances`**: A&E attendances (clause 4.1)" in shown.contents.value
+    assert "year 1 (2025/26): at most £6,750,000.00" in shown.contents.value
+    occurrence = analysis.names.at(at)
+    assert occurrence is not None and occurrence.kind == "activity item" and occurrence.declaration
+    assert rename_problem(analysis.names, occurrence, "ae_visits") is None
+    assert rename_problem(analysis.names, occurrence, "seen_4h") == "`seen_4h` is already the name of indicator `seen_4h`"

@@ -184,8 +184,8 @@ JS_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 JS_STRING = r'"[^"]*"'
 # How each block of the grammar opens (grammar/obc.lark: the rules ending in "end"i).
 BARE_OPENERS = ("population", "budget", "payments", "outcomes", "phasing", "risk share", "gains", "losses",
-                "distribution", "bands", "measures")
-NAMED_OPENERS = ("segment", "outcome", "indicator", "bonus", "measure")  # NAME "title"
+                "distribution", "bands", "measures", "activity")
+NAMED_OPENERS = ("segment", "outcome", "indicator", "bonus", "measure", "item")  # NAME "title"
 YEAR_SPAN = "(?:" + "|".join([
     anycase("year") + r"\s+\d+",
     anycase("years") + r"\s+\d+\s+" + anycase("to") + r"\s+\d+",
